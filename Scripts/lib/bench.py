@@ -1,0 +1,611 @@
+"""Quarry benchmark harness (run through Scripts/bench, inside $CACHE/venv-bench).
+
+For every corpus it trains and scores, on the same train/test split in one run:
+  quarry          the Quarry CLI (finetune / evaluate / predict contract)
+  fasttext        fastText supervised: epoch 25, lr 0.5, wordNgrams 2, dim 50, thread 2
+  fasttext-glove  the same, with pretrainedVectors = GloVe 6B 50d (.vec)
+  sklearn-lr      TfidfVectorizer(1-2 grams, sublinear tf) + LogisticRegression(C=10)
+  sklearn-svc     TfidfVectorizer(1-2 grams, sublinear tf) + LinearSVC(C=1, balanced)
+
+Figures: accuracy and macro-F1 on the test set (computed here, one code path for every
+system, from each system's predict-process output), train seconds, predict docs/s
+(a whole predict process, model load included, on the test texts repeated N times),
+peak RSS of the train and the predict process.
+
+Progress goes to stderr, the table (or --json) to stdout.  Child processes are measured
+with /usr/bin/time (GNU time) when present: a child's ru_maxrss as seen by os.wait4
+from this process would include this process's own peak RSS (Linux carries the old
+mm's high-water mark over exec), so the tiny `time` process sits in between.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_workers as W  # noqa: E402  (pure Python, no heavy imports)
+
+ALL_SYSTEMS = ["quarry", "fasttext", "fasttext-glove", "sklearn-lr", "sklearn-svc"]
+DEFAULT_CORPORA = "r8,sms"
+WORKERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_workers.py")
+GNU_TIME = "/usr/bin/time"
+
+# Characters that some readers treat as line breaks: replaced by a space in the predict
+# input so that every system sees exactly one document per '\n'-terminated line.
+_LINEBREAKS = {ord(c): " " for c in "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
+
+
+def log(msg):
+    print("[bench %s] %s" % (time.strftime("%H:%M:%S"), msg), file=sys.stderr, flush=True)
+
+
+class BenchError(Exception):
+    pass
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def scores(gold, pred):
+    """Accuracy and macro-F1 (over the union of gold and predicted labels; a label with
+    no predictions or no gold examples has F1 0, as sklearn's f1_score(average='macro'))."""
+    assert len(gold) == len(pred) and gold
+    correct = sum(g == p for g, p in zip(gold, pred))
+    labels = sorted(set(gold) | set(pred))
+    f1s = []
+    for lab in labels:
+        tp = sum(1 for g, p in zip(gold, pred) if g == lab and p == lab)
+        fp = sum(1 for g, p in zip(gold, pred) if g != lab and p == lab)
+        fn = sum(1 for g, p in zip(gold, pred) if g == lab and p != lab)
+        prec = tp / (tp + fp) if tp + fp else 0.0
+        rec = tp / (tp + fn) if tp + fn else 0.0
+        f1s.append(2 * prec * rec / (prec + rec) if prec + rec else 0.0)
+    return correct / len(gold), sum(f1s) / len(f1s)
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def run_measured(cmd, stdout_path=None, label=""):
+    """Runs cmd as a child process; returns wall seconds, peak RSS (MB) and stdout text
+    (when not sent to stdout_path). Raises BenchError on a non-zero exit."""
+    fd, rss_file = tempfile.mkstemp(prefix="bench-rss-")
+    os.close(fd)
+    err = tempfile.TemporaryFile()
+    out = open(stdout_path, "wb") if stdout_path else tempfile.TemporaryFile()
+    use_time = os.access(GNU_TIME, os.X_OK)
+    full = ([GNU_TIME, "-f", "%M", "-o", rss_file] + cmd) if use_time else cmd
+    try:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(full, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        _, status, ru = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        err_text = err.read().decode("utf-8", "replace")
+        if use_time:
+            with open(rss_file) as f:
+                rss_lines = [l.strip() for l in f if l.strip()]
+            rss_kb = int(rss_lines[-1]) if rss_lines and rss_lines[-1].isdigit() else 0
+        else:
+            rss_kb = ru.ru_maxrss
+        if p.returncode != 0:
+            tail = "\n".join(err_text.strip().splitlines()[-15:])
+            raise BenchError(
+                "%s failed (exit %s): %s\n%s" % (label or cmd[0], p.returncode, " ".join(cmd), tail)
+            )
+        stdout_text = None
+        if not stdout_path:
+            out.seek(0)
+            stdout_text = out.read().decode("utf-8", "replace")
+        return {"wall": wall, "rss_mb": rss_kb / 1024.0, "stdout": stdout_text, "stderr": err_text}
+    finally:
+        out.close()
+        err.close()
+        os.unlink(rss_file)
+
+
+def last_json(text, what):
+    """The JSON object a child printed (its last line that parses, or the span from the
+    first '{' to the last '}')."""
+    for line in reversed(text.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                return json.loads(line)
+            except ValueError:
+                pass
+    a, b = text.find("{"), text.rfind("}")
+    if a >= 0 and b > a:
+        try:
+            return json.loads(text[a : b + 1])
+        except ValueError:
+            pass
+    raise BenchError("%s printed no JSON object: %r" % (what, text[-500:]))
+
+
+def read_predictions(path, n_expected, what):
+    """First tab-separated field of every output line: the top label."""
+    preds = []
+    with open(path, encoding="utf-8", errors="replace", newline="\n") as f:
+        for line in f:
+            preds.append(line.rstrip("\n").rstrip("\r").split("\t", 1)[0].strip())
+    if len(preds) != n_expected:
+        raise BenchError(
+            "%s wrote %d prediction lines for %d input lines" % (what, len(preds), n_expected)
+        )
+    return preds
+
+
+# --------------------------------------------------------------------------- corpora
+
+
+def read_catalog(root):
+    path = os.path.join(root, "Corpora", "catalog.tsv")
+    cat = {}
+    if not os.path.exists(path):
+        return cat, path
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line.strip() or line.startswith("#"):
+                continue
+            cols = line.split("\t")
+            if cols[0] == "name" or len(cols) < 3:
+                continue  # header
+            cat[cols[0]] = {
+                "train": cols[1],
+                "test": cols[2],
+                "source": cols[3] if len(cols) > 3 else "",
+            }
+    return cat, path
+
+
+def resolve_corpus(name, catalog, cat_path, cache):
+    if name in catalog:
+        e = catalog[name]
+        train, test = e["train"], e["test"]
+    elif not catalog:
+        # No catalog yet: fall back to the cache layout made by Scripts/setup.
+        train, test = "corpora/%s/train.tsv" % name, "corpora/%s/test.tsv" % name
+    else:
+        raise BenchError(
+            "corpus %r is not in %s (known: %s)" % (name, cat_path, ", ".join(sorted(catalog)))
+        )
+    train = train if os.path.isabs(train) else os.path.join(cache, train)
+    test = test if os.path.isabs(test) else os.path.join(cache, test)
+    for p in (train, test):
+        if not os.path.exists(p):
+            raise BenchError("missing %s (corpus %r): run Scripts/setup first" % (p, name))
+    return train, test
+
+
+# --------------------------------------------------------------------------- systems
+
+
+class Corpus:
+    def __init__(self, name, train, test, work, args):
+        self.name, self.train, self.test, self.work = name, train, test, work
+        self.train_labels, self.train_texts = W.read_tsv(train)
+        self.test_labels, self.test_texts = W.read_tsv(test)
+        if not self.train_texts or not self.test_texts:
+            raise BenchError("corpus %r: empty train or test file" % name)
+        os.makedirs(work, exist_ok=True)
+        self.n_test = len(self.test_texts)
+        self.repeat = args.repeat_predict
+        # The predict input, the same file for every system.
+        self.predict_input = os.path.join(work, "predict-input.txt")
+        clean = [t.translate(_LINEBREAKS) for t in self.test_texts]
+        with open(self.predict_input, "w", encoding="utf-8", newline="\n") as f:
+            block = "".join(t + "\n" for t in clean)
+            for _ in range(self.repeat):
+                f.write(block)
+        self.n_predict = self.n_test * self.repeat
+
+    def score_predictions(self, preds, what, result):
+        """Scores the first copy of the test set; checks the other copies agree."""
+        first = preds[: self.n_test]
+        unmap = {W.ft_label(l): l for l in set(self.train_labels) | set(self.test_labels)}
+        first = [unmap.get(p, p) for p in first]
+        acc, f1 = scores(self.test_labels, first)
+        result["accuracy"], result["macro_f1"] = acc, f1
+        differing = sum(
+            1
+            for r in range(1, self.repeat)
+            for a, b in zip(preds[: self.n_test], preds[r * self.n_test : (r + 1) * self.n_test])
+            if a != b
+        )
+        if differing:
+            result.setdefault("warnings", []).append(
+                "%s: %d predictions differ between copies of the same text" % (what, differing)
+            )
+
+
+def predict_rate(result, run, corpus):
+    result["predict_seconds"] = run["wall"]
+    result["predict_docs"] = corpus.n_predict
+    result["predict_docs_per_s"] = corpus.n_predict / run["wall"] if run["wall"] > 0 else None
+    result["predict_peak_rss_mb"] = run["rss_mb"]
+
+
+def bench_fasttext(corpus, args, glove=None):
+    name = "fasttext-glove" if glove else "fasttext"
+    py = sys.executable
+    train_ft = os.path.join(corpus.work, "%s-train.txt" % name)
+    model = os.path.join(corpus.work, "%s.bin" % name)
+    out = os.path.join(corpus.work, "%s.pred" % name)
+    cmd = [py, WORKERS, "ft-train", corpus.train, model, str(args.seed), args.ft_tokenize, train_ft]
+    cmd += [glove] if glove else []
+    log("%s/%s: training" % (corpus.name, name))
+    tr = run_measured(cmd, label=name + " train")
+    info = last_json(tr["stdout"], name + " train")
+    res = {
+        "train_seconds": tr["wall"],
+        "train_peak_rss_mb": tr["rss_mb"],
+        "model_mb": os.path.getsize(model) / 2**20,
+        "vocabulary": info.get("words"),
+        "train_breakdown_seconds": {
+            k: info.get(k + "_seconds") for k in ("prepare", "fasttext_train", "save")
+        },
+    }
+    log("%s/%s: trained in %.1fs; predicting %d docs" % (corpus.name, name, tr["wall"], corpus.n_predict))
+    pr = run_measured(
+        [py, WORKERS, "ft-predict", model, corpus.predict_input, out, args.ft_tokenize],
+        label=name + " predict",
+    )
+    predict_rate(res, pr, corpus)
+    corpus.score_predictions(read_predictions(out, corpus.n_predict, name), name, res)
+    if not args.keep_work:
+        for p in (model, out, train_ft):
+            os.unlink(p)
+    return res
+
+
+def bench_sklearn(corpus, args, kind):
+    name = "sklearn-" + kind
+    py = sys.executable
+    model = os.path.join(corpus.work, "%s.pkl" % name)
+    out = os.path.join(corpus.work, "%s.pred" % name)
+    log("%s/%s: training" % (corpus.name, name))
+    tr = run_measured(
+        [py, WORKERS, "sk-train", kind, corpus.train, model, str(args.seed)], label=name + " train"
+    )
+    info = last_json(tr["stdout"], name + " train")
+    res = {
+        "train_seconds": info["fit_seconds"],
+        "train_process_seconds": tr["wall"],
+        "train_peak_rss_mb": tr["rss_mb"],
+        "model_mb": os.path.getsize(model) / 2**20,
+        "features": info.get("features"),
+        "iterations": info.get("n_iter"),
+    }
+    if not info.get("converged", True):
+        res.setdefault("warnings", []).append("%s did not converge (n_iter=%s)" % (name, info.get("n_iter")))
+    log("%s/%s: fit in %.1fs; predicting %d docs" % (corpus.name, name, info["fit_seconds"], corpus.n_predict))
+    pr = run_measured([py, WORKERS, "sk-predict", model, corpus.predict_input, out], label=name + " predict")
+    predict_rate(res, pr, corpus)
+    corpus.score_predictions(read_predictions(out, corpus.n_predict, name), name, res)
+    if not args.keep_work:
+        os.unlink(model)
+        os.unlink(out)
+    return res
+
+
+def bench_quarry(corpus, args, glove):
+    q = args.quarry
+    model = os.path.join(corpus.work, "quarry.qmodel")
+    out = os.path.join(corpus.work, "quarry.pred")
+    log("%s/quarry: training" % corpus.name)
+    tr = run_measured(
+        [q, "finetune", "--train", corpus.train, "--output", model, "--pretrained", glove,
+         "--threads", str(args.threads), "--seed", str(args.seed)],
+        label="quarry finetune",
+    )
+    res = {"train_seconds": tr["wall"], "train_peak_rss_mb": tr["rss_mb"]}
+    if os.path.isfile(model):
+        res["model_mb"] = os.path.getsize(model) / 2**20
+    log("%s/quarry: trained in %.1fs; evaluating" % (corpus.name, tr["wall"]))
+    ev = run_measured(
+        [q, "evaluate", "--model", model, "--data", corpus.test, "--json"], label="quarry evaluate"
+    )
+    evj = last_json(ev["stdout"], "quarry evaluate")
+    res["evaluate_accuracy"] = evj.get("accuracy")
+    res["evaluate_macro_f1"] = evj.get("macro_f1")
+    log("%s/quarry: predicting %d docs" % (corpus.name, corpus.n_predict))
+    pr = run_measured(
+        [q, "predict", "--model", model, "--input", corpus.predict_input, "--format", "tsv", "--k", "1"],
+        stdout_path=out,
+        label="quarry predict",
+    )
+    predict_rate(res, pr, corpus)
+    corpus.score_predictions(read_predictions(out, corpus.n_predict, "quarry"), "quarry", res)
+    for key in ("accuracy", "macro_f1"):
+        theirs = res.get("evaluate_" + key)
+        if not isinstance(theirs, (int, float)):
+            res.setdefault("warnings", []).append("quarry evaluate JSON has no numeric %r" % key)
+        elif abs(theirs - res[key]) > 1e-3:
+            res.setdefault("warnings", []).append(
+                "quarry evaluate says %s=%.4f, its predict output scores %.4f"
+                % (key, theirs, res[key])
+            )
+    if not args.keep_work:
+        for p in (model, out):
+            if os.path.exists(p):
+                os.unlink(p)
+    return res
+
+
+# --------------------------------------------------------------------------- report
+
+
+def machine_info():
+    cpu = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        nproc = int(subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip())
+    except (OSError, ValueError):
+        nproc = os.cpu_count()
+    return {"nproc": nproc, "cpu": cpu or platform.processor(), "kernel": platform.release()}
+
+
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return [float(x) for x in f.read().split()[:3]]
+    except (OSError, ValueError):
+        return None
+
+
+def versions():
+    from importlib import metadata
+
+    v = {"python": platform.python_version()}
+    for pkg in ("fasttext-wheel", "scikit-learn", "numpy", "scipy"):
+        try:
+            v[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            v[pkg] = None
+    return v
+
+
+RATIO_KEYS = [
+    # key, wording, lower_is_better
+    ("train_seconds", "train time", True),
+    ("predict_docs_per_s", "predict docs/s", False),
+    ("train_peak_rss_mb", "train peak RSS", True),
+    ("predict_peak_rss_mb", "predict peak RSS", True),
+]
+
+
+def ratios(results):
+    """Quarry against each fastText variant in the same run: quarry / fastText."""
+    out = []
+    by = {(r["corpus"], r["system"]): r for r in results if "error" not in r}
+    for (corpus, system), q in by.items():
+        if system != "quarry":
+            continue
+        for base in ("fasttext", "fasttext-glove"):
+            b = by.get((corpus, base))
+            if not b:
+                continue
+            entry = {"corpus": corpus, "baseline": base, "definition": "quarry / " + base}
+            for key, _, _ in RATIO_KEYS:
+                if q.get(key) and b.get(key):
+                    entry[key] = q[key] / b[key]
+            out.append(entry)
+    return out
+
+
+def fmt(v, spec):
+    return "-" if v is None else format(v, spec)
+
+
+def print_table(report):
+    m, s = report["machine"], report["settings"]
+    print("Quarry benchmark  %s" % report["date"])
+    print("machine: %s, nproc %s, kernel %s, load average at start %s, at end %s" % (
+        m["cpu"], m["nproc"], m["kernel"],
+        fmt(m["loadavg_start"] and m["loadavg_start"][0], ".2f"),
+        fmt(m["loadavg_end"] and m["loadavg_end"][0], ".2f")))
+    v = report["versions"]
+    print(
+        "versions: python %s, fasttext-wheel %s, scikit-learn %s, numpy %s"
+        % (v["python"], v["fasttext-wheel"], v["scikit-learn"], v["numpy"])
+    )
+    print(
+        "settings: seed %s, threads %s, predict input = test set x %s (one text per line, "
+        "whole process incl. model load), fastText tokenize=%s, quarry=%s"
+        % (s["seed"], s["threads"], s["repeat_predict"], s["ft_tokenize"], s["quarry"])
+    )
+    print()
+    head = ["corpus", "system", "accuracy", "macro-F1", "train s", "predict docs/s",
+            "train RSS MB", "predict RSS MB"]
+    rows = []
+    for r in report["results"]:
+        if "error" in r:
+            rows.append([r["corpus"], r["system"], "ERROR", "", "", "", "", ""])
+            continue
+        rows.append([
+            r["corpus"], r["system"], fmt(r.get("accuracy"), ".4f"), fmt(r.get("macro_f1"), ".4f"),
+            fmt(r.get("train_seconds"), ".2f"), fmt(r.get("predict_docs_per_s"), ",.0f"),
+            fmt(r.get("train_peak_rss_mb"), ".0f"), fmt(r.get("predict_peak_rss_mb"), ".0f"),
+        ])
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+    left = {0, 1}
+
+    def line(cells):
+        return "  ".join(
+            str(c).ljust(w) if i in left else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths))
+        )
+
+    print(line(head))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print(line(row))
+    print()
+    print("train s: whole training process (read data, train, write model) for quarry and fastText;")
+    print("         fit time (vectorizing included) for scikit-learn.  RSS: peak resident set of the process.")
+    for e in report["ratios"]:
+        parts = []
+        for key, words, _ in RATIO_KEYS:
+            if key in e:
+                parts.append("%s %.2fx %s's" % (words, e[key], e["baseline"]))
+        print("quarry vs %s on %s (quarry / %s): %s" % (e["baseline"], e["corpus"], e["baseline"], "; ".join(parts)))
+    for r in report["results"]:
+        for w in r.get("warnings", []):
+            print("warning: %s/%s: %s" % (r["corpus"], r["system"], w))
+        if "error" in r:
+            print("error: %s/%s: %s" % (r["corpus"], r["system"], r["error"].splitlines()[0]))
+    for sk in report["skipped"]:
+        print("skipped: %s" % sk)
+    print("total wall time: %.1fs" % report["total_seconds"])
+
+
+# --------------------------------------------------------------------------- main
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(
+        prog="Scripts/bench",
+        description="Benchmark Quarry against fastText and scikit-learn on the catalog's corpora.",
+    )
+    ap.add_argument("--root", required=True, help=argparse.SUPPRESS)
+    ap.add_argument("--cache", required=True, help=argparse.SUPPRESS)
+    ap.add_argument("--corpora", default=DEFAULT_CORPORA, help="comma-separated catalog names (default r8,sms)")
+    ap.add_argument("--systems", default=",".join(ALL_SYSTEMS), help="comma-separated, from: " + ", ".join(ALL_SYSTEMS))
+    ap.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    ap.add_argument("--repeat-predict", type=int, default=20, help="copies of the test texts in the predict input (default 20)")
+    ap.add_argument("--quarry", default=None, help="quarry binary (default .build/release/quarry in the repo)")
+    ap.add_argument("--vectors", default=None, help="GloVe .vec (default $CACHE/vectors/glove.6B.50d.vec)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=2, help="threads for quarry (fastText's thread is fixed at 2)")
+    ap.add_argument("--ft-tokenize", choices=["raw", "lower", "words"], default="raw",
+                    help="text given to fastText (train and predict): raw corpus text (default), "
+                         "lowercased, or lowercased words/punctuation split like Quarry's tokenizer")
+    ap.add_argument("--keep-work", action="store_true", help="keep models and predictions under the work dir")
+    ap.add_argument("--workdir", default=None, help="work dir (default: a fresh dir under $CACHE/bench-work)")
+    a = ap.parse_args(argv)
+    a.corpora = [c.strip() for c in a.corpora.split(",") if c.strip()]
+    a.systems = [s.strip() for s in a.systems.split(",") if s.strip()]
+    bad = [s for s in a.systems if s not in ALL_SYSTEMS]
+    if bad:
+        ap.error("unknown system(s) %s; choose from %s" % (", ".join(bad), ", ".join(ALL_SYSTEMS)))
+    if a.repeat_predict < 1:
+        ap.error("--repeat-predict must be >= 1")
+    a.quarry = os.path.abspath(a.quarry) if a.quarry else os.path.join(a.root, ".build", "release", "quarry")
+    a.vectors = a.vectors or os.path.join(a.cache, "vectors", "glove.6B.50d.vec")
+    return a
+
+
+def main(argv):
+    args = parse_args(argv)
+    t_start = time.perf_counter()
+    load_start = loadavg()
+    if load_start and load_start[0] > 0.5:
+        log("warning: load average %.2f before starting: something else is using the CPU, "
+            "timings will be off" % load_start[0])
+    systems = [s for s in ALL_SYSTEMS if s in args.systems]  # canonical order
+    skipped = []
+    if "quarry" in systems and not os.access(args.quarry, os.X_OK):
+        msg = "quarry: no executable at %s (build it with `swift build -c release`, or pass --quarry PATH)" % args.quarry
+        log("skipping " + msg)
+        skipped.append(msg)
+        systems.remove("quarry")
+    needs_glove = [s for s in systems if s in ("quarry", "fasttext-glove")]
+    if needs_glove and not os.path.exists(args.vectors):
+        raise BenchError("missing %s (needed by %s): run Scripts/setup first" % (args.vectors, ", ".join(needs_glove)))
+
+    catalog, cat_path = read_catalog(args.root)
+    corpora = [(n,) + resolve_corpus(n, catalog, cat_path, args.cache) for n in args.corpora]
+
+    if args.workdir:
+        work_root = os.path.abspath(args.workdir)
+        os.makedirs(work_root, exist_ok=True)
+    else:
+        base = os.path.join(args.cache, "bench-work")
+        os.makedirs(base, exist_ok=True)
+        work_root = tempfile.mkdtemp(prefix="run-", dir=base)
+    log("work dir %s" % work_root)
+
+    results = []
+    try:
+        for name, train, test in corpora:
+            corpus = Corpus(name, train, test, os.path.join(work_root, name), args)
+            log("%s: %d train / %d test docs, %d labels; predict input %d lines"
+                % (name, len(corpus.train_texts), corpus.n_test, len(set(corpus.train_labels)), corpus.n_predict))
+            for system in systems:
+                base = {"corpus": name, "system": system}
+                try:
+                    if system == "quarry":
+                        r = bench_quarry(corpus, args, args.vectors)
+                    elif system == "fasttext":
+                        r = bench_fasttext(corpus, args)
+                    elif system == "fasttext-glove":
+                        r = bench_fasttext(corpus, args, glove=args.vectors)
+                    elif system == "sklearn-lr":
+                        r = bench_sklearn(corpus, args, "lr")
+                    else:
+                        r = bench_sklearn(corpus, args, "svc")
+                    log("%s/%s: accuracy %.4f, macro-F1 %.4f, %.0f docs/s"
+                        % (name, system, r["accuracy"], r["macro_f1"], r["predict_docs_per_s"]))
+                except BenchError as e:
+                    log("ERROR %s/%s: %s" % (name, system, e))
+                    r = {"error": str(e)}
+                for w in r.get("warnings", []):
+                    log("warning: %s/%s: %s" % (name, system, w))
+                base.update(r)
+                results.append(base)
+    finally:
+        if not args.keep_work and not args.workdir:
+            shutil.rmtree(work_root, ignore_errors=True)
+
+    report = {
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "machine": dict(machine_info(), loadavg_start=load_start, loadavg_end=loadavg()),
+        "versions": versions(),
+        "settings": {
+            "seed": args.seed,
+            "threads": args.threads,
+            "repeat_predict": args.repeat_predict,
+            "ft_tokenize": args.ft_tokenize,
+            "fasttext": dict(W.FT_PARAMS),
+            "sklearn_lr": "TfidfVectorizer(ngram_range=(1,2), sublinear_tf=True) + LogisticRegression(C=10, max_iter=2000)",
+            "sklearn_svc": "TfidfVectorizer(ngram_range=(1,2), sublinear_tf=True) + LinearSVC(C=1, class_weight='balanced')",
+            "quarry": args.quarry,
+            "vectors": args.vectors,
+            "rss_measured_with": GNU_TIME if os.access(GNU_TIME, os.X_OK) else "os.wait4 (includes the harness's own peak RSS as a floor)",
+        },
+        "corpora": {n: {"train": tr, "test": te} for n, tr, te in corpora},
+        "results": results,
+        "ratios": [],
+        "skipped": skipped,
+        "total_seconds": time.perf_counter() - t_start,
+    }
+    report["ratios"] = ratios(results)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print_table(report)
+    return 1 if any("error" in r for r in results) else 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except BenchError as e:
+        log("error: %s" % e)
+        sys.exit(2)

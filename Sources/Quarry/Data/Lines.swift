@@ -1,0 +1,57 @@
+import Foundation
+
+/// A file's lines, 1-based, with the line terminator (LF or CRLF) removed. A line that is
+/// not valid UTF-8 or holds a NUL byte carries an error instead of text.
+struct Line {
+  var number: Int
+  var text: Substring
+  var error: InputError?
+}
+
+enum Lines {
+  static func split(_ bytes: [UInt8], path: String) throws -> [Line] {
+    var out: [Line] = []
+    var start = 0
+    var number = 0
+    let n = bytes.count
+    bytes.withUnsafeBufferPointer { buf in
+      while start < n {
+        number += 1
+        var end = start
+        var hasNul = false
+        while end < n, buf[end] != 0x0A {
+          if buf[end] == 0 { hasNul = true }
+          end += 1
+        }
+        var stop = end
+        if stop > start, buf[stop - 1] == 0x0D { stop -= 1 }
+        let slice = UnsafeBufferPointer(rebasing: buf[start..<stop])
+        if hasNul {
+          out.append(Line(number: number, text: "", error: InputError(path: path, line: number, "NUL byte in line")))
+        } else if let s = String(validating: slice, as: UTF8.self) {
+          out.append(Line(number: number, text: Substring(s), error: nil))
+        } else {
+          out.append(Line(number: number, text: "", error: InputError(path: path, line: number, "invalid UTF-8")))
+        }
+        start = end + 1
+      }
+    }
+    return out
+  }
+}
+
+/// Reading a whole file, with errors that name it.
+public enum FileBytes {
+  public static func read(_ path: String) throws -> [UInt8] {
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+      throw InputError(path: path, "no such file")
+    }
+    if isDir.boolValue { throw InputError(path: path, "is a directory, not a file") }
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw InputError(path: path, "cannot be read (permissions?)")
+    }
+    if data.isEmpty { throw InputError(path: path, "empty file") }
+    return [UInt8](data)
+  }
+}

@@ -1,0 +1,47 @@
+/// Class probabilities of raw texts under a model, featurized as in training.
+public struct Predictor {
+  public let model: Model
+  public let threads: Int
+
+  public init(model: Model, threads: Int = 2) {
+    self.model = model
+    self.threads = max(1, threads)
+  }
+
+  /// Row-major N×C probabilities of `texts`.
+  public func probabilities(_ texts: [String]) -> [Float] {
+    let m = featurize(texts)
+    setBLASThreads(1)
+    return model.classifier.probabilities(m, threads: threads)
+  }
+
+  /// Features of `texts`, tokenized on `threads` threads in contiguous pieces.
+  public func featurize(_ texts: [String]) -> FeatureMatrix {
+    let parts = texts.count >= 2048 ? threads : 1
+    var pieces = [FeatureMatrix](repeating: FeatureMatrix(), count: parts)
+    let vocab = model.vocabulary
+    let config = model.metadata.config.features
+    pieces.withUnsafeMutableBufferPointer { out in
+      parallelFor(parts) { t in
+        let r = chunk(texts.count, part: t, parts: parts)
+        out[t] = FeatureMatrix(texts: Array(texts[r]), vocabulary: vocab, config: config)
+      }
+    }
+    var all = pieces[0]
+    for p in pieces.dropFirst() { all.append(contentsOf: p) }
+    return all
+  }
+
+  /// The k most probable classes of each row, best first.
+  public func topK(_ probs: [Float], k: Int) -> [[(label: Int, probability: Float)]] {
+    let c = model.classifier.classes
+    let n = probs.count / c
+    let kk = min(max(1, k), c)
+    return (0..<n).map { i in
+      let row = (0..<c).map { (label: $0, probability: probs[i * c + $0]) }
+      return Array(
+        row.sorted { $0.probability > $1.probability || ($0.probability == $1.probability && $0.label < $1.label) }
+          .prefix(kk))
+    }
+  }
+}

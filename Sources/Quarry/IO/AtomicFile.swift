@@ -1,0 +1,70 @@
+import Foundation
+
+/// Writes a file so that its name only ever holds a complete file: the bytes go to a
+/// temporary name in the same directory, are flushed to disk, and the temporary file is
+/// renamed over the target. On any error the temporary file is removed.
+public enum AtomicFile {
+  public static func write(_ bytes: [UInt8], to path: String) throws {
+    let dir = (path as NSString).deletingLastPathComponent
+    let dirPath = dir.isEmpty ? "." : dir
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: dirPath, isDirectory: &isDir), isDir.boolValue
+    else {
+      throw InputError(path: path, "cannot write: directory \(dirPath) does not exist")
+    }
+    let tmp = "\(path).tmp-\(getpid())"
+    let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard fd >= 0 else {
+      throw InputError(path: path, "cannot write: \(String(cString: strerror(errno)))")
+    }
+    var ok = false
+    defer {
+      if !ok { unlink(tmp) }
+    }
+    var written = 0
+    try bytes.withUnsafeBytes { raw in
+      while written < raw.count {
+        let n = Foundation.write(fd, raw.baseAddress.map { $0 + written }, raw.count - written)
+        if n < 0 {
+          if errno == EINTR { continue }
+          let msg = String(cString: strerror(errno))
+          close(fd)
+          throw InputError(path: path, "cannot write: \(msg)")
+        }
+        written += n
+      }
+    }
+    if fsync(fd) != 0 {
+      let msg = String(cString: strerror(errno))
+      close(fd)
+      throw InputError(path: path, "cannot write: \(msg)")
+    }
+    if close(fd) != 0 {
+      throw InputError(path: path, "cannot write: \(String(cString: strerror(errno)))")
+    }
+    if rename(tmp, path) != 0 {
+      throw InputError(path: path, "cannot write: \(String(cString: strerror(errno)))")
+    }
+    ok = true
+  }
+}
+
+extension AtomicFile {
+  /// Fails early, before any long work, when `path` cannot be written: its directory is
+  /// missing or not writable, or the path is a directory.
+  public static func checkWritable(_ path: String) throws {
+    let dir = (path as NSString).deletingLastPathComponent
+    let dirPath = dir.isEmpty ? "." : dir
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: dirPath, isDirectory: &isDir), isDir.boolValue
+    else {
+      throw InputError(path: path, "cannot write: directory \(dirPath) does not exist")
+    }
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+      throw InputError(path: path, "cannot write: it is a directory")
+    }
+    guard access(dirPath, W_OK) == 0 else {
+      throw InputError(path: path, "cannot write: directory \(dirPath) is not writable")
+    }
+  }
+}

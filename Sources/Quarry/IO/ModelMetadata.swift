@@ -1,0 +1,56 @@
+/// What a model file says about itself besides its tensors.
+public struct ModelMetadata: Codable, Sendable, Equatable {
+  public var quarryVersion: String
+  public var labels: [String]
+  public var config: TrainingConfig
+  public var classes: Int
+  public var dim: Int
+  public var featureCount: Int
+  public var wordCount: Int
+  public var corpus: CorpusInfo
+  public var pretrained: PretrainedInfo?
+  public var bestEpoch: Int
+  public var epochs: [EpochSummary]
+  public var tensors: [TensorEntry] = []
+
+  public struct CorpusInfo: Codable, Sendable, Equatable {
+    public var path: String
+    public var contentHash: String
+    public var rows: Int
+    public var trainRows: Int
+    public var validRows: Int
+  }
+
+  public struct PretrainedInfo: Codable, Sendable, Equatable {
+    public var path: String
+    public var fileWords: Int
+    /// Share of the training corpus's word tokens whose word has a pretrained vector.
+    public var tokenCoverage: Float
+    /// Share of the vocabulary's words that have one.
+    public var typeCoverage: Float
+  }
+
+  public struct TensorEntry: Codable, Sendable, Equatable {
+    public var name: String
+    /// "f32", "i32" or "u64", little-endian.
+    public var dtype: String
+    public var count: Int
+    /// Byte offset from the start of the tensor section.
+    public var offset: Int
+  }
+}
+
+/// Everything `predict`, `evaluate` and `mine-report` need: metadata, features, weights.
+public struct Model: Sendable {
+  public var metadata: ModelMetadata
+  public var vocabulary: Vocabulary
+  public var classifier: Classifier
+
+  public init(metadata: ModelMetadata, vocabulary: Vocabulary, classifier: Classifier) {
+    self.metadata = metadata
+    self.vocabulary = vocabulary
+    self.classifier = classifier
+  }
+
+  public var labels: [String] { metadata.labels }
+}

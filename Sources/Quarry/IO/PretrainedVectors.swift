@@ -1,0 +1,85 @@
+import Foundation
+
+/// Initialises embedding rows from a pretrained-vector file, for the words a vocabulary
+/// knows. Two formats:
+/// - the word-vector text format (`N DIM` header optional, then `word v1 … vDIM` per line),
+///   as fastText `.vec` and GloVe `.txt`;
+/// - safetensors holding a 2-D embedding table, with `vocab.txt` (one token per line, row
+///   order) beside it.
+///
+/// A word's key is the FNV-1a of its lowercased UTF-8, as the tokenizer makes it. Only the
+/// lines of words in the vocabulary are parsed; the others are skipped at memchr speed, so
+/// reading GloVe's 400,000 lines costs about one pass over the bytes.
+public struct PretrainedVectors {
+  public struct Result: Sendable {
+    /// wordCount × dim, pretrained rows filled, the others left as they were.
+    public var embedding: [Float]
+    public var dim: Int
+    /// Rows of the vocabulary that received a pretrained vector.
+    public var found: [Bool]
+    /// Words in the file (lines read) and duplicates after lowercasing.
+    public var fileWords: Int
+    public var duplicates: Int
+  }
+
+  /// Reads the dimension of a file without loading it.
+  public static func dimension(path: String) throws -> Int {
+    if path.lowercased().hasSuffix(".safetensors") {
+      let st = try Safetensors.open(path)
+      return try st.embeddingTable().shape[1]
+    }
+    let bytes = try FileBytes.read(path)
+    return try TextVectors.scanDimension(bytes, path: path)
+  }
+
+  /// Fills rows of `embedding` (`vocabulary.wordCount` × dim) with the vectors of `path`.
+  public static func load(
+    path: String, vocabulary: Vocabulary, into embedding: [Float], dim: Int
+  ) throws -> Result {
+    if path.lowercased().hasSuffix(".safetensors") {
+      return try loadSafetensors(path: path, vocabulary: vocabulary, into: embedding, dim: dim)
+    }
+    return try TextVectors.load(path: path, vocabulary: vocabulary, into: embedding, dim: dim)
+  }
+
+  static func loadSafetensors(
+    path: String, vocabulary: Vocabulary, into embedding: [Float], dim: Int
+  ) throws -> Result {
+    let st = try Safetensors.open(path)
+    let table = try st.embeddingTable()
+    guard table.shape[1] == dim else {
+      throw InputError(path: path, "tensor '\(table.name)' has width \(table.shape[1]), expected \(dim)")
+    }
+    let vocabPath = (path as NSString).deletingLastPathComponent + "/vocab.txt"
+    let vocabBytes = try FileBytes.read(vocabPath)
+    let lines = try Lines.split(vocabBytes, path: vocabPath)
+    guard lines.count == table.shape[0] else {
+      throw InputError(
+        path: vocabPath,
+        "\(lines.count) tokens, but tensor '\(table.name)' of \(path) has \(table.shape[0]) rows")
+    }
+    let values = try st.floats(table)
+    var out = embedding
+    var found = [Bool](repeating: false, count: vocabulary.wordCount)
+    var duplicates = 0
+    for (i, l) in lines.enumerated() {
+      if let e = l.error { throw e }
+      let word = l.text.lowercased()
+      let r = Int(vocabulary.index.row(FeatureExtractor.wordKey(word.utf8)))
+      guard r >= 0, r < vocabulary.wordCount else { continue }
+      if found[r] {
+        duplicates += 1
+        continue
+      }
+      let row = values[(i * dim)..<((i + 1) * dim)]
+      if let bad = row.firstIndex(where: { !$0.isFinite }) {
+        throw InputError(
+          path: path, "row \(i) ('\(l.text)') of '\(table.name)' holds \(values[bad])")
+      }
+      out.replaceSubrange((r * dim)..<((r + 1) * dim), with: row)
+      found[r] = true
+    }
+    return Result(
+      embedding: out, dim: dim, found: found, fileWords: lines.count, duplicates: duplicates)
+  }
+}

@@ -1,0 +1,131 @@
+/// The parameters of Quarry's wide-and-deep classifier and its batched forward pass:
+///
+///   e_i = Σ_w a_{i,w} · E[w]                       (embedding bag, D)
+///   z_i = W_d · e_i + b + Σ_f x_{i,f} · W_w[f]      (logits, C)
+///   p_i = softmax(z_i)
+///
+/// with E (V×D) initialised from pretrained vectors, W_d (C×D) dense on BLAS, and W_w (F×C)
+/// the wide linear part over the tf-idf vector x of words and hashed n-grams.
+public struct Classifier: Sendable, Equatable {
+  public let classes: Int
+  public let dim: Int
+  public let featureCount: Int
+  public let wordCount: Int
+  /// W_w: featureCount × classes.
+  public var wide: [Float]
+  /// E: wordCount × dim.
+  public var embedding: [Float]
+  /// W_d: classes × dim.
+  public var dense: [Float]
+  /// b: classes.
+  public var bias: [Float]
+
+  /// A fresh model: wide part zero, E from `embedding` (already initialised), W_d small
+  /// uniform, b zero.
+  public init(
+    classes: Int, featureCount: Int, wordCount: Int, dim: Int, embedding: [Float],
+    rng: inout SplitMix64
+  ) {
+    precondition(embedding.count == wordCount * dim)
+    self.classes = classes
+    self.dim = dim
+    self.featureCount = featureCount
+    self.wordCount = wordCount
+    self.wide = Array(repeating: 0, count: featureCount * classes)
+    self.embedding = embedding
+    let scale = 1 / Float(dim).squareRoot()
+    self.dense = Matrix(rows: classes, cols: dim, uniform: scale, rng: &rng).values
+    self.bias = Array(repeating: 0, count: classes)
+  }
+
+  /// Rebuilds a model from stored tensors; nil when a length does not fit the shape.
+  public init?(
+    classes: Int, featureCount: Int, wordCount: Int, dim: Int, wide: [Float],
+    embedding: [Float], dense: [Float], bias: [Float]
+  ) {
+    guard classes >= 2, dim >= 1, featureCount >= wordCount, wordCount >= 0,
+      wide.count == featureCount * classes, embedding.count == wordCount * dim,
+      dense.count == classes * dim, bias.count == classes
+    else { return nil }
+    self.classes = classes
+    self.dim = dim
+    self.featureCount = featureCount
+    self.wordCount = wordCount
+    self.wide = wide
+    self.embedding = embedding
+    self.dense = dense
+    self.bias = bias
+  }
+
+  /// Logits of the documents `docs` of `m`, written to `logits` (B×C); `hidden` (B×D)
+  /// receives the embedding bags. The sparse parts run on `threads` threads, the dense
+  /// layer is one sgemm over the batch.
+  public func forward(
+    _ m: FeatureMatrix, docs: UnsafeBufferPointer<Int>, hidden: UnsafeMutablePointer<Float>,
+    logits: UnsafeMutablePointer<Float>, threads: Int
+  ) {
+    let b = docs.count
+    embedding.withUnsafeBufferPointer { e in
+      m.bagStart.withUnsafeBufferPointer { st in
+        m.bagRows.withUnsafeBufferPointer { rows in
+          m.bagWeights.withUnsafeBufferPointer { w in
+            parallelFor(threads) { t in
+              let r = chunk(b, part: t, parts: threads)
+              embeddingBagForward(
+                out: hidden + r.lowerBound * dim, table: e.base, dim: dim,
+                starts: st.base, rows: rows.base, weights: w.base,
+                docs: UnsafeBufferPointer(rebasing: docs[r]))
+            }
+          }
+        }
+      }
+    }
+    dense.withUnsafeBufferPointer { wd in
+      bias.withUnsafeBufferPointer { bb in
+        linearForward(
+          out: logits, x: hidden, weight: wd.base, bias: bb.base, batch: b,
+          inDim: dim, outDim: classes, beta: 0)
+      }
+    }
+    wide.withUnsafeBufferPointer { ww in
+      m.wideStart.withUnsafeBufferPointer { st in
+        m.wideRows.withUnsafeBufferPointer { rows in
+          m.wideValues.withUnsafeBufferPointer { v in
+            parallelFor(threads) { t in
+              let r = chunk(b, part: t, parts: threads)
+              sparseLinearForward(
+                out: logits + r.lowerBound * classes, weight: ww.base,
+                classes: classes, starts: st.base, rows: rows.base,
+                values: v.base, docs: UnsafeBufferPointer(rebasing: docs[r]))
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// Class probabilities of every document of `m` (N×C, row-major), in batches.
+  public func probabilities(_ m: FeatureMatrix, threads: Int, batchSize: Int = 512) -> [Float] {
+    let n = m.count
+    var out = [Float](repeating: 0, count: n * classes)
+    var hidden = [Float](repeating: 0, count: batchSize * dim)
+    let all = Array(0..<n)
+    all.withUnsafeBufferPointer { idx in
+      out.withUnsafeMutableBufferPointer { o in
+        hidden.withUnsafeMutableBufferPointer { h in
+          var s = 0
+          while s < n {
+            let e = min(n, s + batchSize)
+            let z = o.base + s * classes
+            forward(
+              m, docs: UnsafeBufferPointer(rebasing: idx[s..<e]), hidden: h.base,
+              logits: z, threads: threads)
+            softmaxRows(z, batch: e - s, classes: classes)
+            s = e
+          }
+        }
+      }
+    }
+    return out
+  }
+}

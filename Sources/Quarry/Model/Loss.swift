@@ -1,0 +1,39 @@
+import Foundation
+
+/// Softmax in place over each row of a B×C buffer: p_c = exp(z_c − max z) / Σ exp(z − max z).
+public func softmaxRows(_ z: UnsafeMutablePointer<Float>, batch: Int, classes: Int) {
+  for i in 0..<batch {
+    let r = z + i * classes
+    var m = r[0]
+    for c in 1..<classes where r[c] > m { m = r[c] }
+    var s: Float = 0
+    for c in 0..<classes {
+      r[c] = expf(r[c] - m)
+      s += r[c]
+    }
+    let inv = 1 / s
+    for c in 0..<classes { r[c] *= inv }
+  }
+}
+
+/// Weighted softmax cross-entropy summed over a batch, given the probabilities `p` (B×C):
+///   L = Σ_i w_i · (−ln p_{i,y_i}),
+/// and its gradient with respect to the logits, written into `dLogits` (B×C):
+///   ∂L/∂z_{i,c} = w_i · (p_{i,c} − [c = y_i]).
+/// A sum, not a mean: the learning rate is per example, as in fastText, whatever the
+/// batch size. Returns L. Probabilities are clamped at 1e-12 inside the log.
+public func crossEntropyForwardBackward(
+  probs p: UnsafePointer<Float>, labels: UnsafePointer<Int32>, weights: UnsafePointer<Float>,
+  batch: Int, classes: Int, dLogits: UnsafeMutablePointer<Float>
+) -> Float {
+  var loss: Float = 0
+  for i in 0..<batch {
+    let y = Int(labels[i])
+    let w = weights[i]
+    loss -= w * logf(max(p[i * classes + y], 1e-12))
+    for c in 0..<classes {
+      dLogits[i * classes + c] = w * (p[i * classes + c] - (c == y ? 1 : 0))
+    }
+  }
+  return loss
+}

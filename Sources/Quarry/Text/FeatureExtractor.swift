@@ -1,0 +1,95 @@
+/// Turns one text into feature keys: one 64-bit FNV-1a key per word token, per word
+/// n-gram (2…`wordNgrams`) and per character n-gram. Word keys are `FNV1a(lowercased
+/// UTF-8)`, the same function `PretrainedVectors` applies to its words, so a corpus word
+/// and a pretrained word meet on the key alone.
+///
+/// Reusable scratch buffers live in the extractor: make one per thread.
+public struct FeatureExtractor {
+  public let config: FeatureConfig
+  public private(set) var tokens = TokenBuffer()
+  /// Keys of the word tokens, in text order (with repeats).
+  public private(set) var wordKeys: [UInt64] = []
+  /// Keys of n-grams and character n-grams (with repeats).
+  public private(set) var otherKeys: [UInt64] = []
+
+  public init(config: FeatureConfig) {
+    self.config = config
+  }
+
+  /// The key of a single word given as lowercased UTF-8 bytes.
+  public static func wordKey<S: Sequence>(_ utf8: S) -> UInt64 where S.Element == UInt8 {
+    FNV1a.hash(utf8)
+  }
+
+  public mutating func extract(_ text: String) {
+    config.tokenizer.tokenize(text, into: &tokens)
+    hashTokens()
+  }
+
+  public mutating func extract(utf8: UnsafeBufferPointer<UInt8>) {
+    config.tokenizer.tokenize(utf8: utf8, into: &tokens)
+    hashTokens()
+  }
+
+  private mutating func hashTokens() {
+    wordKeys.removeAll(keepingCapacity: true)
+    otherKeys.removeAll(keepingCapacity: true)
+    let n = tokens.count
+    tokens.bytes.withUnsafeBufferPointer { bytes in
+      for t in 0..<n {
+        wordKeys.append(FNV1a.hash(bytes, tokens.starts[t]..<tokens.ends[t]))
+      }
+      if config.usesCharNgrams {
+        for t in 0..<n { appendCharNgrams(bytes, tokens.starts[t], tokens.ends[t]) }
+      }
+    }
+    if config.wordNgrams >= 2 {
+      for t in 0..<n {
+        var h = wordKeys[t]
+        var order = 1
+        while order < config.wordNgrams, t + order < n {
+          h = FNV1a.combine(h, wordKeys[t + order], tag: UInt8(order + 1))
+          otherKeys.append(h)
+          order += 1
+        }
+      }
+    }
+  }
+
+  /// Character n-grams of `<token>` by whole UTF-8 characters: for each start character,
+  /// lengths `charNgramMin...charNgramMax`, as fastText's subwords. The whole `<token>`
+  /// itself is left out (the word key covers it).
+  private mutating func appendCharNgrams(_ bytes: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int)
+  {
+    // Character boundaries of "<" + token + ">" in a small local array.
+    var bounds: [Int] = [-1]  // -1 stands for '<'
+    var i = s
+    while i < e {
+      bounds.append(i)
+      i += 1
+      while i < e, bytes[i] & 0xC0 == 0x80 { i += 1 }
+    }
+    bounds.append(e)  // e stands for '>'
+    let chars = bounds.count  // characters in "<token>" = token chars + 2
+    for a in 0..<chars {
+      var h = FNV1a.hash([0x01])  // a tag distinguishes char n-grams from words
+      var len = 0
+      var j = a
+      while j < chars, len < config.charNgramMax {
+        // Hash character j.
+        if j == 0 {
+          h = (h ^ 0x3C) &* FNV1a.prime
+        } else if j == chars - 1 {
+          h = (h ^ 0x3E) &* FNV1a.prime
+        } else {
+          h = FNV1a.hash(bytes, bounds[j]..<bounds[j + 1], seed: h)
+        }
+        len += 1
+        j += 1
+        if len >= config.charNgramMin, !(a == 0 && j == chars) {
+          otherKeys.append(h)
+        }
+      }
+    }
+  }
+}

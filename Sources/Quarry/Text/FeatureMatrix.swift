@@ -1,0 +1,54 @@
+/// The features of many documents in compressed sparse row form: document d's wide
+/// features are `wideRows[wideStart[d]..<wideStart[d+1]]` with their values, and its
+/// embedding-bag words likewise. Built once per corpus, read by every epoch.
+public struct FeatureMatrix: Sendable {
+  public private(set) var wideStart: [Int] = [0]
+  public private(set) var wideRows: [Int32] = []
+  public private(set) var wideValues: [Float] = []
+  public private(set) var bagStart: [Int] = [0]
+  public private(set) var bagRows: [Int32] = []
+  public private(set) var bagWeights: [Float] = []
+  public private(set) var tokens = 0
+  public private(set) var knownTokens = 0
+
+  public init() {}
+
+  public var count: Int { wideStart.count - 1 }
+
+  public mutating func append(_ f: SparseFeatures) {
+    wideRows.append(contentsOf: f.wideRows)
+    wideValues.append(contentsOf: f.wideValues)
+    wideStart.append(wideRows.count)
+    bagRows.append(contentsOf: f.bagRows)
+    bagWeights.append(contentsOf: f.bagWeights)
+    bagStart.append(bagRows.count)
+    tokens += f.tokens
+    knownTokens += f.knownTokens
+  }
+
+  /// Featurizes `texts` under `vocabulary`.
+  public init(texts: [String], vocabulary: Vocabulary, config: FeatureConfig) {
+    var featurizer = Featurizer(vocabulary: vocabulary, config: config)
+    var scratch = SparseFeatures()
+    for t in texts {
+      featurizer.features(t, into: &scratch)
+      append(scratch)
+    }
+  }
+}
+
+extension FeatureMatrix {
+  /// Appends the documents of `other` after these.
+  public mutating func append(contentsOf other: FeatureMatrix) {
+    let wideBase = wideRows.count
+    let bagBase = bagRows.count
+    wideRows += other.wideRows
+    wideValues += other.wideValues
+    wideStart += other.wideStart.dropFirst().map { $0 + wideBase }
+    bagRows += other.bagRows
+    bagWeights += other.bagWeights
+    bagStart += other.bagStart.dropFirst().map { $0 + bagBase }
+    tokens += other.tokens
+    knownTokens += other.knownTokens
+  }
+}

@@ -1,0 +1,63 @@
+/// The tokens of one text: their lowercased UTF-8 bytes back to back, and where each
+/// token starts and ends. Reused across texts so that tokenizing allocates nothing
+/// once the buffer has grown.
+public struct TokenBuffer: Sendable {
+  public private(set) var bytes: [UInt8] = []
+  public private(set) var starts: [Int] = []
+  public private(set) var ends: [Int] = []
+
+  public init() {
+    bytes.reserveCapacity(4096)
+    starts.reserveCapacity(512)
+    ends.reserveCapacity(512)
+  }
+
+  public var count: Int { ends.count }
+
+  /// The token at `i` as a `String` (for tests and reports, not the hot path).
+  public func string(at i: Int) -> String {
+    String(decoding: bytes[starts[i]..<ends[i]], as: UTF8.self)
+  }
+
+  public var strings: [String] { (0..<count).map(string(at:)) }
+
+  mutating func removeAll() {
+    bytes.removeAll(keepingCapacity: true)
+    starts.removeAll(keepingCapacity: true)
+    ends.removeAll(keepingCapacity: true)
+  }
+
+  @inline(__always) mutating func begin() { starts.append(bytes.count) }
+  @inline(__always) mutating func end() { ends.append(bytes.count) }
+  @inline(__always) mutating func append(_ b: UInt8) { bytes.append(b) }
+
+  mutating func append(_ u: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) {
+    for i in r { bytes.append(u[i]) }
+  }
+
+  /// Appends the UTF-8 encoding of one scalar.
+  mutating func append(scalar s: Unicode.Scalar) {
+    let v = s.value
+    switch v {
+    case 0..<0x80:
+      bytes.append(UInt8(v))
+    case 0x80..<0x800:
+      bytes.append(UInt8(0xC0 | (v >> 6)))
+      bytes.append(UInt8(0x80 | (v & 0x3F)))
+    case 0x800..<0x10000:
+      bytes.append(UInt8(0xE0 | (v >> 12)))
+      bytes.append(UInt8(0x80 | ((v >> 6) & 0x3F)))
+      bytes.append(UInt8(0x80 | (v & 0x3F)))
+    default:
+      bytes.append(UInt8(0xF0 | (v >> 18)))
+      bytes.append(UInt8(0x80 | ((v >> 12) & 0x3F)))
+      bytes.append(UInt8(0x80 | ((v >> 6) & 0x3F)))
+      bytes.append(UInt8(0x80 | (v & 0x3F)))
+    }
+  }
+
+  var lastByteIsDigit: Bool {
+    guard let b = bytes.last, let s = starts.last, s < bytes.count else { return false }
+    return b >= 0x30 && b <= 0x39
+  }
+}

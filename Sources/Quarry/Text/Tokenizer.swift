@@ -1,0 +1,118 @@
+/// Lowercases and splits text into tokens: words (runs of letters, marks and digits),
+/// numbers with inner separators ("3.5", "1,000") and single punctuation or symbol
+/// characters. Whitespace and control characters separate tokens and are dropped.
+///
+/// The tokenizer writes the lowercased UTF-8 of every token into one reusable buffer
+/// (`TokenBuffer`), so that hashing needs no `String` per token. ASCII takes a table
+/// path; other scalars use Unicode properties (`isAlphabetic`, `numericType`,
+/// `lowercaseMapping`). Cost: O(bytes).
+public struct Tokenizer: Sendable, Codable, Equatable {
+  /// Keep punctuation and symbol characters as one-character tokens.
+  public var keepPunctuation: Bool
+
+  public init(keepPunctuation: Bool = true) {
+    self.keepPunctuation = keepPunctuation
+  }
+
+  /// Tokenizes `text` into `buffer` (cleared first).
+  public func tokenize(_ text: String, into buffer: inout TokenBuffer) {
+    buffer.removeAll()
+    var text = text
+    text.withUTF8 { utf8 in tokenize(utf8: utf8, into: &buffer) }
+  }
+
+  /// Tokenizes valid UTF-8 bytes into `buffer` (cleared first).
+  public func tokenize(utf8: UnsafeBufferPointer<UInt8>, into buffer: inout TokenBuffer) {
+    buffer.removeAll()
+    var i = 0
+    let n = utf8.count
+    var inWord = false
+    while i < n {
+      let b = utf8[i]
+      if b < 0x80 {
+        let cls = Tokenizer.asciiClass[Int(b)]
+        switch cls {
+        case 1:  // letter or digit
+          if !inWord { buffer.begin(); inWord = true }
+          buffer.append(b | (b >= 0x41 && b <= 0x5A ? 0x20 : 0))
+        case 2:  // punctuation or symbol
+          // A '.' or ',' between two digits stays inside a number.
+          if inWord, b == 0x2E || b == 0x2C, i + 1 < n, Tokenizer.isDigit(utf8[i + 1]),
+            buffer.lastByteIsDigit
+          {
+            buffer.append(b)
+          } else {
+            if inWord { buffer.end(); inWord = false }
+            if keepPunctuation {
+              buffer.begin(); buffer.append(b); buffer.end()
+            }
+          }
+        default:  // space or control
+          if inWord { buffer.end(); inWord = false }
+        }
+        i += 1
+        continue
+      }
+      let (scalar, width) = Tokenizer.decode(utf8, at: i)
+      let p = scalar.properties
+      if p.isAlphabetic || p.numericType != nil || p.generalCategory.isMark {
+        if !inWord { buffer.begin(); inWord = true }
+        if p.changesWhenLowercased {
+          for s in p.lowercaseMapping.unicodeScalars { buffer.append(scalar: s) }
+        } else {
+          buffer.append(utf8, i..<(i + width))
+        }
+      } else if p.isWhitespace || p.generalCategory.isControlOrFormat {
+        if inWord { buffer.end(); inWord = false }
+      } else {
+        if inWord { buffer.end(); inWord = false }
+        if keepPunctuation {
+          buffer.begin(); buffer.append(utf8, i..<(i + width)); buffer.end()
+        }
+      }
+      i += width
+    }
+    if inWord { buffer.end() }
+  }
+
+  @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+
+  /// 0: space/control, 1: letter or digit (and '_'), 2: punctuation or symbol.
+  static let asciiClass: [UInt8] = (0..<128).map { c -> UInt8 in
+    switch c {
+    case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x5F: return 1
+    case 0x21...0x7E: return 2
+    default: return 0
+    }
+  }
+
+  /// Decodes one scalar of valid UTF-8 at `i`; an invalid byte decodes as U+FFFD, width 1.
+  @inline(__always)
+  static func decode(_ u: UnsafeBufferPointer<UInt8>, at i: Int) -> (Unicode.Scalar, Int) {
+    let b0 = UInt32(u[i])
+    let n = u.count
+    func cont(_ k: Int) -> UInt32? {
+      guard i + k < n, u[i + k] & 0xC0 == 0x80 else { return nil }
+      return UInt32(u[i + k] & 0x3F)
+    }
+    let bad: (Unicode.Scalar, Int) = ("\u{FFFD}", 1)
+    if b0 & 0xE0 == 0xC0, let c1 = cont(1) {
+      return Unicode.Scalar(((b0 & 0x1F) << 6) | c1).map { ($0, 2) } ?? bad
+    }
+    if b0 & 0xF0 == 0xE0, let c1 = cont(1), let c2 = cont(2) {
+      return Unicode.Scalar(((b0 & 0x0F) << 12) | (c1 << 6) | c2).map { ($0, 3) } ?? bad
+    }
+    if b0 & 0xF8 == 0xF0, let c1 = cont(1), let c2 = cont(2), let c3 = cont(3) {
+      return Unicode.Scalar(((b0 & 0x07) << 18) | (c1 << 12) | (c2 << 6) | c3).map { ($0, 4) }
+        ?? bad
+    }
+    return bad
+  }
+}
+
+extension Unicode.GeneralCategory {
+  var isMark: Bool {
+    self == .nonspacingMark || self == .spacingMark || self == .enclosingMark
+  }
+  var isControlOrFormat: Bool { self == .control || self == .format }
+}

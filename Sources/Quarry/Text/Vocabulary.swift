@@ -1,0 +1,89 @@
+import Foundation
+
+/// The features a model knows: every word, word n-gram and character n-gram seen in the
+/// training corpus (at least `minCount` documents), each with a row. Rows `0..<wordCount`
+/// are words, which also own a row of the embedding table; the rest are n-grams.
+///
+/// idf(f) = ln((1 + N) / (1 + df(f))) + 1, with N training documents and df(f) the number
+/// of documents containing f (scikit-learn's smoothed idf).
+public struct Vocabulary: Sendable, Equatable {
+  public var index: FeatureIndex
+  public var wordCount: Int
+  public var idf: [Float]
+
+  public var featureCount: Int { index.count }
+
+  public init(index: FeatureIndex, wordCount: Int, idf: [Float]) {
+    self.index = index
+    self.wordCount = wordCount
+    self.idf = idf
+  }
+
+  /// Counts of one build: tokens per word row (for pretrained coverage) and totals.
+  public struct Counts: Sendable {
+    public var tokensPerWord: [Int]
+    public var totalTokens: Int
+  }
+
+  /// Builds the vocabulary of `texts`. Rows are numbered in order of first appearance,
+  /// so the same corpus always gives the same rows. O(total tokens).
+  public static func build(texts: [String], config: FeatureConfig, minCount: Int = 1)
+    -> (Vocabulary, Counts)
+  {
+    var extractor = FeatureExtractor(config: config)
+    var words = KeyCounter()
+    var others = KeyCounter()
+    var totalTokens = 0
+    for (doc, text) in texts.enumerated() {
+      extractor.extract(text)
+      totalTokens += extractor.wordKeys.count
+      for k in extractor.wordKeys { words.add(k, doc: doc) }
+      for k in extractor.otherKeys { others.add(k, doc: doc) }
+    }
+    var index = FeatureIndex(capacity: words.keys.count + others.keys.count)
+    var idf: [Float] = []
+    var tokensPerWord: [Int] = []
+    let n = Float(texts.count)
+    for (i, k) in words.keys.enumerated() where words.df[i] >= minCount {
+      index.insert(k)
+      idf.append(logf((1 + n) / (1 + Float(words.df[i]))) + 1)
+      tokensPerWord.append(words.tf[i])
+    }
+    let wordCount = index.count
+    for (i, k) in others.keys.enumerated() where others.df[i] >= minCount {
+      if index.insert(k).inserted {
+        idf.append(logf((1 + n) / (1 + Float(others.df[i]))) + 1)
+      }
+    }
+    return (
+      Vocabulary(index: index, wordCount: wordCount, idf: idf),
+      Counts(tokensPerWord: tokensPerWord, totalTokens: totalTokens)
+    )
+  }
+}
+
+/// Document and token frequencies of keys, in order of first appearance.
+private struct KeyCounter {
+  var index = FeatureIndex()
+  var keys: [UInt64] = []
+  var df: [Int] = []
+  var tf: [Int] = []
+  var lastDoc: [Int] = []
+
+  mutating func add(_ k: UInt64, doc: Int) {
+    let (row, inserted) = index.insert(k)
+    let r = Int(row)
+    if inserted {
+      keys.append(k)
+      df.append(1)
+      tf.append(1)
+      lastDoc.append(doc)
+    } else {
+      tf[r] += 1
+      if lastDoc[r] != doc {
+        df[r] += 1
+        lastDoc[r] = doc
+      }
+    }
+  }
+}

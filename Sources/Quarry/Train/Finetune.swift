@@ -1,0 +1,160 @@
+import Foundation
+
+/// From a training corpus (and optionally a validation corpus and a pretrained-vector
+/// file) to a trained `Model`. The steps, in order: labels, validation split,
+/// vocabulary, features, embeddings (pretrained rows, the rest random), training.
+public enum Finetune {
+  public enum Event: Sendable {
+    /// A stage finished: a line for the user.
+    case note(String)
+    case training(TrainingEvent)
+  }
+
+  public static let version = "0.1.0"
+
+  public static func run(
+    train corpus: Corpus, valid validCorpus: Corpus?, pretrained: String?, config: TrainingConfig,
+    progress: (Event) -> Void = { _ in }
+  ) throws -> Model {
+    let labels = corpus.labelsInOrder.sorted()
+    guard labels.count >= 2 else {
+      throw InputError(
+        path: corpus.path,
+        "only one class (\(labels.first ?? "")): a classifier needs at least two labels")
+    }
+    let labelIndex = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, Int32($0)) })
+
+    // Validation rows: a given corpus, or a stratified seeded share of the training rows.
+    var trainRows = corpus.examples
+    var validRows: [Example] = []
+    if let validCorpus {
+      for e in validCorpus.examples where labelIndex[e.label] == nil {
+        throw InputError(
+          path: validCorpus.path, line: e.line,
+          "label '\(e.label)' does not occur in the training corpus \(corpus.path)")
+      }
+      validRows = validCorpus.examples
+    } else if config.validFraction > 0 {
+      (trainRows, validRows) = stratifiedSplit(
+        corpus.examples, fraction: config.validFraction, seed: config.seed)
+    }
+    progress(
+      .note(
+        "\(corpus.path): \(corpus.examples.count) rows, \(labels.count) classes (\(corpus.format.rawValue))"
+          + (corpus.skipped.isEmpty ? "" : ", \(corpus.skipped.count) bad rows skipped")
+          + "; training on \(trainRows.count), validating on \(validRows.count)"))
+
+    let trainTexts = trainRows.map(\.text)
+    let (vocab, counts) = Vocabulary.build(
+      texts: trainTexts, config: config.features, minCount: config.minCount)
+    progress(
+      .note(
+        "vocabulary: \(vocab.wordCount) words, \(vocab.featureCount - vocab.wordCount) n-gram features"
+      ))
+
+    // Embeddings.
+    var rng = SplitMix64(seed: config.seed)
+    var dim = config.dim
+    var embedding: [Float]
+    var pretrainedInfo: ModelMetadata.PretrainedInfo? = nil
+    if let pretrained {
+      let start = DispatchTime.now().uptimeNanoseconds
+      dim = try PretrainedVectors.dimension(path: pretrained)
+      let zero = [Float](repeating: 0, count: vocab.wordCount * dim)
+      let loaded = try PretrainedVectors.load(
+        path: pretrained, vocabulary: vocab, into: zero, dim: dim)
+      embedding = loaded.embedding
+      // Words the file lacks start random, at the scale of the pretrained values.
+      var sum2: Double = 0
+      var n = 0
+      for r in 0..<vocab.wordCount where loaded.found[r] {
+        for j in 0..<dim { sum2 += Double(embedding[r * dim + j] * embedding[r * dim + j]) }
+        n += dim
+      }
+      let std = n > 0 ? Float((sum2 / Double(n)).squareRoot()) : 1 / Float(dim)
+      let a = std * Float(3).squareRoot()
+      for r in 0..<vocab.wordCount where !loaded.found[r] {
+        for j in 0..<dim { embedding[r * dim + j] = (rng.nextUnitFloat() * 2 - 1) * a }
+      }
+      var covered = 0
+      var types = 0
+      for r in 0..<vocab.wordCount where loaded.found[r] {
+        covered += counts.tokensPerWord[r]
+        types += 1
+      }
+      let tokenCoverage = Float(covered) / Float(max(counts.totalTokens, 1))
+      let typeCoverage = Float(types) / Float(max(vocab.wordCount, 1))
+      pretrainedInfo = .init(
+        path: pretrained, fileWords: loaded.fileWords, tokenCoverage: tokenCoverage,
+        typeCoverage: typeCoverage)
+      let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+      progress(
+        .note(
+          String(
+            format:
+              "pretrained: %@ (%d words, dim %d) covers %.1f%% of training tokens, %.1f%% of vocabulary words (%.2f s)",
+            pretrained, loaded.fileWords, dim, 100 * tokenCoverage, 100 * typeCoverage, secs)))
+      if loaded.duplicates > 0 {
+        progress(.note("pretrained: \(loaded.duplicates) duplicate words after lowercasing; the first of each kept"))
+      }
+    } else {
+      embedding = Matrix(rows: vocab.wordCount, cols: dim, uniform: 1 / Float(dim), rng: &rng).values
+    }
+
+    let trainData = LabeledData(
+      features: FeatureMatrix(texts: trainTexts, vocabulary: vocab, config: config.features),
+      labels: trainRows.map { labelIndex[$0.label] ?? 0 })
+    let validData =
+      validRows.isEmpty
+      ? nil
+      : LabeledData(
+        features: FeatureMatrix(
+          texts: validRows.map(\.text), vocabulary: vocab, config: config.features),
+        labels: validRows.map { labelIndex[$0.label] ?? 0 })
+
+    var modelConfig = config
+    modelConfig.dim = dim
+    setBLASThreads(1)
+    let initial = Classifier(
+      classes: labels.count, featureCount: vocab.featureCount, wordCount: vocab.wordCount,
+      dim: dim, embedding: embedding, rng: &rng)
+    let result = Trainer(config: modelConfig).train(
+      model: initial, train: trainData, valid: validData
+    ) { progress(.training($0)) }
+
+    let meta = ModelMetadata(
+      quarryVersion: version, labels: labels, config: modelConfig, classes: labels.count,
+      dim: dim, featureCount: vocab.featureCount, wordCount: vocab.wordCount,
+      corpus: .init(
+        path: corpus.path, contentHash: String(corpus.contentHash, radix: 16),
+        rows: corpus.examples.count, trainRows: trainRows.count, validRows: validRows.count),
+      pretrained: pretrainedInfo, bestEpoch: result.bestEpoch, epochs: result.epochs)
+    return Model(metadata: meta, vocabulary: vocab, classifier: result.model)
+  }
+
+  /// Splits rows into (train, valid): per class, a seeded shuffle, and round(fraction·n_c)
+  /// rows (at least one when the class has two or more) go to validation. Both keep the
+  /// file's order.
+  public static func stratifiedSplit(_ rows: [Example], fraction: Float, seed: UInt64) -> (
+    [Example], [Example]
+  ) {
+    var byLabel: [String: [Int]] = [:]
+    for (i, e) in rows.enumerated() { byLabel[e.label, default: []].append(i) }
+    var rng = SplitMix64(seed: seed &+ 0xA11D)
+    var isValid = [Bool](repeating: false, count: rows.count)
+    for label in byLabel.keys.sorted() {
+      var idx = byLabel[label] ?? []
+      rng.shuffle(&idx)
+      var k = Int((fraction * Float(idx.count)).rounded())
+      if idx.count >= 2 { k = max(k, 1) }
+      k = min(k, idx.count - 1)
+      for i in idx.prefix(max(k, 0)) { isValid[i] = true }
+    }
+    var train: [Example] = []
+    var valid: [Example] = []
+    for (i, e) in rows.enumerated() {
+      if isValid[i] { valid.append(e) } else { train.append(e) }
+    }
+    return (train, valid)
+  }
+}

@@ -1,0 +1,19 @@
+/// What the trainer reports while it runs; the caller decides how to show it.
+public enum TrainingEvent: Sendable {
+  /// Part of an epoch done: `done` of `total` examples, mean loss so far.
+  case step(epoch: Int, done: Int, total: Int, loss: Float, examplesPerSecond: Double)
+  /// An epoch ended.
+  case epoch(EpochSummary)
+}
+
+public struct EpochSummary: Sendable, Codable, Equatable {
+  public var epoch: Int
+  public var loss: Float
+  public var seconds: Double
+  public var examplesPerSecond: Double
+  public var validLoss: Float?
+  public var validAccuracy: Float?
+  public var validMacroF1: Float?
+  /// This epoch is the best so far on the validation set (and is the one kept).
+  public var isBest: Bool
+}

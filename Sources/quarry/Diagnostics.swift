@@ -1,0 +1,47 @@
+import Foundation
+import Quarry
+
+/// The executable's voice on stderr: notes, warnings, and training progress (a redrawn
+/// bar on a terminal, one line per epoch otherwise).
+enum Diagnostics {
+  static let isTerminal = isatty(STDERR_FILENO) != 0
+
+  static func note(_ s: String) {
+    FileHandle.standardError.write(Data("quarry: \(s)\n".utf8))
+  }
+
+  static func warn(_ s: String) {
+    FileHandle.standardError.write(Data("quarry: warning: \(s)\n".utf8))
+  }
+
+  /// Shows one training event.
+  static func show(_ event: TrainingEvent, epochs: Int) {
+    switch event {
+    case let .step(epoch, done, total, loss, rate):
+      guard isTerminal else { return }
+      let width = 24
+      let filled = total > 0 ? width * done / total : width
+      let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
+      let remaining = Double((epochs - epoch) * total + (total - done)) / max(rate, 1)
+      let line = String(
+        format: "\repoch %d/%d [%@] %3d%%  %.0f ex/s  loss %.4f  ETA %@", epoch, epochs, bar,
+        total > 0 ? 100 * done / total : 100, rate, loss, duration(remaining))
+      FileHandle.standardError.write(Data(line.utf8))
+    case let .epoch(s):
+      var line = String(
+        format: "epoch %d/%d  loss %.4f  %.0f ex/s  %.2f s", s.epoch, epochs, s.loss,
+        s.examplesPerSecond, s.seconds)
+      if let a = s.validAccuracy, let f = s.validMacroF1, let l = s.validLoss {
+        line += String(format: "  valid acc %.4f  macro-F1 %.4f  loss %.4f", a, f, l)
+      }
+      if s.isBest && s.validAccuracy != nil { line += "  *" }
+      let prefix = isTerminal ? "\r\u{1B}[K" : ""
+      FileHandle.standardError.write(Data("\(prefix)\(line)\n".utf8))
+    }
+  }
+
+  static func duration(_ s: Double) -> String {
+    if s < 60 { return String(format: "%.0fs", s) }
+    return String(format: "%dm%02ds", Int(s) / 60, Int(s) % 60)
+  }
+}

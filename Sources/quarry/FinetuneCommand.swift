@@ -1,0 +1,126 @@
+import ArgumentParser
+import Foundation
+import Quarry
+
+struct FinetuneCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "finetune",
+    abstract: "Train a classifier on a labelled corpus and write one model file.",
+    discussion: """
+      The embeddings start from --pretrained (word-vector text format, or a .safetensors
+      file with vocab.txt beside it) when given. Without --valid, a seeded stratified share
+      of the training rows (--valid-fraction) chooses the best epoch. Progress goes to
+      stderr; the model is written to a temporary name and renamed when complete.
+
+      Example:
+        quarry finetune --train r8-train.tsv --pretrained glove.6B.50d.vec --output r8.qmodel
+      """)
+
+  @Option(help: "Training corpus.") var train: String
+  @Option(help: "Where to write the model file.") var output: String
+  @Option(help: "Validation corpus (default: a held-out share of --train).") var valid: String?
+  @Option(help: "Pretrained vectors: .vec/.txt word vectors, or .safetensors + vocab.txt.")
+  var pretrained: String?
+  @Option(help: "Epochs.") var epochs: Int = 20
+  @Option(help: "Random seed: the same seed and thread count give the same model.")
+  var seed: UInt64 = 1
+  @Option(help: "Learning rate per example (decays linearly to zero).") var lr: Float = 0.5
+  @Option(help: "Embedding learning rate as a multiple of --lr.") var embeddingLrScale: Float = 1
+  @Option(help: "Minibatch size.") var batchSize: Int = 32
+  @Option(help: "Embedding width without --pretrained.") var dim: Int = 50
+  @Option(help: "Longest word n-gram (1 = words only).") var wordNgrams: Int = 2
+  @Option(help: "Character n-gram lengths as MIN-MAX, e.g. 3-5 (default: none).")
+  var charNgrams: String?
+  @Option(help: "Drop features seen in fewer training rows than this.") var minCount: Int = 1
+  @Option(help: "Share of --train held out for validation when --valid is absent (0-0.5).")
+  var validFraction: Float = 0.1
+  @Option(help: "Class weights: balanced, sqrt or none.") var classWeights: String = "balanced"
+  @Flag(help: "Drop punctuation tokens.") var noPunctuation = false
+  @OptionGroup var compute: ComputeOptions
+  @OptionGroup var corpus: CorpusOptions
+
+  func validate() throws {
+    guard epochs >= 1, epochs <= 10_000 else { throw ValidationError("--epochs must be 1…10000") }
+    guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive") }
+    guard batchSize >= 1, batchSize <= 65_536 else { throw ValidationError("--batch-size must be 1…65536") }
+    guard dim >= 1, dim <= 4096 else { throw ValidationError("--dim must be 1…4096") }
+    guard (1...5).contains(wordNgrams) else { throw ValidationError("--word-ngrams must be 1…5") }
+    guard validFraction >= 0, validFraction <= 0.5 else {
+      throw ValidationError("--valid-fraction must be between 0 and 0.5")
+    }
+    guard ["balanced", "sqrt", "none"].contains(classWeights) else {
+      throw ValidationError("--class-weights must be balanced, sqrt or none")
+    }
+    _ = try charNgramRange()
+  }
+
+  func charNgramRange() throws -> (Int, Int) {
+    guard let s = charNgrams else { return (0, 0) }
+    let parts = s.split(separator: "-").compactMap { Int($0) }
+    guard parts.count == 2, parts[0] >= 1, parts[1] >= parts[0], parts[1] <= 10 else {
+      throw ValidationError("--char-ngrams takes MIN-MAX with 1 ≤ MIN ≤ MAX ≤ 10, e.g. 3-5")
+    }
+    return (parts[0], parts[1])
+  }
+
+  func run() throws {
+    var config = TrainingConfig()
+    config.epochs = epochs
+    config.seed = seed
+    config.threads = compute.threads
+    config.learningRate = lr
+    config.embeddingLRScale = embeddingLrScale
+    config.batchSize = batchSize
+    config.dim = dim
+    config.minCount = minCount
+    config.validFraction = validFraction
+    config.classWeighting = classWeights
+    config.features.wordNgrams = wordNgrams
+    config.features.tokenizer.keepPunctuation = !noPunctuation
+    (config.features.charNgramMin, config.features.charNgramMax) = try charNgramRange()
+
+    let start = Date()
+    let trainCorpus = try readCorpus(train)
+    let validCorpus = try valid.map(readCorpus)
+    if let pretrained, !FileManager.default.fileExists(atPath: pretrained) {
+      throw InputError(path: pretrained, "no such file")
+    }
+    try AtomicFile.checkWritable(output)
+    let model = try Finetune.run(
+      train: trainCorpus, valid: validCorpus, pretrained: pretrained, config: config
+    ) { event in
+      switch event {
+      case .note(let s): Diagnostics.note(s)
+      case .training(let t): Diagnostics.show(t, epochs: config.epochs)
+      }
+    }
+    try ModelFile.write(model, to: output)
+    let best = model.metadata.epochs.first { $0.epoch == model.metadata.bestEpoch }
+    var summary = "wrote \(output) (best epoch \(model.metadata.bestEpoch)"
+    if let a = best?.validAccuracy, let f = best?.validMacroF1 {
+      summary += String(format: ": valid accuracy %.4f, macro-F1 %.4f", a, f)
+    }
+    summary += String(format: ") in %.2f s", Date().timeIntervalSince(start))
+    Diagnostics.note(summary)
+  }
+
+  func readCorpus(_ path: String) throws -> Corpus {
+    let c = try CorpusReader.read(
+      path: path, format: try corpus.corpusFormat().format, skipBadRows: corpus.skipBadRows)
+    for e in c.skipped.prefix(5) { Diagnostics.warn("skipped \(e)") }
+    if c.skipped.count > 5 { Diagnostics.warn("… and \(c.skipped.count - 5) more bad rows skipped") }
+    return c
+  }
+}
+
+extension CorpusFormatChoice {
+  var format: CorpusFormat? {
+    switch self {
+    case .auto: return nil
+    case .tsv: return .tsv
+    case .fasttext: return .fasttext
+    case .csv: return .csv
+    case .jsonl: return .jsonl
+    }
+  }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import Quarry
+
+struct PredictCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "predict",
+    abstract: "Predict the labels of texts, one output line per input line.",
+    discussion: """
+      Each input line is one text (no label). TSV output: label<TAB>probability, repeated
+      for the k best labels. JSON Lines output: {"line":N,"labels":[…],"probabilities":[…]}.
+
+      Examples:
+        quarry predict --model r8.qmodel --input texts.txt --k 3
+        echo "crude oil output falls" | quarry predict --model r8.qmodel --format jsonl
+      """)
+
+  @Option(help: "Model file.") var model: String
+  @Option(help: "Texts, one per line (default: standard input).") var input: String?
+  @Option(help: "How many labels to print per line.") var k: Int = 1
+  @Option(help: "Output format: tsv or jsonl.") var format: String = "tsv"
+  @OptionGroup var compute: ComputeOptions
+
+  func validate() throws {
+    guard k >= 1 else { throw ValidationError("--k must be at least 1") }
+    guard format == "tsv" || format == "jsonl" else {
+      throw ValidationError("--format must be tsv or jsonl, got '\(format)'")
+    }
+  }
+
+  func run() throws {
+    let m = try ModelFile.read(model)
+    let path = input ?? "<stdin>"
+    let bytes: [UInt8]
+    if let input {
+      bytes = try FileBytes.read(input)
+    } else {
+      bytes = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+    }
+    let texts = try TextLines.split(bytes, path: path)
+    let predictor = Predictor(model: m, threads: compute.threads)
+    let probs = predictor.probabilities(texts)
+    let top = predictor.topK(probs, k: k)
+    var out = ""
+    out.reserveCapacity(texts.count * 24 * k)
+    for (i, row) in top.enumerated() {
+      if format == "tsv" {
+        out += row.map { "\(m.labels[$0.label])\t\(fmt($0.probability))" }.joined(separator: "\t")
+      } else {
+        let labels = row.map { jsonString(m.labels[$0.label]) }.joined(separator: ",")
+        let ps = row.map { fmt($0.probability) }.joined(separator: ",")
+        out += "{\"line\":\(i + 1),\"labels\":[\(labels)],\"probabilities\":[\(ps)]}"
+      }
+      out += "\n"
+      if out.utf8.count > 1 << 20 {
+        FileHandle.standardOutput.write(Data(out.utf8))
+        out.removeAll(keepingCapacity: true)
+      }
+    }
+    FileHandle.standardOutput.write(Data(out.utf8))
+  }
+
+  func fmt(_ p: Float) -> String { String(format: "%.4f", p) }
+
+  func jsonString(_ s: String) -> String {
+    let data = (try? JSONEncoder().encode(s)) ?? Data("\"\"".utf8)
+    return String(decoding: data, as: UTF8.self)
+  }
+}

@@ -1,0 +1,34 @@
+import ArgumentParser
+
+/// Options every command that computes takes.
+struct ComputeOptions: ParsableArguments {
+  @Option(help: "Threads to run on.")
+  var threads: Int = 2
+
+  func validate() throws {
+    guard (1...256).contains(threads) else {
+      throw ValidationError("--threads must be between 1 and 256, got \(threads)")
+    }
+  }
+}
+
+/// How a labelled corpus is read.
+struct CorpusOptions: ParsableArguments {
+  @Option(help: "Corpus format: tsv, fasttext, csv or jsonl (default: from extension and content).")
+  var format: String?
+
+  @Flag(help: "Skip bad rows (and count them) instead of stopping at the first.")
+  var skipBadRows = false
+
+  func corpusFormat() throws -> CorpusFormatChoice {
+    guard let format else { return .auto }
+    guard let f = CorpusFormatChoice(rawValue: format) else {
+      throw ValidationError("--format must be tsv, fasttext, csv or jsonl, got '\(format)'")
+    }
+    return f
+  }
+}
+
+enum CorpusFormatChoice: String {
+  case auto, tsv, fasttext, csv, jsonl
+}
