@@ -2,18 +2,22 @@ import ArgumentParser
 import Foundation
 import Quarry
 
+/// Default values of the flags come from `TrainingConfig`, the one place they are set.
+private let defaults = TrainingConfig()
+
 struct FinetuneCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "finetune",
     abstract: "Train a classifier on a labelled corpus and write one model file.",
     discussion: """
-      The embeddings start from --pretrained (word-vector text format, or a .safetensors
-      file with vocab.txt beside it) when given. Without --valid, a seeded stratified share
-      of the training rows (--valid-fraction) chooses the best epoch. Progress goes to
-      stderr; the model is written to a temporary name and renamed when complete.
+      The embeddings start from --pretrained (word-vector text format, or a .safetensors \
+      file with vocab.txt beside it) when given. With --valid, or a held-out share of the \
+      training rows (--valid-fraction), the best epoch on it is kept; otherwise the last. \
+      Progress goes to stderr; the model is written to a temporary name and renamed when \
+      complete.
 
       Example:
-        quarry finetune --train r8-train.tsv --pretrained glove.6B.50d.vec --output r8.qmodel
+        quarry finetune --train r8-train.tsv --pretrained glove.vec --output r8.qmodel
       """)
 
   @Option(help: "Training corpus.") var train: String
@@ -21,20 +25,22 @@ struct FinetuneCommand: ParsableCommand {
   @Option(help: "Validation corpus (default: a held-out share of --train).") var valid: String?
   @Option(help: "Pretrained vectors: .vec/.txt word vectors, or .safetensors + vocab.txt.")
   var pretrained: String?
-  @Option(help: "Epochs.") var epochs: Int = 20
+  @Option(help: "Epochs.") var epochs: Int = defaults.epochs
   @Option(help: "Random seed: the same seed and thread count give the same model.")
-  var seed: UInt64 = 1
-  @Option(help: "Learning rate per example (decays linearly to zero).") var lr: Float = 0.5
-  @Option(help: "Embedding learning rate as a multiple of --lr.") var embeddingLrScale: Float = 1
-  @Option(help: "Minibatch size.") var batchSize: Int = 32
-  @Option(help: "Embedding width without --pretrained.") var dim: Int = 50
-  @Option(help: "Longest word n-gram (1 = words only).") var wordNgrams: Int = 2
+  var seed: UInt64 = defaults.seed
+  @Option(help: "Learning rate per example (decays linearly to zero).") var lr: Float = defaults.learningRate
+  @Option(help: "Embedding learning rate as a multiple of --lr.") var embeddingLrScale: Float = defaults.embeddingLRScale
+  @Option(help: "Dense-layer learning rate as a multiple of --lr.") var denseLrScale: Float = defaults.denseLRScale
+  @Option(help: "Focal-loss γ on every row (0 = cross-entropy).") var lossGamma: Float = defaults.lossGamma
+  @Option(help: "Minibatch size.") var batchSize: Int = defaults.batchSize
+  @Option(help: "Embedding width without --pretrained.") var dim: Int = defaults.dim
+  @Option(help: "Longest word n-gram (1 = words only).") var wordNgrams: Int = defaults.features.wordNgrams
   @Option(help: "Character n-gram lengths as MIN-MAX, e.g. 3-5 (default: none).")
   var charNgrams: String?
-  @Option(help: "Drop features seen in fewer training rows than this.") var minCount: Int = 1
+  @Option(help: "Drop features seen in fewer training rows than this.") var minCount: Int = defaults.minCount
   @Option(help: "Share of --train held out for validation when --valid is absent (0-0.5).")
-  var validFraction: Float = 0.1
-  @Option(help: "Class weights: balanced, sqrt or none.") var classWeights: String = "balanced"
+  var validFraction: Float = defaults.validFraction
+  @Option(help: "Class weights: balanced, sqrt or none.") var classWeights: String = defaults.classWeighting
   @Flag(help: "Drop punctuation tokens.") var noPunctuation = false
   @OptionGroup var compute: ComputeOptions
   @OptionGroup var corpus: CorpusOptions
@@ -71,6 +77,8 @@ struct FinetuneCommand: ParsableCommand {
     config.learningRate = lr
     config.embeddingLRScale = embeddingLrScale
     config.batchSize = batchSize
+    config.lossGamma = lossGamma
+    config.denseLRScale = denseLrScale
     config.dim = dim
     config.minCount = minCount
     config.validFraction = validFraction

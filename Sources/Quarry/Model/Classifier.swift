@@ -20,11 +20,10 @@ public struct Classifier: Sendable, Equatable {
   /// b: classes.
   public var bias: [Float]
 
-  /// A fresh model: wide part zero, E from `embedding` (already initialised), W_d small
-  /// uniform, b zero.
+  /// A fresh model: E from `embedding` (already initialised), everything else zero, as
+  /// fastText starts its output matrix: the first steps then depend on E alone.
   public init(
-    classes: Int, featureCount: Int, wordCount: Int, dim: Int, embedding: [Float],
-    rng: inout SplitMix64
+    classes: Int, featureCount: Int, wordCount: Int, dim: Int, embedding: [Float]
   ) {
     precondition(embedding.count == wordCount * dim)
     self.classes = classes
@@ -33,8 +32,7 @@ public struct Classifier: Sendable, Equatable {
     self.wordCount = wordCount
     self.wide = Array(repeating: 0, count: featureCount * classes)
     self.embedding = embedding
-    let scale = 1 / Float(dim).squareRoot()
-    self.dense = Matrix(rows: classes, cols: dim, uniform: scale, rng: &rng).values
+    self.dense = Array(repeating: 0, count: classes * dim)
     self.bias = Array(repeating: 0, count: classes)
   }
 

@@ -37,3 +37,32 @@ public func crossEntropyForwardBackward(
   }
   return loss
 }
+
+/// Weighted focal loss summed over a batch (Lin et al. 2017), given probabilities `p`:
+///   L = Σ_i w_i · −(1 − p_t)^γ · ln p_t,   p_t = p_{i,y_i},
+/// with w_i carrying α_t (class weight). Its gradient with respect to the logits,
+///   ∂L/∂z_{i,c} = w_i · [γ(1 − p_t)^(γ−1) · p_t · ln p_t − (1 − p_t)^γ] · ([c = y_i] − p_{i,c}),
+/// is written into `dLogits` (which may alias `p`). With γ = 0 both equal cross-entropy.
+public func focalForwardBackward(
+  probs p: UnsafePointer<Float>, labels: UnsafePointer<Int32>, weights: UnsafePointer<Float>,
+  gamma: Float, batch: Int, classes: Int, dLogits: UnsafeMutablePointer<Float>
+) -> Float {
+  var loss: Float = 0
+  for i in 0..<batch {
+    let y = Int(labels[i])
+    let w = weights[i]
+    let pt = max(p[i * classes + y], 1e-12)
+    let q = max(1 - pt, 0)
+    let logp = logf(pt)
+    let qg = gamma == 0 ? 1 : powf(q, gamma)
+    loss -= w * qg * logp
+    let qg1 = gamma == 0 ? 0 : (gamma == 1 ? 1 : powf(q, gamma - 1))
+    let coef = w * (gamma * qg1 * pt * logp - qg)
+    for c in 0..<classes {
+      let pc = p[i * classes + c]
+      dLogits[i * classes + c] = coef * ((c == y ? 1 : 0) - pc)
+    }
+  }
+  return loss
+}
+

@@ -117,8 +117,8 @@ public enum Finetune {
     setBLASThreads(1)
     let initial = Classifier(
       classes: labels.count, featureCount: vocab.featureCount, wordCount: vocab.wordCount,
-      dim: dim, embedding: embedding, rng: &rng)
-    let result = Trainer(config: modelConfig).train(
+      dim: dim, embedding: embedding)
+    let result = try Trainer(config: modelConfig).train(
       model: initial, train: trainData, valid: validData
     ) { progress(.training($0)) }
 

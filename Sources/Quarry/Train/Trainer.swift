@@ -25,7 +25,7 @@ public struct Trainer {
   public func train(
     model initial: Classifier, train: LabeledData, valid: LabeledData?,
     progress: (TrainingEvent) -> Void = { _ in }
-  ) -> Result {
+  ) throws -> Result {
     var model = initial
     let c = model.classes
     let d = model.dim
@@ -71,12 +71,12 @@ public struct Trainer {
             logits.withUnsafeMutableBufferPointer { z in
               // Forward.
               model.forward(m, docs: docs, hidden: h.base, logits: z.base, threads: threads)
-              softmaxRows(z.base, batch: b, classes: c)
               // Loss and ∂L/∂Z, in place of the probabilities.
+              softmaxRows(z.base, batch: b, classes: c)
               epochLoss += Double(
-                crossEntropyForwardBackward(
-                  probs: z.base, labels: batchLabels, weights: batchWeights, batch: b,
-                  classes: c, dLogits: z.base))
+                focalForwardBackward(
+                  probs: z.base, labels: batchLabels, weights: batchWeights,
+                  gamma: config.lossGamma, batch: b, classes: c, dLogits: z.base))
               // Dense backward: dW_d, db, dH.
               for i in dDense.indices { dDense[i] = 0 }
               for i in dBias.indices { dBias[i] = 0 }
@@ -92,8 +92,10 @@ public struct Trainer {
             }
           }
         }
-        for i in model.dense.indices { model.dense[i] -= lr * dDense[i] }
-        for i in model.bias.indices { model.bias[i] -= lr * dBias[i] }
+        // The dense layer sees every row of the batch: it steps on the batch mean.
+        let denseLR = lr * config.denseLRScale / Float(b)
+        for i in model.dense.indices { model.dense[i] -= denseLR * dDense[i] }
+        for i in model.bias.indices { model.bias[i] -= denseLR * dBias[i] }
         s = e
         if (s / bs) % 64 == 0 || s == n {
           let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -103,11 +105,14 @@ public struct Trainer {
               examplesPerSecond: Double(s) / max(secs, 1e-9)))
         }
       }
+      guard epochLoss.isFinite else {
+        throw TrainingError.diverged(epoch: epoch, learningRate: config.learningRate)
+      }
       let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
       var summary = EpochSummary(
         epoch: epoch, loss: Float(epochLoss / Double(max(n, 1))), seconds: secs,
         examplesPerSecond: Double(n) / max(secs, 1e-9), isBest: false)
-      if let valid, valid.count > 0 {
+            if let valid, valid.count > 0 {
         let probs = model.probabilities(valid.features, threads: threads)
         let metrics = Metrics(probabilities: probs, gold: valid.labels, classes: c)
         let vloss = Trainer.meanLoss(probabilities: probs, gold: valid.labels, classes: c)
@@ -131,6 +136,17 @@ public struct Trainer {
       return Result(model: best.model, epochs: summaries, bestEpoch: best.epoch)
     }
     return Result(model: model, epochs: summaries, bestEpoch: summaries.count)
+  }
+
+  public enum TrainingError: Error, CustomStringConvertible {
+    case diverged(epoch: Int, learningRate: Float)
+
+    public var description: String {
+      switch self {
+      case let .diverged(epoch, lr):
+        return "training diverged (the loss is not finite) in epoch \(epoch); try a smaller --lr than \(lr)"
+      }
+    }
   }
 
   /// The SGD step of the sparse parts: each thread owns the rows r with r mod T = t.

@@ -7,15 +7,22 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
   public var dim = 50
   public var epochs = 20
   /// Per-example learning rate of the wide part and the dense layer; decays linearly to 0.
-  public var learningRate: Float = 0.5
+  public var learningRate: Float = 2
   /// Learning rate of the embedding rows, as a multiple of `learningRate`.
   public var embeddingLRScale: Float = 1
-  public var batchSize = 32
+  /// Learning rate of the dense layer (on the batch-mean gradient), as a multiple of
+  /// `learningRate`.
+  public var denseLRScale: Float = 2
+  public var batchSize = 128
+  /// Focusing parameter γ of the loss on every row (0 = cross-entropy).
+  public var lossGamma: Float = 0
   /// Class weights: "balanced" (w_c = N / (C·n_c)), "sqrt" (its square root) or "none".
   public var classWeighting = "balanced"
   /// Share of the training corpus held out for choosing the best epoch, when no
   /// validation file is given (0 keeps every row for training and the last epoch).
-  public var validFraction: Float = 0.1
+  /// 0 by default: on R8, holding out 10% cost more (0.9735 / 0.929 accuracy / macro-F1)
+  /// than choosing the epoch gained (0.9758 / 0.941 trained on every row).
+  public var validFraction: Float = 0
   public var seed: UInt64 = 1
   public var threads = 2
 
