@@ -17,17 +17,18 @@ enum Diagnostics {
   /// Shows one training event.
   static func show(_ event: TrainingEvent, epochs: Int) {
     switch event {
-    case let .step(epoch, done, total, loss, rate):
+    case .step(let epoch, let done, let total, let loss, let rate):
       guard isTerminal else { return }
       let width = 24
       let filled = total > 0 ? width * done / total : width
-      let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
+      let bar =
+        String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
       let remaining = Double((epochs - epoch) * total + (total - done)) / max(rate, 1)
       let line = String(
         format: "\repoch %d/%d [%@] %3d%%  %.0f ex/s  loss %.4f  ETA %@", epoch, epochs, bar,
         total > 0 ? 100 * done / total : 100, rate, loss, duration(remaining))
       FileHandle.standardError.write(Data(line.utf8))
-    case let .epoch(s):
+    case .epoch(let s):
       var line = String(
         format: "epoch %d/%d  loss %.4f  %.0f ex/s  %.2f s", s.epoch, epochs, s.loss,
         s.examplesPerSecond, s.seconds)

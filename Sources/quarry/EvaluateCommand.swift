@@ -5,7 +5,8 @@ import Quarry
 struct EvaluateCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "evaluate",
-    abstract: "Score a model on a labelled corpus: accuracy, macro-F1, per-class figures, confusion.",
+    abstract:
+      "Score a model on a labelled corpus: accuracy, macro-F1, per-class figures, confusion.",
     discussion: """
       Example:
         quarry evaluate --model r8.qmodel --data r8-test.tsv

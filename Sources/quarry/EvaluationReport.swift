@@ -45,7 +45,8 @@ struct EvaluationReport {
     let w = max(8, labels.map(\.count).max() ?? 8)
     out += pad("class", w) + "  precision  recall      f1  support\n"
     for (i, l) in labels.enumerated() {
-      out += pad(l, w)
+      out +=
+        pad(l, w)
         + String(
           format: "  %9.4f  %6.4f  %6.4f  %7d\n", metrics.precision[i], metrics.recall[i],
           metrics.f1[i], metrics.support[i])
@@ -59,6 +60,10 @@ struct EvaluationReport {
     return out
   }
 
-  func pad(_ s: String, _ w: Int) -> String { s + String(repeating: " ", count: max(0, w - s.count)) }
-  func lpad(_ s: String, _ w: Int) -> String { String(repeating: " ", count: max(0, w - s.count)) + s }
+  func pad(_ s: String, _ w: Int) -> String {
+    s + String(repeating: " ", count: max(0, w - s.count))
+  }
+  func lpad(_ s: String, _ w: Int) -> String {
+    String(repeating: " ", count: max(0, w - s.count)) + s
+  }
 }

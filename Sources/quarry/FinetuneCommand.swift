@@ -28,19 +28,26 @@ struct FinetuneCommand: ParsableCommand {
   @Option(help: "Epochs.") var epochs: Int = defaults.epochs
   @Option(help: "Random seed: the same seed and thread count give the same model.")
   var seed: UInt64 = defaults.seed
-  @Option(help: "Learning rate per example (decays linearly to zero).") var lr: Float = defaults.learningRate
-  @Option(help: "Embedding learning rate as a multiple of --lr.") var embeddingLrScale: Float = defaults.embeddingLRScale
-  @Option(help: "Dense-layer learning rate as a multiple of --lr.") var denseLrScale: Float = defaults.denseLRScale
-  @Option(help: "Focal-loss γ on every row (0 = cross-entropy).") var lossGamma: Float = defaults.lossGamma
+  @Option(help: "Learning rate per example (decays linearly to zero).") var lr: Float = defaults
+    .learningRate
+  @Option(help: "Embedding learning rate as a multiple of --lr.") var embeddingLrScale: Float =
+    defaults.embeddingLRScale
+  @Option(help: "Dense-layer learning rate as a multiple of --lr.") var denseLrScale: Float =
+    defaults.denseLRScale
+  @Option(help: "Focal-loss γ on every row (0 = cross-entropy).") var lossGamma: Float = defaults
+    .lossGamma
   @Option(help: "Minibatch size.") var batchSize: Int = defaults.batchSize
   @Option(help: "Embedding width without --pretrained.") var dim: Int = defaults.dim
-  @Option(help: "Longest word n-gram (1 = words only).") var wordNgrams: Int = defaults.features.wordNgrams
+  @Option(help: "Longest word n-gram (1 = words only).") var wordNgrams: Int = defaults.features
+    .wordNgrams
   @Option(help: "Character n-gram lengths as MIN-MAX, e.g. 3-5 (default: none).")
   var charNgrams: String?
-  @Option(help: "Drop features seen in fewer training rows than this.") var minCount: Int = defaults.minCount
+  @Option(help: "Drop features seen in fewer training rows than this.") var minCount: Int = defaults
+    .minCount
   @Option(help: "Share of --train held out for validation when --valid is absent (0-0.5).")
   var validFraction: Float = defaults.validFraction
-  @Option(help: "Class weights: balanced, sqrt or none.") var classWeights: String = defaults.classWeighting
+  @Option(help: "Class weights: balanced, sqrt or none.") var classWeights: String = defaults
+    .classWeighting
   @Flag(help: "Drop punctuation tokens.") var noPunctuation = false
   @OptionGroup var compute: ComputeOptions
   @OptionGroup var corpus: CorpusOptions
@@ -48,7 +55,9 @@ struct FinetuneCommand: ParsableCommand {
   func validate() throws {
     guard epochs >= 1, epochs <= 10_000 else { throw ValidationError("--epochs must be 1…10000") }
     guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive") }
-    guard batchSize >= 1, batchSize <= 65_536 else { throw ValidationError("--batch-size must be 1…65536") }
+    guard batchSize >= 1, batchSize <= 65_536 else {
+      throw ValidationError("--batch-size must be 1…65536")
+    }
     guard dim >= 1, dim <= 4096 else { throw ValidationError("--dim must be 1…4096") }
     guard (1...5).contains(wordNgrams) else { throw ValidationError("--word-ngrams must be 1…5") }
     guard validFraction >= 0, validFraction <= 0.5 else {
@@ -116,7 +125,9 @@ struct FinetuneCommand: ParsableCommand {
     let c = try CorpusReader.read(
       path: path, format: try corpus.corpusFormat().format, skipBadRows: corpus.skipBadRows)
     for e in c.skipped.prefix(5) { Diagnostics.warn("skipped \(e)") }
-    if c.skipped.count > 5 { Diagnostics.warn("… and \(c.skipped.count - 5) more bad rows skipped") }
+    if c.skipped.count > 5 {
+      Diagnostics.warn("… and \(c.skipped.count - 5) more bad rows skipped")
+    }
     return c
   }
 }

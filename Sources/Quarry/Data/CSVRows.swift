@@ -75,7 +75,8 @@ enum CSVRows {
         if textCol < 0 || labelCol < 0 {
           throw InputError(
             path: path, line: startLine,
-            "CSV header must name columns 'text' and 'label', found \(names.joined(separator: ","))")
+            "CSV header must name columns 'text' and 'label', found \(names.joined(separator: ","))"
+          )
         }
         continue
       }

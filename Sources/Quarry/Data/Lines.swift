@@ -27,11 +27,17 @@ enum Lines {
         if stop > start, buf[stop - 1] == 0x0D { stop -= 1 }
         let slice = UnsafeBufferPointer(rebasing: buf[start..<stop])
         if hasNul {
-          out.append(Line(number: number, text: "", error: InputError(path: path, line: number, "NUL byte in line")))
+          out.append(
+            Line(
+              number: number, text: "",
+              error: InputError(path: path, line: number, "NUL byte in line")))
         } else if let s = String(validating: slice, as: UTF8.self) {
           out.append(Line(number: number, text: Substring(s), error: nil))
         } else {
-          out.append(Line(number: number, text: "", error: InputError(path: path, line: number, "invalid UTF-8")))
+          out.append(
+            Line(
+              number: number, text: "", error: InputError(path: path, line: number, "invalid UTF-8")
+            ))
         }
         start = end + 1
       }

@@ -40,8 +40,11 @@ public struct Predictor {
     return (0..<n).map { i in
       let row = (0..<c).map { (label: $0, probability: probs[i * c + $0]) }
       return Array(
-        row.sorted { $0.probability > $1.probability || ($0.probability == $1.probability && $0.label < $1.label) }
-          .prefix(kk))
+        row.sorted {
+          $0.probability > $1.probability
+            || ($0.probability == $1.probability && $0.label < $1.label)
+        }
+        .prefix(kk))
     }
   }
 }

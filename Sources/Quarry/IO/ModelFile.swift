@@ -74,12 +74,16 @@ public enum ModelFile {
     }
     guard version >= 1 else { throw fail("version \(version)") }
     let stored = readLE(bytes, bytes.count - 8, as: UInt64.self)
-    let actual = bytes.withUnsafeBytes { Checksum.of(UnsafeRawBufferPointer(rebasing: $0[0..<(bytes.count - 8)])) }
+    let actual = bytes.withUnsafeBytes {
+      Checksum.of(UnsafeRawBufferPointer(rebasing: $0[0..<(bytes.count - 8)]))
+    }
     guard stored == actual else {
       throw fail("checksum mismatch (the file is truncated or corrupt)")
     }
     let metaLength = readLE(bytes, 16, as: UInt64.self)
-    guard metaLength <= UInt64(bytes.count - 32) else { throw fail("metadata length \(metaLength)") }
+    guard metaLength <= UInt64(bytes.count - 32) else {
+      throw fail("metadata length \(metaLength)")
+    }
     let metaEnd = 24 + Int(metaLength)
     let meta: ModelMetadata
     do {
@@ -111,7 +115,8 @@ public enum ModelFile {
     let w = meta.wordCount
     guard c >= 2, c == meta.labels.count, d >= 1, d <= 1 << 16, f >= w, w >= 0, f <= 1 << 31
     else {
-      throw fail("shape classes \(c) / labels \(meta.labels.count), dim \(d), features \(f), words \(w)")
+      throw fail(
+        "shape classes \(c) / labels \(meta.labels.count), dim \(d), features \(f), words \(w)")
     }
     let keysEntry = meta.tensors.first { $0.name == "index.keys" }
     let slots = keysEntry?.count ?? 0

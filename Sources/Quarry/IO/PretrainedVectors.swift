@@ -48,7 +48,8 @@ public struct PretrainedVectors {
     let st = try Safetensors.open(path)
     let table = try st.embeddingTable()
     guard table.shape[1] == dim else {
-      throw InputError(path: path, "tensor '\(table.name)' has width \(table.shape[1]), expected \(dim)")
+      throw InputError(
+        path: path, "tensor '\(table.name)' has width \(table.shape[1]), expected \(dim)")
     }
     let vocabPath = (path as NSString).deletingLastPathComponent + "/vocab.txt"
     let vocabBytes = try FileBytes.read(vocabPath)

@@ -20,10 +20,13 @@ public struct Safetensors {
 
   public static func open(_ path: String) throws -> Safetensors {
     let bytes = try FileBytes.read(path)
-    guard bytes.count >= 8 else { throw InputError(path: path, "shorter than a safetensors header") }
+    guard bytes.count >= 8 else {
+      throw InputError(path: path, "shorter than a safetensors header")
+    }
     let n = bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
     guard n <= UInt64(bytes.count - 8), n <= 100_000_000 else {
-      throw InputError(path: path, "header length \(n) does not fit the file (\(bytes.count) bytes)")
+      throw InputError(
+        path: path, "header length \(n) does not fit the file (\(bytes.count) bytes)")
     }
     let dataStart = 8 + Int(n)
     guard
@@ -37,7 +40,8 @@ public struct Safetensors {
         let shape = d["shape"] as? [Int], let offs = d["data_offsets"] as? [Int], offs.count == 2
       else { throw InputError(path: path, "tensor '\(name)': malformed header entry") }
       guard let width = elementSize(dtype) else {
-        throw InputError(path: path, "tensor '\(name)': dtype \(dtype) not supported (F32, F16, BF16)")
+        throw InputError(
+          path: path, "tensor '\(name)': dtype \(dtype) not supported (F32, F16, BF16)")
       }
       let elements = shape.reduce(1) { $0 * max($1, 0) }
       guard offs[0] >= 0, offs[1] >= offs[0], offs[1] <= dataLength,
@@ -68,7 +72,8 @@ public struct Safetensors {
     if let t = twoD.first(where: { $0.name.contains("word_embeddings") }) { return t }
     throw InputError(
       path: path,
-      "expected one 2-D embedding tensor, found \(twoD.map(\.name).sorted().joined(separator: ", "))")
+      "expected one 2-D embedding tensor, found \(twoD.map(\.name).sorted().joined(separator: ", "))"
+    )
   }
 
   /// A tensor's values as float32 (F16 and BF16 widened).
@@ -81,7 +86,9 @@ public struct Safetensors {
       for i in 0..<count {
         switch t.dtype {
         case "F32":
-          out[i] = Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+          out[i] = Float(
+            bitPattern: UInt32(
+              littleEndian: p.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
         case "BF16":
           let h = UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
           out[i] = Float(bitPattern: UInt32(h) << 16)

@@ -42,19 +42,22 @@ enum TextVectors {
       while start < n {
         lineNo += 1
         let nl = memchr(base + start, 0x0A, n - start)
-        let end = nl.map { UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - base } ?? n
+        let end =
+          nl.map { UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - base } ?? n
         defer { start = end + 1 }
         // The word runs to the first space.
         var w = start
         while w < end, base[w] != 0x20 { w += 1 }
         if w == end {
           if end > start && !(end == start + 1 && base[start] == 0x0D) {
-            throw InputError(path: path, line: lineNo, "expected 'word v1 … v\(dim)', found no space")
+            throw InputError(
+              path: path, line: lineNo, "expected 'word v1 … v\(dim)', found no space")
           }
           continue
         }
         if lineNo == 1, TextVectors.isHeader(buf, start, end) {
-          headerCount = Int(String(decoding: UnsafeBufferPointer(rebasing: buf[start..<w]), as: UTF8.self))
+          headerCount = Int(
+            String(decoding: UnsafeBufferPointer(rebasing: buf[start..<w]), as: UTF8.self))
           continue
         }
         words += 1
@@ -63,11 +66,16 @@ enum TextVectors {
         var ascii = true
         for i in start..<w {
           let b = base[i]
-          if b >= 0x80 { ascii = false; break }
+          if b >= 0x80 {
+            ascii = false
+            break
+          }
           lowered.append(b >= 0x41 && b <= 0x5A ? b | 0x20 : b)
         }
         if !ascii {
-          guard let s = String(validating: UnsafeBufferPointer(rebasing: buf[start..<w]), as: UTF8.self) else {
+          guard
+            let s = String(validating: UnsafeBufferPointer(rebasing: buf[start..<w]), as: UTF8.self)
+          else {
             throw InputError(path: path, line: lineNo, "word is not valid UTF-8")
           }
           lowered = Array(s.lowercased().utf8)

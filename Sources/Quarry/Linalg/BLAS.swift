@@ -7,7 +7,8 @@ import COpenBLAS
 @inline(__always)
 public func sgemm(
   transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-  _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, beta: Float, _ c: UnsafeMutablePointer<Float>
+  _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, beta: Float,
+  _ c: UnsafeMutablePointer<Float>
 ) {
   cblas_sgemm(
     CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
@@ -18,7 +19,8 @@ public func sgemm(
 /// The reference for `sgemm`: the same contract, three plain loops, accumulated in Double.
 public func sgemmNaive(
   transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-  _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, beta: Float, _ c: UnsafeMutablePointer<Float>
+  _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, beta: Float,
+  _ c: UnsafeMutablePointer<Float>
 ) {
   for i in 0..<m {
     for j in 0..<n {

@@ -65,4 +65,3 @@ public func focalForwardBackward(
   }
   return loss
 }
-

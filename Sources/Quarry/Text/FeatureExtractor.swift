@@ -59,8 +59,7 @@ public struct FeatureExtractor {
   /// Character n-grams of `<token>` by whole UTF-8 characters: for each start character,
   /// lengths `charNgramMin...charNgramMax`, as fastText's subwords. The whole `<token>`
   /// itself is left out (the word key covers it).
-  private mutating func appendCharNgrams(_ bytes: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int)
-  {
+  private mutating func appendCharNgrams(_ bytes: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) {
     // Character boundaries of "<" + token + ">" in a small local array.
     var bounds: [Int] = [-1]  // -1 stands for '<'
     var i = s

@@ -33,7 +33,10 @@ public struct Tokenizer: Sendable, Codable, Equatable {
         let cls = Tokenizer.asciiClass[Int(b)]
         switch cls {
         case 1:  // letter or digit
-          if !inWord { buffer.begin(); inWord = true }
+          if !inWord {
+            buffer.begin()
+            inWord = true
+          }
           buffer.append(b | (b >= 0x41 && b <= 0x5A ? 0x20 : 0))
         case 2:  // punctuation or symbol
           // A '.' or ',' between two digits stays inside a number.
@@ -42,13 +45,21 @@ public struct Tokenizer: Sendable, Codable, Equatable {
           {
             buffer.append(b)
           } else {
-            if inWord { buffer.end(); inWord = false }
+            if inWord {
+              buffer.end()
+              inWord = false
+            }
             if keepPunctuation {
-              buffer.begin(); buffer.append(b); buffer.end()
+              buffer.begin()
+              buffer.append(b)
+              buffer.end()
             }
           }
         default:  // space or control
-          if inWord { buffer.end(); inWord = false }
+          if inWord {
+            buffer.end()
+            inWord = false
+          }
         }
         i += 1
         continue
@@ -56,18 +67,29 @@ public struct Tokenizer: Sendable, Codable, Equatable {
       let (scalar, width) = Tokenizer.decode(utf8, at: i)
       let p = scalar.properties
       if p.isAlphabetic || p.numericType != nil || p.generalCategory.isMark {
-        if !inWord { buffer.begin(); inWord = true }
+        if !inWord {
+          buffer.begin()
+          inWord = true
+        }
         if p.changesWhenLowercased {
           for s in p.lowercaseMapping.unicodeScalars { buffer.append(scalar: s) }
         } else {
           buffer.append(utf8, i..<(i + width))
         }
       } else if p.isWhitespace || p.generalCategory.isControlOrFormat {
-        if inWord { buffer.end(); inWord = false }
+        if inWord {
+          buffer.end()
+          inWord = false
+        }
       } else {
-        if inWord { buffer.end(); inWord = false }
+        if inWord {
+          buffer.end()
+          inWord = false
+        }
         if keepPunctuation {
-          buffer.begin(); buffer.append(utf8, i..<(i + width)); buffer.end()
+          buffer.begin()
+          buffer.append(utf8, i..<(i + width))
+          buffer.end()
         }
       }
       i += width

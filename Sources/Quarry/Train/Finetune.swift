@@ -95,10 +95,14 @@ public enum Finetune {
               "pretrained: %@ (%d words, dim %d) covers %.1f%% of training tokens, %.1f%% of vocabulary words (%.2f s)",
             pretrained, loaded.fileWords, dim, 100 * tokenCoverage, 100 * typeCoverage, secs)))
       if loaded.duplicates > 0 {
-        progress(.note("pretrained: \(loaded.duplicates) duplicate words after lowercasing; the first of each kept"))
+        progress(
+          .note(
+            "pretrained: \(loaded.duplicates) duplicate words after lowercasing; the first of each kept"
+          ))
       }
     } else {
-      embedding = Matrix(rows: vocab.wordCount, cols: dim, uniform: 1 / Float(dim), rng: &rng).values
+      embedding =
+        Matrix(rows: vocab.wordCount, cols: dim, uniform: 1 / Float(dim), rng: &rng).values
     }
 
     let trainData = LabeledData(

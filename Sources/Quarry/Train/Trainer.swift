@@ -32,7 +32,8 @@ public struct Trainer {
     let bs = max(1, config.batchSize)
     let threads = max(1, config.threads)
     let n = train.count
-    let classWeight = Trainer.classWeights(labels: train.labels, classes: c, mode: config.classWeighting)
+    let classWeight = Trainer.classWeights(
+      labels: train.labels, classes: c, mode: config.classWeighting)
     let exampleWeight = train.labels.map { classWeight[Int($0)] }
 
     var rng = SplitMix64(seed: config.seed &+ 0x5151)
@@ -112,7 +113,7 @@ public struct Trainer {
       var summary = EpochSummary(
         epoch: epoch, loss: Float(epochLoss / Double(max(n, 1))), seconds: secs,
         examplesPerSecond: Double(n) / max(secs, 1e-9), isBest: false)
-            if let valid, valid.count > 0 {
+      if let valid, valid.count > 0 {
         let probs = model.probabilities(valid.features, threads: threads)
         let metrics = Metrics(probabilities: probs, gold: valid.labels, classes: c)
         let vloss = Trainer.meanLoss(probabilities: probs, gold: valid.labels, classes: c)
@@ -143,8 +144,9 @@ public struct Trainer {
 
     public var description: String {
       switch self {
-      case let .diverged(epoch, lr):
-        return "training diverged (the loss is not finite) in epoch \(epoch); try a smaller --lr than \(lr)"
+      case .diverged(let epoch, let lr):
+        return
+          "training diverged (the loss is not finite) in epoch \(epoch); try a smaller --lr than \(lr)"
       }
     }
   }
