@@ -14,6 +14,12 @@ enum Diagnostics {
     FileHandle.standardError.write(Data("quarry: warning: \(s)\n".utf8))
   }
 
+  /// Warns about the rows a corpus reader skipped: the first five, then a count.
+  static func reportSkipped(_ c: Corpus) {
+    for e in c.skipped.prefix(5) { warn("skipped \(e)") }
+    if c.skipped.count > 5 { warn("… and \(c.skipped.count - 5) more bad rows skipped") }
+  }
+
   /// Shows one training event.
   static func show(_ event: TrainingEvent, epochs: Int) {
     switch event {
@@ -28,10 +34,10 @@ enum Diagnostics {
         format: "\repoch %d/%d [%@] %3d%%  %.0f ex/s  loss %.4f  ETA %@", epoch, epochs, bar,
         total > 0 ? 100 * done / total : 100, rate, loss, duration(remaining))
       FileHandle.standardError.write(Data(line.utf8))
-    case .epoch(let s):
+    case .epoch(let s, let seconds, let rate):
       var line = String(
         format: "epoch %d/%d  loss %.4f  %.0f ex/s  %.2f s", s.epoch, epochs, s.loss,
-        s.examplesPerSecond, s.seconds)
+        rate, seconds)
       if let a = s.validAccuracy, let f = s.validMacroF1, let l = s.validLoss {
         line += String(format: "  valid acc %.4f  macro-F1 %.4f  loss %.4f", a, f, l)
       }

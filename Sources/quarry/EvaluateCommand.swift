@@ -23,7 +23,7 @@ struct EvaluateCommand: ParsableCommand {
     let m = try ModelFile.read(model)
     let c = try CorpusReader.read(
       path: data, format: try corpus.corpusFormat().format, skipBadRows: corpus.skipBadRows)
-    for e in c.skipped.prefix(5) { Diagnostics.warn("skipped \(e)") }
+    Diagnostics.reportSkipped(c)
     let index = Dictionary(uniqueKeysWithValues: m.labels.enumerated().map { ($1, Int32($0)) })
     var gold: [Int32] = []
     for e in c.examples {

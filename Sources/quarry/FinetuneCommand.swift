@@ -124,10 +124,7 @@ struct FinetuneCommand: ParsableCommand {
   func readCorpus(_ path: String) throws -> Corpus {
     let c = try CorpusReader.read(
       path: path, format: try corpus.corpusFormat().format, skipBadRows: corpus.skipBadRows)
-    for e in c.skipped.prefix(5) { Diagnostics.warn("skipped \(e)") }
-    if c.skipped.count > 5 {
-      Diagnostics.warn("… and \(c.skipped.count - 5) more bad rows skipped")
-    }
+    Diagnostics.reportSkipped(c)
     return c
   }
 }

@@ -33,7 +33,7 @@ struct PredictCommand: ParsableCommand {
     let path = input ?? "<stdin>"
     let bytes: [UInt8]
     if let input {
-      bytes = try FileBytes.read(input)
+      bytes = try FileBytes.read(input, allowEmpty: true)
     } else {
       bytes = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
     }

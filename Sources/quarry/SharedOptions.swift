@@ -20,6 +20,10 @@ struct CorpusOptions: ParsableArguments {
   @Flag(help: "Skip bad rows (and count them) instead of stopping at the first.")
   var skipBadRows = false
 
+  func validate() throws {
+    _ = try corpusFormat()
+  }
+
   func corpusFormat() throws -> CorpusFormatChoice {
     guard let format else { return .auto }
     guard let f = CorpusFormatChoice(rawValue: format) else {

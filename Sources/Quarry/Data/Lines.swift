@@ -48,7 +48,7 @@ enum Lines {
 
 /// Reading a whole file, with errors that name it.
 public enum FileBytes {
-  public static func read(_ path: String) throws -> [UInt8] {
+  public static func read(_ path: String, allowEmpty: Bool = false) throws -> [UInt8] {
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
       throw InputError(path: path, "no such file")
@@ -57,7 +57,7 @@ public enum FileBytes {
     guard let data = FileManager.default.contents(atPath: path) else {
       throw InputError(path: path, "cannot be read (permissions?)")
     }
-    if data.isEmpty { throw InputError(path: path, "empty file") }
+    if data.isEmpty && !allowEmpty { throw InputError(path: path, "empty file") }
     return [UInt8](data)
   }
 }

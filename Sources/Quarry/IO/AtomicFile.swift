@@ -5,13 +5,7 @@ import Foundation
 /// renamed over the target. On any error the temporary file is removed.
 public enum AtomicFile {
   public static func write(_ bytes: [UInt8], to path: String) throws {
-    let dir = (path as NSString).deletingLastPathComponent
-    let dirPath = dir.isEmpty ? "." : dir
-    var isDir: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: dirPath, isDirectory: &isDir), isDir.boolValue
-    else {
-      throw InputError(path: path, "cannot write: directory \(dirPath) does not exist")
-    }
+    try checkWritable(path)
     let tmp = "\(path).tmp-\(getpid())"
     let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     guard fd >= 0 else {
@@ -53,8 +47,9 @@ extension AtomicFile {
   /// Fails early, before any long work, when `path` cannot be written: its directory is
   /// missing or not writable, or the path is a directory.
   public static func checkWritable(_ path: String) throws {
-    let dir = (path as NSString).deletingLastPathComponent
-    let dirPath = dir.isEmpty ? "." : dir
+    guard !path.isEmpty else { throw InputError(path: path, "cannot write: empty path") }
+    if path.hasSuffix("/") { throw InputError(path: path, "cannot write: it names a directory") }
+    let dirPath = directory(of: path)
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: dirPath, isDirectory: &isDir), isDir.boolValue
     else {
@@ -67,4 +62,12 @@ extension AtomicFile {
       throw InputError(path: path, "cannot write: directory \(dirPath) is not writable")
     }
   }
+}
+
+/// The directory part of a path: the text before its last `/` (`/` itself for a file at
+/// the root), or `.` when there is none.
+public func directory(of path: String) -> String {
+  guard let slash = path.lastIndex(of: "/") else { return "." }
+  let dir = path[..<slash]
+  return dir.isEmpty ? "/" : String(dir)
 }

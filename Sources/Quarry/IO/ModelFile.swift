@@ -100,11 +100,16 @@ public enum ModelFile {
         throw fail("tensor '\(name)' missing")
       }
       let width = dtype == "u64" ? 8 : 4
-      guard t.dtype == dtype, t.count == count, t.offset >= 0,
-        t.offset <= sectionEnd - sectionStart - count * width
+      let available = sectionEnd - sectionStart
+      guard t.dtype == dtype, t.count == count else {
+        throw fail("tensor '\(name)' is \(t.dtype)[\(t.count)], expected \(dtype)[\(count)]")
+      }
+      guard count >= 0, count <= available / width, t.offset >= 0,
+        t.offset <= available - count * width
       else {
         throw fail(
-          "tensor '\(name)' is \(t.dtype)[\(t.count)] at \(t.offset), expected \(dtype)[\(count)]")
+          "tensor '\(name)' (\(count) values at offset \(t.offset)) lies outside the \(available)-byte tensor section"
+        )
       }
       let s = sectionStart + t.offset
       return s..<(s + count * width)
@@ -117,6 +122,9 @@ public enum ModelFile {
     else {
       throw fail(
         "shape classes \(c) / labels \(meta.labels.count), dim \(d), features \(f), words \(w)")
+    }
+    guard Set(meta.labels).count == meta.labels.count, !meta.labels.contains("") else {
+      throw fail("labels are empty or repeated")
     }
     let keysEntry = meta.tensors.first { $0.name == "index.keys" }
     let slots = keysEntry?.count ?? 0

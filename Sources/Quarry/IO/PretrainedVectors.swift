@@ -51,7 +51,7 @@ public struct PretrainedVectors {
       throw InputError(
         path: path, "tensor '\(table.name)' has width \(table.shape[1]), expected \(dim)")
     }
-    let vocabPath = (path as NSString).deletingLastPathComponent + "/vocab.txt"
+    let vocabPath = directory(of: path) + "/vocab.txt"
     let vocabBytes = try FileBytes.read(vocabPath)
     let lines = try Lines.split(vocabBytes, path: vocabPath)
     guard lines.count == table.shape[0] else {

@@ -43,7 +43,14 @@ public struct Safetensors {
         throw InputError(
           path: path, "tensor '\(name)': dtype \(dtype) not supported (F32, F16, BF16)")
       }
-      let elements = shape.reduce(1) { $0 * max($1, 0) }
+      var elements = 1
+      for d in shape {
+        let (e, overflow) = elements.multipliedReportingOverflow(by: max(d, 0))
+        guard !overflow, e <= dataLength else {
+          throw InputError(path: path, "tensor '\(name)': shape \(shape) is larger than the file")
+        }
+        elements = e
+      }
       guard offs[0] >= 0, offs[1] >= offs[0], offs[1] <= dataLength,
         offs[1] - offs[0] == elements * width, shape.allSatisfy({ $0 >= 0 })
       else {

@@ -41,7 +41,9 @@ public enum Finetune {
     progress(
       .note(
         "\(corpus.path): \(corpus.examples.count) rows, \(labels.count) classes (\(corpus.format.rawValue))"
-          + (corpus.skipped.isEmpty ? "" : ", \(corpus.skipped.count) bad rows skipped")
+          + (corpus.skipped.isEmpty
+            ? ""
+            : ", \(corpus.skipped.count) bad row\(corpus.skipped.count == 1 ? "" : "s") skipped")
           + "; training on \(trainRows.count), validating on \(validRows.count)"))
 
     let trainTexts = trainRows.map(\.text)

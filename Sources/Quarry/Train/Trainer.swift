@@ -111,8 +111,7 @@ public struct Trainer {
       }
       let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
       var summary = EpochSummary(
-        epoch: epoch, loss: Float(epochLoss / Double(max(n, 1))), seconds: secs,
-        examplesPerSecond: Double(n) / max(secs, 1e-9), isBest: false)
+        epoch: epoch, loss: Float(epochLoss / Double(max(n, 1))), isBest: false)
       if let valid, valid.count > 0 {
         let probs = model.probabilities(valid.features, threads: threads)
         let metrics = Metrics(probabilities: probs, gold: valid.labels, classes: c)
@@ -131,7 +130,8 @@ public struct Trainer {
         summary.isBest = true
       }
       summaries.append(summary)
-      progress(.epoch(summary))
+      progress(
+        .epoch(summary, seconds: secs, examplesPerSecond: Double(n) / max(secs, 1e-9)))
     }
     if let best {
       return Result(model: best.model, epochs: summaries, bestEpoch: best.epoch)

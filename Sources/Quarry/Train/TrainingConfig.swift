@@ -24,7 +24,13 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
   /// than choosing the epoch gained (0.9758 / 0.941 trained on every row).
   public var validFraction: Float = 0
   public var seed: UInt64 = 1
+  /// Not stored in the model file: the model does not depend on it.
   public var threads = 2
 
   public init() {}
+
+  private enum CodingKeys: String, CodingKey {
+    case features, minCount, dim, epochs, learningRate, embeddingLRScale, denseLRScale
+    case batchSize, lossGamma, classWeighting, validFraction, seed
+  }
 }

@@ -2,15 +2,15 @@
 public enum TrainingEvent: Sendable {
   /// Part of an epoch done: `done` of `total` examples, mean loss so far.
   case step(epoch: Int, done: Int, total: Int, loss: Float, examplesPerSecond: Double)
-  /// An epoch ended.
-  case epoch(EpochSummary)
+  /// An epoch ended, after `seconds` at `examplesPerSecond`.
+  case epoch(EpochSummary, seconds: Double, examplesPerSecond: Double)
 }
 
+/// What an epoch leaves in the model file: no timings, so that the same seed and thread
+/// count give the same bytes.
 public struct EpochSummary: Sendable, Codable, Equatable {
   public var epoch: Int
   public var loss: Float
-  public var seconds: Double
-  public var examplesPerSecond: Double
   public var validLoss: Float?
   public var validAccuracy: Float?
   public var validMacroF1: Float?
