@@ -16,7 +16,7 @@ enum CSVRows {
         i += 1
         continue
       }
-      if header != nil, lines[i].text.isEmpty {
+      if lines[i].text.allSatisfy(\.isWhitespace) {
         i += 1
         continue
       }

@@ -11,7 +11,8 @@ struct Line {
 enum Lines {
   static func split(_ bytes: [UInt8], path: String) throws -> [Line] {
     var out: [Line] = []
-    var start = 0
+    // A UTF-8 byte-order mark (as spreadsheet exports write) is not part of line 1.
+    var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
     var number = 0
     let n = bytes.count
     bytes.withUnsafeBufferPointer { buf in

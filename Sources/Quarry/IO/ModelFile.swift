@@ -20,6 +20,7 @@ public enum ModelFile {
 
   public static func encode(_ model: Model) throws -> [UInt8] {
     var meta = model.metadata
+    meta.tensors = []  // a decoded model carries the directory of its old file
     var section: [UInt8] = []
     func add(_ name: String, _ dtype: String, _ count: Int, _ body: (inout [UInt8]) -> Void) {
       meta.tensors.append(.init(name: name, dtype: dtype, count: count, offset: section.count))

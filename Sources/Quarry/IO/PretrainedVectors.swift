@@ -28,8 +28,7 @@ public struct PretrainedVectors {
       let st = try Safetensors.open(path)
       return try st.embeddingTable().shape[1]
     }
-    let bytes = try FileBytes.read(path)
-    return try TextVectors.scanDimension(bytes, path: path)
+    return try TextVectors.scanDimension(path: path)
   }
 
   /// Fills rows of `embedding` (`vocabulary.wordCount` × dim) with the vectors of `path`.

@@ -102,6 +102,12 @@ public struct Classifier: Sendable, Equatable {
     }
   }
 
+  /// Every parameter is finite (a diverged run is not).
+  public var isFinite: Bool {
+    wide.allSatisfy(\.isFinite) && embedding.allSatisfy(\.isFinite)
+      && dense.allSatisfy(\.isFinite) && bias.allSatisfy(\.isFinite)
+  }
+
   /// Class probabilities of every document of `m` (N×C, row-major), in batches.
   public func probabilities(_ m: FeatureMatrix, threads: Int, batchSize: Int = 512) -> [Float] {
     let n = m.count

@@ -31,6 +31,13 @@ public struct FeatureIndex: Sendable, Equatable {
     self.slotKeys = slotKeys
     self.slotRows = slotRows
     self.count = count
+    // Every row once, and every key where probing finds it.
+    var seen = [Bool](repeating: false, count: count)
+    for s in 0..<cap where slotKeys[s] != 0 {
+      let r = Int(slotRows[s])
+      guard !seen[r], row(slotKeys[s]) == slotRows[s] else { return nil }
+      seen[r] = true
+    }
   }
 
   @inline(__always) static func stored(_ key: UInt64) -> UInt64 { key == 0 ? 1 : key }

@@ -106,7 +106,7 @@ public struct Trainer {
               examplesPerSecond: Double(s) / max(secs, 1e-9)))
         }
       }
-      guard epochLoss.isFinite else {
+      guard epochLoss.isFinite, model.isFinite else {
         throw TrainingError.diverged(epoch: epoch, learningRate: config.learningRate)
       }
       let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
