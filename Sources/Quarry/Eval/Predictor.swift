@@ -15,21 +15,11 @@ public struct Predictor {
     return model.classifier.probabilities(m, threads: threads)
   }
 
-  /// Features of `texts`, tokenized on `threads` threads in contiguous pieces.
+  /// Features of `texts`, tokenized on `threads` threads.
   public func featurize(_ texts: [String]) -> FeatureMatrix {
-    let parts = texts.count >= 2048 ? threads : 1
-    var pieces = [FeatureMatrix](repeating: FeatureMatrix(), count: parts)
-    let vocab = model.vocabulary
-    let config = model.metadata.config.features
-    pieces.withUnsafeMutableBufferPointer { out in
-      parallelFor(parts) { t in
-        let r = chunk(texts.count, part: t, parts: parts)
-        out[t] = FeatureMatrix(texts: Array(texts[r]), vocabulary: vocab, config: config)
-      }
-    }
-    var all = pieces[0]
-    for p in pieces.dropFirst() { all.append(contentsOf: p) }
-    return all
+    FeatureMatrix(
+      texts: texts, vocabulary: model.vocabulary, config: model.metadata.config.features,
+      threads: threads)
   }
 
   /// The k most probable classes of each row, best first.

@@ -26,14 +26,28 @@ public struct FeatureMatrix: Sendable {
     knownTokens += f.knownTokens
   }
 
-  /// Featurizes `texts` under `vocabulary`.
-  public init(texts: [String], vocabulary: Vocabulary, config: FeatureConfig) {
-    var featurizer = Featurizer(vocabulary: vocabulary, config: config)
-    var scratch = SparseFeatures()
-    for t in texts {
-      featurizer.features(t, into: &scratch)
-      append(scratch)
+  /// Featurizes `texts` under `vocabulary`, on `threads` threads in contiguous pieces
+  /// (joined in order, so the result does not depend on the thread count).
+  public init(texts: [String], vocabulary: Vocabulary, config: FeatureConfig, threads: Int = 1) {
+    let parts = texts.count >= 1024 ? max(1, threads) : 1
+    if parts == 1 {
+      var featurizer = Featurizer(vocabulary: vocabulary, config: config)
+      var scratch = SparseFeatures()
+      for t in texts {
+        featurizer.features(t, into: &scratch)
+        append(scratch)
+      }
+      return
     }
+    var pieces = [FeatureMatrix](repeating: FeatureMatrix(), count: parts)
+    pieces.withUnsafeMutableBufferPointer { out in
+      parallelFor(parts) { t in
+        let r = chunk(texts.count, part: t, parts: parts)
+        out[t] = FeatureMatrix(texts: Array(texts[r]), vocabulary: vocabulary, config: config)
+      }
+    }
+    self = pieces[0]
+    for p in pieces.dropFirst() { append(contentsOf: p) }
   }
 }
 

@@ -108,14 +108,16 @@ public enum Finetune {
     }
 
     let trainData = LabeledData(
-      features: FeatureMatrix(texts: trainTexts, vocabulary: vocab, config: config.features),
+      features: FeatureMatrix(
+        texts: trainTexts, vocabulary: vocab, config: config.features, threads: config.threads),
       labels: trainRows.map { labelIndex[$0.label] ?? 0 })
     let validData =
       validRows.isEmpty
       ? nil
       : LabeledData(
         features: FeatureMatrix(
-          texts: validRows.map(\.text), vocabulary: vocab, config: config.features),
+          texts: validRows.map(\.text), vocabulary: vocab, config: config.features,
+          threads: config.threads),
         labels: validRows.map { labelIndex[$0.label] ?? 0 })
 
     var modelConfig = config

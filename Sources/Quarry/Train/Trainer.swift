@@ -119,8 +119,10 @@ public struct Trainer {
         summary.validLoss = vloss
         summary.validAccuracy = metrics.accuracy
         summary.validMacroF1 = metrics.macroF1
+        // Lowest validation loss: smoother than macro-F1 on a small set, whose rare
+        // classes swing it by whole rows.
         let better =
-          best.map { metrics.macroF1 > $0.f1 || (metrics.macroF1 == $0.f1 && vloss < $0.loss) }
+          best.map { vloss < $0.loss || (vloss == $0.loss && metrics.macroF1 > $0.f1) }
           ?? true
         if better {
           best = (model, epoch, metrics.macroF1, vloss)
