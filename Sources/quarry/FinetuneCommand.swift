@@ -49,6 +49,11 @@ struct FinetuneCommand: ParsableCommand {
   @Option(help: "Class weights: balanced, sqrt or none.") var classWeights: String = defaults
     .classWeighting
   @Flag(help: "Drop punctuation tokens.") var noPunctuation = false
+  @Option(help: "Folds of cross-fitting for mine-report's label checks (0 = off).")
+  var crossFit: Int = defaults.crossFit
+  @Option(help: "Epochs of each cross-fitting fold's model.")
+  var crossFitEpochs: Int = defaults.crossFitEpochs
+  @OptionGroup(title: "Hard-negative mining, focal loss and augmentation") var mining: MiningOptions
   @OptionGroup var compute: ComputeOptions
   @OptionGroup var corpus: CorpusOptions
 
@@ -59,6 +64,12 @@ struct FinetuneCommand: ParsableCommand {
       throw ValidationError("--batch-size must be 1…65536")
     }
     guard dim >= 1, dim <= 4096 else { throw ValidationError("--dim must be 1…4096") }
+    guard crossFit == 0 || (2...20).contains(crossFit) else {
+      throw ValidationError("--cross-fit must be 0 (off) or 2…20")
+    }
+    guard crossFitEpochs >= 1 else {
+      throw ValidationError("--cross-fit-epochs must be at least 1")
+    }
     guard (1...5).contains(wordNgrams) else { throw ValidationError("--word-ngrams must be 1…5") }
     guard validFraction >= 0, validFraction <= 0.5 else {
       throw ValidationError("--valid-fraction must be between 0 and 0.5")
@@ -92,6 +103,9 @@ struct FinetuneCommand: ParsableCommand {
     config.minCount = minCount
     config.validFraction = validFraction
     config.classWeighting = classWeights
+    mining.apply(to: &config)
+    config.crossFit = crossFit
+    config.crossFitEpochs = crossFitEpochs
     config.features.wordNgrams = wordNgrams
     config.features.tokenizer.keepPunctuation = !noPunctuation
     (config.features.charNgramMin, config.features.charNgramMax) = try charNgramRange()
@@ -104,7 +118,8 @@ struct FinetuneCommand: ParsableCommand {
     }
     try AtomicFile.checkWritable(output)
     let model = try Finetune.run(
-      train: trainCorpus, valid: validCorpus, pretrained: pretrained, config: config
+      train: trainCorpus, valid: validCorpus, pretrained: pretrained, config: config,
+      thesaurus: config.mine && config.augment ? mining.thesaurusPath() : nil
     ) { event in
       switch event {
       case .note(let s): Diagnostics.note(s)

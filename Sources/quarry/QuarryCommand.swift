@@ -16,5 +16,7 @@ struct QuarryCommand: ParsableCommand {
         echo "oil prices rise" | quarry predict --model r8.qmodel --k 3
       """,
     version: "quarry 0.1.0",
-    subcommands: [FinetuneCommand.self, EvaluateCommand.self, PredictCommand.self])
+    subcommands: [
+      FinetuneCommand.self, EvaluateCommand.self, PredictCommand.self, MineReportCommand.self,
+    ])
 }

@@ -51,9 +51,17 @@ final class ModelFileTests: XCTestCase {
     let back = try ModelFile.decode(bytes, path: "m.quarry")
     assertSameModel(back, model)
     XCTAssertEqual(back.labels, ["food", "money", "sports"])
+    // The weights and the feature table, plus what mine-report reads: the training
+    // dynamics with each row's line, and the cross-fitted probabilities.
     XCTAssertEqual(
       Set(back.metadata.tensors.map(\.name)),
-      ["wide", "embedding", "dense", "bias", "idf", "index.keys", "index.rows"])
+      [
+        "wide", "embedding", "dense", "bias", "idf", "index.keys", "index.rows", "dynamics.lines",
+        "dynamics.pgold", "dynamics.predicted", "heldout.probs",
+      ])
+    XCTAssertEqual(back.dynamics, model.dynamics)
+    XCTAssertEqual(back.trainLines, model.trainLines)
+    XCTAssertEqual(back.heldOut, model.heldOut)
   }
 
   /// Saving a model that was read from a file gives the same file: the tensor table is
@@ -64,7 +72,7 @@ final class ModelFileTests: XCTestCase {
     let again = try ModelFile.encode(back)
     let twice = try ModelFile.decode(again, path: "again.quarry")
     XCTAssertEqual(
-      twice.metadata.tensors.count, 7,
+      twice.metadata.tensors.count, back.metadata.tensors.count,
       "tensor entries after one decode/encode cycle: \(twice.metadata.tensors.map(\.name))")
     XCTAssertTrue(
       again == bytes, "re-encoded file differs (\(again.count) vs \(bytes.count) bytes)")

@@ -36,6 +36,14 @@ public enum ModelFile {
     add("idf", "f32", v.idf.count) { appendLE(&$0, v.idf) }
     add("index.keys", "u64", v.index.slotKeys.count) { appendLE(&$0, v.index.slotKeys) }
     add("index.rows", "i32", v.index.slotRows.count) { appendLE(&$0, v.index.slotRows) }
+    if let dyn = model.dynamics, let lines = model.trainLines {
+      add("dynamics.lines", "i32", lines.count) { appendLE(&$0, lines) }
+      add("dynamics.pgold", "f32", dyn.pGold.count) { appendLE(&$0, dyn.pGold) }
+      add("dynamics.predicted", "i32", dyn.predicted.count) { appendLE(&$0, dyn.predicted) }
+      if let held = model.heldOut, held.count == lines.count * c.classes {
+        add("heldout.probs", "f32", held.count) { appendLE(&$0, held) }
+      }
+    }
 
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
@@ -144,9 +152,33 @@ public enum ModelFile {
         classes: c, featureCount: f, wordCount: w, dim: d, wide: wide, embedding: embedding,
         dense: dense, bias: bias)
     else { throw fail("weights do not fit the shapes") }
+    // Training dynamics, when the file has them.
+    var dynamics: Dynamics? = nil
+    var trainLines: [Int32]? = nil
+    var heldOut: [Float]? = nil
+    if let linesEntry = meta.tensors.first(where: { $0.name == "dynamics.lines" }) {
+      let rows = linesEntry.count
+      let cells = meta.tensors.first { $0.name == "dynamics.pgold" }?.count ?? -1
+      guard rows > 0, cells >= 0, cells % rows == 0 else { throw fail("dynamics shapes") }
+      let lines: [Int32] = loadLE(bytes, try tensor("dynamics.lines", "i32", rows))
+      let pGold: [Float] = loadLE(bytes, try tensor("dynamics.pgold", "f32", cells))
+      let predicted: [Int32] = loadLE(bytes, try tensor("dynamics.predicted", "i32", cells))
+      guard predicted.allSatisfy({ $0 >= 0 && Int($0) < c }),
+        let d = Dynamics(rows: rows, pGold: pGold, predicted: predicted)
+      else { throw fail("dynamics values") }
+      dynamics = d
+      trainLines = lines
+      if meta.tensors.contains(where: { $0.name == "heldout.probs" }) {
+        let held: [Float] = loadLE(bytes, try tensor("heldout.probs", "f32", rows * c))
+        guard held.allSatisfy({ $0.isFinite && $0 >= 0 && $0 <= 1 }) else {
+          throw fail("held-out probabilities")
+        }
+        heldOut = held
+      }
+    }
     return Model(
       metadata: meta, vocabulary: Vocabulary(index: index, wordCount: w, idf: idf),
-      classifier: classifier)
+      classifier: classifier, dynamics: dynamics, trainLines: trainLines, heldOut: heldOut)
   }
 }
 

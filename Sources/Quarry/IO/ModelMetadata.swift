@@ -45,11 +45,22 @@ public struct Model: Sendable {
   public var metadata: ModelMetadata
   public var vocabulary: Vocabulary
   public var classifier: Classifier
+  /// p(gold) of every training row at every epoch, and each row's line in the corpus.
+  public var dynamics: Dynamics?
+  public var trainLines: [Int32]?
+  /// Out-of-sample probabilities of the training rows (N×C, rows as `trainLines`).
+  public var heldOut: [Float]?
 
-  public init(metadata: ModelMetadata, vocabulary: Vocabulary, classifier: Classifier) {
+  public init(
+    metadata: ModelMetadata, vocabulary: Vocabulary, classifier: Classifier,
+    dynamics: Dynamics? = nil, trainLines: [Int32]? = nil, heldOut: [Float]? = nil
+  ) {
+    self.heldOut = heldOut
     self.metadata = metadata
     self.vocabulary = vocabulary
     self.classifier = classifier
+    self.dynamics = dynamics
+    self.trainLines = trainLines
   }
 
   public var labels: [String] { metadata.labels }

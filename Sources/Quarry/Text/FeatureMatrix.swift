@@ -15,6 +15,16 @@ public struct FeatureMatrix: Sendable {
 
   public var count: Int { wideStart.count - 1 }
 
+  /// Document d's features.
+  public func document(_ d: Int) -> SparseFeatures {
+    var f = SparseFeatures()
+    f.wideRows = Array(wideRows[wideStart[d]..<wideStart[d + 1]])
+    f.wideValues = Array(wideValues[wideStart[d]..<wideStart[d + 1]])
+    f.bagRows = Array(bagRows[bagStart[d]..<bagStart[d + 1]])
+    f.bagWeights = Array(bagWeights[bagStart[d]..<bagStart[d + 1]])
+    return f
+  }
+
   public mutating func append(_ f: SparseFeatures) {
     wideRows.append(contentsOf: f.wideRows)
     wideValues.append(contentsOf: f.wideValues)

@@ -26,10 +26,12 @@ public struct Vocabulary: Sendable, Equatable {
   }
 
   /// Builds the vocabulary of `texts`. Rows are numbered in order of first appearance,
-  /// so the same corpus always gives the same rows. O(total tokens).
-  public static func build(texts: [String], config: FeatureConfig, minCount: Int = 1)
-    -> (Vocabulary, Counts)
-  {
+  /// so the same corpus always gives the same rows. `extraWords` (lowercased) become word
+  /// rows too, after the corpus's words, with df = 0: the synonyms that augmentation may
+  /// put into a text, so that they have features and pretrained vectors. O(total tokens).
+  public static func build(
+    texts: [String], config: FeatureConfig, minCount: Int = 1, extraWords: [String] = []
+  ) -> (Vocabulary, Counts) {
     var extractor = FeatureExtractor(config: config)
     var words = KeyCounter()
     var others = KeyCounter()
@@ -48,6 +50,10 @@ public struct Vocabulary: Sendable, Equatable {
       index.insert(k)
       idf.append(logf((1 + n) / (1 + Float(words.df[i]))) + 1)
       tokensPerWord.append(words.tf[i])
+    }
+    for w in extraWords where index.insert(FeatureExtractor.wordKey(w.utf8)).inserted {
+      idf.append(logf(1 + n) + 1)
+      tokensPerWord.append(0)
     }
     let wordCount = index.count
     for (i, k) in others.keys.enumerated() where others.df[i] >= minCount {

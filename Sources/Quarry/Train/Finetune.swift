@@ -14,7 +14,7 @@ public enum Finetune {
 
   public static func run(
     train corpus: Corpus, valid validCorpus: Corpus?, pretrained: String?, config: TrainingConfig,
-    progress: (Event) -> Void = { _ in }
+    thesaurus thesaurusPath: String? = nil, progress: (Event) -> Void = { _ in }
   ) throws -> Model {
     let labels = corpus.labelsInOrder.sorted()
     guard labels.count >= 2 else {
@@ -47,8 +47,37 @@ public enum Finetune {
           + "; training on \(trainRows.count), validating on \(validRows.count)"))
 
     let trainTexts = trainRows.map(\.text)
+
+    // Augmentation: a thesaurus restricted to the corpus's words; their synonyms join the
+    // vocabulary so that the variants' new words have rows.
+    var augmenter: Augmenter? = nil
+    var extraWords: [String] = []
+    if config.mine && config.augment {
+      let words = corpusWords(trainTexts, tokenizer: config.features.tokenizer)
+      if let thesaurusPath {
+        let th = try Thesaurus.load(path: thesaurusPath, restrictTo: words)
+        var seen = Set<String>()
+        for w in words.sorted() {
+          for s in th.synonyms(of: w, singleWordOnly: true) where !words.contains(s) {
+            if seen.insert(s).inserted { extraWords.append(s) }
+          }
+        }
+        augmenter = Augmenter(
+          thesaurus: th, alpha: config.augmentAlpha, tokenizer: config.features.tokenizer)
+        progress(
+          .note(
+            "thesaurus: \(th.count) of the corpus's \(words.count) words have synonyms; \(extraWords.count) synonyms join the vocabulary"
+          ))
+      } else {
+        augmenter = Augmenter(
+          thesaurus: nil, alpha: config.augmentAlpha, tokenizer: config.features.tokenizer)
+        progress(.note("no thesaurus: mined rows are augmented by random deletion only"))
+      }
+    }
+
     let (vocab, counts) = Vocabulary.build(
-      texts: trainTexts, config: config.features, minCount: config.minCount)
+      texts: trainTexts, config: config.features, minCount: config.minCount,
+      extraWords: extraWords)
     progress(
       .note(
         "vocabulary: \(vocab.wordCount) words, \(vocab.featureCount - vocab.wordCount) n-gram features"
@@ -126,9 +155,43 @@ public enum Finetune {
     let initial = Classifier(
       classes: labels.count, featureCount: vocab.featureCount, wordCount: vocab.wordCount,
       dim: dim, embedding: embedding)
+    // Variants of mined rows: seeded by (seed, epoch, row), featurized under the vocabulary.
+    let augment: Trainer.Augment? = augmenter.map { aug in
+      { rows, epoch in
+        var texts: [String] = []
+        var labels: [Int32] = []
+        for r in rows {
+          var rng = SplitMix64(
+            seed: config.seed ^ (UInt64(epoch) << 40) ^ (UInt64(r) &* 0x9E37_79B9_7F4A_7C15))
+          for v in aug.variants(of: trainTexts[r], count: config.augmentVariants, rng: &rng) {
+            texts.append(v)
+            labels.append(trainData.labels[r])
+          }
+        }
+        return LabeledData(
+          features: FeatureMatrix(
+            texts: texts, vocabulary: vocab, config: config.features, threads: config.threads),
+          labels: labels)
+      }
+    }
     let result = try Trainer(config: modelConfig).train(
-      model: initial, train: trainData, valid: validData
+      model: initial, train: trainData, valid: validData, augment: augment
     ) { progress(.training($0)) }
+
+    var heldOut: [Float]? = nil
+    if config.crossFit >= 2 {
+      let start = DispatchTime.now().uptimeNanoseconds
+      heldOut = try CrossFit.probabilities(
+        initial: initial, data: trainData,
+        groups: trainRows.map { FNV1a.hash($0.text.utf8) }, folds: config.crossFit,
+        config: modelConfig)
+      let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+      progress(
+        .note(
+          String(
+            format: "cross-fitting: %d folds × %d epochs for out-of-sample label checks (%.2f s)",
+            config.crossFit, config.crossFitEpochs, secs)))
+    }
 
     let meta = ModelMetadata(
       quarryVersion: version, labels: labels, config: modelConfig, classes: labels.count,
@@ -137,7 +200,20 @@ public enum Finetune {
         path: corpus.path, contentHash: String(corpus.contentHash, radix: 16),
         rows: corpus.examples.count, trainRows: trainRows.count, validRows: validRows.count),
       pretrained: pretrainedInfo, bestEpoch: result.bestEpoch, epochs: result.epochs)
-    return Model(metadata: meta, vocabulary: vocab, classifier: result.model)
+    return Model(
+      metadata: meta, vocabulary: vocab, classifier: result.model, dynamics: result.dynamics,
+      trainLines: trainRows.map { Int32(clamping: $0.line) }, heldOut: heldOut)
+  }
+
+  /// The distinct tokens of `texts`.
+  static func corpusWords(_ texts: [String], tokenizer: Tokenizer) -> Set<String> {
+    var words = Set<String>()
+    var buffer = TokenBuffer()
+    for t in texts {
+      tokenizer.tokenize(t, into: &buffer)
+      for i in 0..<buffer.count { words.insert(buffer.string(at: i)) }
+    }
+    return words
   }
 
   /// Splits rows into (train, valid): per class, a seeded shuffle, and round(fraction·n_c)

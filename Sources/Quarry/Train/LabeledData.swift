@@ -10,4 +10,17 @@ public struct LabeledData: Sendable {
   }
 
   public var count: Int { labels.count }
+
+  /// The rows `rows` (indices into this data), in that order.
+  public func subset(_ rows: [Int]) -> LabeledData {
+    var f = FeatureMatrix()
+    for r in rows { f.append(features.document(r)) }
+    return LabeledData(features: f, labels: rows.map { labels[$0] })
+  }
+
+  /// Appends the rows of `other`.
+  public mutating func append(_ other: LabeledData) {
+    features.append(contentsOf: other.features)
+    labels += other.labels
+  }
 }

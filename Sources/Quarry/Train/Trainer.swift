@@ -1,11 +1,19 @@
 import Foundation
 
-/// The training loop: minibatch SGD with a linearly decaying learning rate, weighted
-/// softmax cross-entropy, and the best epoch on the validation set kept.
+/// The training loop: minibatch SGD with a linearly decaying learning rate, and in every
+/// epoch after the warm-up, a second pass over the mined boundary rows and their
+/// augmented variants with focal loss. Each epoch:
 ///
-/// One step over a batch of B documents (all buffers allocated once):
+///   1. every training row, shuffled, with class-weighted cross-entropy;
+///   2. (after `mineWarmup` epochs) the rows the miner picked from the last epoch's scores,
+///      plus their variants from `augment`, with focal loss (γ = `focalGamma`);
+///   3. a forward pass over every row (no gradients): p(gold) goes into the training
+///      dynamics, and the probabilities are the miner's scores for the next epoch;
+///   4. the validation set, when there is one: the epoch with the lowest loss is kept.
+///
+/// One SGD step over a batch of B documents (`sgdStep`):
 ///   forward:  H = bag(E) (B×D) · Z = H·W_dᵀ + b (sgemm) · Z += X·W_w (sparse) · P = softmax(Z)
-///   backward: G = w ⊙ (P − Y) · dW_d = Gᵀ·H, dH = G·W_d (sgemm) ·
+///   backward: G = ∂L/∂Z · dW_d = Gᵀ·H, dH = G·W_d (sgemm) ·
 ///             W_w[f] −= lr·x_f·G_i and E[w] −= lr·η·a_w·dH_i (sparse rows) · W_d, b −= lr·…
 /// The sparse updates are split among threads by row (row mod T), each applied in batch
 /// order, so the result does not depend on the thread count.
@@ -20,83 +28,54 @@ public struct Trainer {
     public var model: Classifier
     public var epochs: [EpochSummary]
     public var bestEpoch: Int
+    public var dynamics: Dynamics
   }
+
+  /// Makes the augmented variants of training rows (by index), featurized, labels kept.
+  public typealias Augment = (_ rows: [Int], _ epoch: Int) -> LabeledData
 
   public func train(
     model initial: Classifier, train: LabeledData, valid: LabeledData?,
+    augment: Augment? = nil, recordDynamics: Bool = true,
     progress: (TrainingEvent) -> Void = { _ in }
   ) throws -> Result {
     var model = initial
     let c = model.classes
-    let d = model.dim
     let bs = max(1, config.batchSize)
     let threads = max(1, config.threads)
     let n = train.count
     let classWeight = Trainer.classWeights(
       labels: train.labels, classes: c, mode: config.classWeighting)
     let exampleWeight = train.labels.map { classWeight[Int($0)] }
+    let miner = Miner(config: config, classes: c)
 
     var rng = SplitMix64(seed: config.seed &+ 0x5151)
     var order = Array(0..<n)
-    var hidden = [Float](repeating: 0, count: bs * d)
-    var logits = [Float](repeating: 0, count: bs * c)
-    var dHidden = [Float](repeating: 0, count: bs * d)
-    var dDense = [Float](repeating: 0, count: c * d)
-    var dBias = [Float](repeating: 0, count: c)
-    var batchLabels = [Int32](repeating: 0, count: bs)
-    var batchWeights = [Float](repeating: 0, count: bs)
-
+    var scratch = Scratch(batch: bs, dim: model.dim, classes: c)
     let totalSteps = Double(max(1, config.epochs * ((n + bs - 1) / bs)))
     var step = 0
     var summaries: [EpochSummary] = []
-    var best: (model: Classifier, epoch: Int, f1: Float, loss: Float)? = nil
-    let m = train.features
+    var best: (model: Classifier, epoch: Int, loss: Float)? = nil
+    var dynamics = Dynamics(rows: n)
+    var scores: [Float]? = nil  // last epoch's probabilities of every training row
 
     for epoch in 1...max(1, config.epochs) {
       let start = DispatchTime.now().uptimeNanoseconds
       rng.shuffle(&order)
       var epochLoss: Double = 0
+      var lr = config.learningRate
       var s = 0
       while s < n {
         let e = min(n, s + bs)
-        let b = e - s
-        let lr = config.learningRate * Float(max(0, 1 - Double(step) / totalSteps))
+        lr = config.learningRate * Float(max(0, 1 - Double(step) / totalSteps))
         step += 1
-        for i in 0..<b {
-          batchLabels[i] = train.labels[order[s + i]]
-          batchWeights[i] = exampleWeight[order[s + i]]
-        }
-        order.withUnsafeBufferPointer { ord in
-          let docs = UnsafeBufferPointer(rebasing: ord[s..<e])
-          hidden.withUnsafeMutableBufferPointer { h in
-            logits.withUnsafeMutableBufferPointer { z in
-              // Forward.
-              model.forward(m, docs: docs, hidden: h.base, logits: z.base, threads: threads)
-              // Loss and ∂L/∂Z, in place of the probabilities.
-              softmaxRows(z.base, batch: b, classes: c)
-              epochLoss += Double(
-                focalForwardBackward(
-                  probs: z.base, labels: batchLabels, weights: batchWeights,
-                  gamma: config.lossGamma, batch: b, classes: c, dLogits: z.base))
-              // Dense backward: dW_d, db, dH.
-              for i in dDense.indices { dDense[i] = 0 }
-              for i in dBias.indices { dBias[i] = 0 }
-              dHidden.withUnsafeMutableBufferPointer { dh in
-                linearBackward(
-                  dWeight: &dDense, dBias: &dBias, dx: dh.base, dOut: z.base, x: h.base,
-                  weight: model.dense, batch: b, inDim: d, outDim: c)
-                // Sparse backward, applied to the rows as SGD steps.
-                Trainer.sparseStep(
-                  model: &model, m: m, docs: docs, dLogits: z.base, dHidden: dh.base,
-                  lr: lr, embeddingLR: lr * config.embeddingLRScale, threads: threads)
-              }
-            }
-          }
-        }
-        // The dense layer sees every row of the batch: it steps on the batch mean.
-        let denseLR = lr * config.denseLRScale / Float(b)
-        for i in model.dense.indices { model.dense[i] -= denseLR * dDense[i] }
-        for i in model.bias.indices { model.bias[i] -= denseLR * dBias[i] }
+        epochLoss += Double(
+          order.withUnsafeBufferPointer { ord in
+            Trainer.sgdStep(
+              model: &model, data: train, docs: UnsafeBufferPointer(rebasing: ord[s..<e]),
+              weights: exampleWeight, gamma: config.lossGamma, lr: lr, config: config,
+              scratch: &scratch)
+          })
         s = e
         if (s / bs) % 64 == 0 || s == n {
           let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -106,26 +85,67 @@ public struct Trainer {
               examplesPerSecond: Double(s) / max(secs, 1e-9)))
         }
       }
+
+      // The mined pass: boundary rows of the last epoch and their variants, focal loss.
+      var mined: Miner.Selection? = nil
+      var mineSeconds = 0.0
+      if config.mine, epoch > config.mineWarmup, let scores {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let selection = miner.select(
+          probabilities: scores, labels: train.labels, features: train.features)
+        var pass = train.subset(selection.rows)
+        if let augment, config.augment, !selection.rows.isEmpty {
+          pass.append(augment(selection.rows, epoch))
+        }
+        let weights = pass.labels.map { classWeight[Int($0)] * config.mineWeight }
+        var passOrder = Array(0..<pass.count)
+        rng.shuffle(&passOrder)
+        var p = 0
+        while p < pass.count {
+          let e = min(pass.count, p + bs)
+          _ = passOrder.withUnsafeBufferPointer { ord in
+            Trainer.sgdStep(
+              model: &model, data: pass, docs: UnsafeBufferPointer(rebasing: ord[p..<e]),
+              weights: weights, gamma: config.focalGamma, lr: lr, config: config,
+              scratch: &scratch)
+          }
+          p = e
+        }
+        mineSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        mined = selection
+        mined?.trained = pass.count
+      }
       guard epochLoss.isFinite, model.isFinite else {
         throw TrainingError.diverged(epoch: epoch, learningRate: config.learningRate)
       }
+
+      // Dynamics, and the scores the miner uses next epoch.
+      let t1 = DispatchTime.now().uptimeNanoseconds
+      if recordDynamics || config.mine {
+        let probs = model.probabilities(train.features, threads: threads)
+        if recordDynamics {
+          dynamics.record(probabilities: probs, labels: train.labels, classes: c)
+        }
+        scores = probs
+      }
+      let scoreSeconds = Double(DispatchTime.now().uptimeNanoseconds - t1) / 1e9
+
       let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
       var summary = EpochSummary(
         epoch: epoch, loss: Float(epochLoss / Double(max(n, 1))), isBest: false)
+      summary.minedPerClass = mined?.perClass
+      summary.minedTrained = mined?.trained
       if let valid, valid.count > 0 {
-        let probs = model.probabilities(valid.features, threads: threads)
-        let metrics = Metrics(probabilities: probs, gold: valid.labels, classes: c)
-        let vloss = Trainer.meanLoss(probabilities: probs, gold: valid.labels, classes: c)
+        let vprobs = model.probabilities(valid.features, threads: threads)
+        let metrics = Metrics(probabilities: vprobs, gold: valid.labels, classes: c)
+        let vloss = Trainer.meanLoss(probabilities: vprobs, gold: valid.labels, classes: c)
         summary.validLoss = vloss
         summary.validAccuracy = metrics.accuracy
         summary.validMacroF1 = metrics.macroF1
         // Lowest validation loss: smoother than macro-F1 on a small set, whose rare
         // classes swing it by whole rows.
-        let better =
-          best.map { vloss < $0.loss || (vloss == $0.loss && metrics.macroF1 > $0.f1) }
-          ?? true
-        if better {
-          best = (model, epoch, metrics.macroF1, vloss)
+        if best.map({ vloss < $0.loss }) ?? true {
+          best = (model, epoch, vloss)
           summary.isBest = true
         }
       } else {
@@ -133,14 +153,82 @@ public struct Trainer {
       }
       summaries.append(summary)
       progress(
-        .epoch(summary, seconds: secs, examplesPerSecond: Double(n) / max(secs, 1e-9)))
+        .epoch(
+          summary, seconds: secs, examplesPerSecond: Double(n) / max(secs, 1e-9),
+          miningSeconds: mineSeconds + (config.mine ? scoreSeconds : 0)))
     }
     if let best {
-      return Result(model: best.model, epochs: summaries, bestEpoch: best.epoch)
+      return Result(model: best.model, epochs: summaries, bestEpoch: best.epoch, dynamics: dynamics)
     }
-    return Result(model: model, epochs: summaries, bestEpoch: summaries.count)
+    return Result(model: model, epochs: summaries, bestEpoch: summaries.count, dynamics: dynamics)
   }
 
+  /// Buffers of one batch, allocated once per run.
+  struct Scratch {
+    var hidden: [Float]
+    var logits: [Float]
+    var dHidden: [Float]
+    var dDense: [Float]
+    var dBias: [Float]
+    var labels: [Int32]
+    var weights: [Float]
+
+    init(batch: Int, dim: Int, classes: Int) {
+      hidden = [Float](repeating: 0, count: batch * dim)
+      logits = [Float](repeating: 0, count: batch * classes)
+      dHidden = [Float](repeating: 0, count: batch * dim)
+      dDense = [Float](repeating: 0, count: classes * dim)
+      dBias = [Float](repeating: 0, count: classes)
+      labels = [Int32](repeating: 0, count: batch)
+      weights = [Float](repeating: 0, count: batch)
+    }
+  }
+
+  /// One SGD step on the documents `docs` of `data`, each weighted by `weights[doc]`, with
+  /// focal loss of focusing `gamma` (0: cross-entropy). Returns the batch's summed loss.
+  static func sgdStep(
+    model: inout Classifier, data: LabeledData, docs: UnsafeBufferPointer<Int>, weights: [Float],
+    gamma: Float, lr: Float, config: TrainingConfig, scratch: inout Scratch
+  ) -> Float {
+    let b = docs.count
+    let c = model.classes
+    let d = model.dim
+    let threads = max(1, config.threads)
+    let m = data.features
+    for (i, doc) in docs.enumerated() {
+      scratch.labels[i] = data.labels[doc]
+      scratch.weights[i] = weights[doc]
+    }
+    var loss: Float = 0
+    scratch.hidden.withUnsafeMutableBufferPointer { h in
+      scratch.logits.withUnsafeMutableBufferPointer { z in
+        // Forward.
+        model.forward(m, docs: docs, hidden: h.base, logits: z.base, threads: threads)
+        // Loss and ∂L/∂Z, in place of the probabilities.
+        softmaxRows(z.base, batch: b, classes: c)
+        loss = focalForwardBackward(
+          probs: z.base, labels: scratch.labels, weights: scratch.weights, gamma: gamma,
+          batch: b, classes: c, dLogits: z.base)
+        // Dense backward: dW_d, db, dH.
+        for i in scratch.dDense.indices { scratch.dDense[i] = 0 }
+        for i in scratch.dBias.indices { scratch.dBias[i] = 0 }
+        scratch.dHidden.withUnsafeMutableBufferPointer { dh in
+          linearBackward(
+            dWeight: &scratch.dDense, dBias: &scratch.dBias, dx: dh.base, dOut: z.base,
+            x: h.base, weight: model.dense, batch: b, inDim: d, outDim: c)
+          // Sparse backward, applied to the rows as SGD steps.
+          sparseStep(
+            model: &model, m: m, docs: docs, dLogits: z.base, dHidden: dh.base, lr: lr,
+            embeddingLR: lr * config.embeddingLRScale, threads: threads)
+        }
+      }
+    }
+    // The dense layer sees every row of the batch: it steps on the batch mean.
+    let denseLR = lr * config.denseLRScale / Float(b)
+    for i in model.dense.indices { model.dense[i] -= denseLR * scratch.dDense[i] }
+    for i in model.bias.indices { model.bias[i] -= denseLR * scratch.dBias[i] }
+    return loss
+  }
   public enum TrainingError: Error, CustomStringConvertible {
     case diverged(epoch: Int, learningRate: Float)
 

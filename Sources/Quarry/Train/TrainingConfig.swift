@@ -16,6 +16,29 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
   public var batchSize = 128
   /// Focusing parameter γ of the loss on every row (0 = cross-entropy).
   public var lossGamma: Float = 0
+
+  /// Hard-negative mining: a second pass each epoch over the boundary rows (`Miner`).
+  public var mine = true
+  /// Epochs before mining starts.
+  public var mineWarmup = 1
+  /// Per class c, mine up to this share of the class's size as its negatives.
+  public var mineFraction: Float = 0.1
+  /// Only rows with |p(gold) − max p(other)| ≤ this are mined.
+  public var mineMargin: Float = 0.5
+  /// Skip a mined row whose word set overlaps a kept one by more than this (Jaccard).
+  public var mineJaccard: Float = 0.9
+  /// Focal loss γ of the mined pass, and the weight of its rows (× class weight: α_t).
+  public var focalGamma: Float = 2
+  public var mineWeight: Float = 1
+  /// Augment the mined rows (EDA: synonym swap, insertion, deletion at rate α).
+  public var augment = true
+  public var augmentVariants = 2
+  public var augmentAlpha: Float = 0.1
+
+  /// Folds of the cross-fitting that gives every training row out-of-sample probabilities
+  /// for `mine-report`'s label issues (0 or 1: none), and the epochs of each fold's model.
+  public var crossFit = 5
+  public var crossFitEpochs = 20
   /// Class weights: "balanced" (w_c = N / (C·n_c)), "sqrt" (its square root) or "none".
   public var classWeighting = "balanced"
   /// Share of the training corpus held out for choosing the best epoch, when no
@@ -32,5 +55,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
   private enum CodingKeys: String, CodingKey {
     case features, minCount, dim, epochs, learningRate, embeddingLRScale, denseLRScale
     case batchSize, lossGamma, classWeighting, validFraction, seed
+    case mine, mineWarmup, mineFraction, mineMargin, mineJaccard, focalGamma, mineWeight
+    case augment, augmentVariants, augmentAlpha, crossFit, crossFitEpochs
   }
 }

@@ -2,8 +2,10 @@
 public enum TrainingEvent: Sendable {
   /// Part of an epoch done: `done` of `total` examples, mean loss so far.
   case step(epoch: Int, done: Int, total: Int, loss: Float, examplesPerSecond: Double)
-  /// An epoch ended, after `seconds` at `examplesPerSecond`.
-  case epoch(EpochSummary, seconds: Double, examplesPerSecond: Double)
+  /// An epoch ended, after `seconds` at `examplesPerSecond` over the training rows, of
+  /// which `miningSeconds` went to scoring every row and the mined pass.
+  case epoch(
+    EpochSummary, seconds: Double, examplesPerSecond: Double, miningSeconds: Double)
 }
 
 /// What an epoch leaves in the model file: no timings, so that the same seed and thread
@@ -14,6 +16,10 @@ public struct EpochSummary: Sendable, Codable, Equatable {
   public var validLoss: Float?
   public var validAccuracy: Float?
   public var validMacroF1: Float?
+  /// Rows the miner picked per class (as negatives of that class), and the rows of the
+  /// mined pass (picked rows and their variants); nil before mining starts.
+  public var minedPerClass: [Int]? = nil
+  public var minedTrained: Int? = nil
   /// This epoch is the best so far on the validation set (and is the one kept).
   public var isBest: Bool
 }

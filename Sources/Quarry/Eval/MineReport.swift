@@ -1,0 +1,112 @@
+/// What `mine-report` finds in a labelled corpus under a model: the rows nearest the
+/// decision boundary, the rows whose label is probably wrong, the class pairs confused
+/// most, and the data map of dataset cartography. Rendered as text, JSON or HTML.
+///
+/// JSON field names follow the command-line contract (snake_case).
+public struct MineReport: Codable, Sendable, Equatable {
+  /// "dynamics": the corpus is the training corpus, and the figures come from the
+  /// training dynamics stored with the model; "model": the model's own probabilities.
+  public var source: String
+  public var model: String
+  public var data: String
+  public var rows: Int
+  public var labels: [String]
+  /// Smallest margin first; margin = p(gold) − max p(other).
+  public var boundary: [BoundaryRow]
+  /// Most probable label error first.
+  public var label_issues: [LabelIssue]
+  /// Most confused pair first.
+  public var confusions: [Confusion]
+  /// One point per row (dataset cartography): x = variability, y = confidence.
+  public var data_map: [MapPoint]
+
+  public init(
+    source: String, model: String, data: String, rows: Int, labels: [String],
+    boundary: [BoundaryRow], label_issues: [LabelIssue], confusions: [Confusion],
+    data_map: [MapPoint]
+  ) {
+    self.source = source
+    self.model = model
+    self.data = data
+    self.rows = rows
+    self.labels = labels
+    self.boundary = boundary
+    self.label_issues = label_issues
+    self.confusions = confusions
+    self.data_map = data_map
+  }
+
+  public struct BoundaryRow: Codable, Sendable, Equatable {
+    public var line: Int
+    public var label: String
+    /// The most probable other class.
+    public var confused_with: String
+    /// p(gold) − max p(other): negative when the model prefers `confused_with`.
+    public var margin: Float
+    public var text: String
+
+    public init(line: Int, label: String, confused_with: String, margin: Float, text: String) {
+      self.line = line
+      self.label = label
+      self.confused_with = confused_with
+      self.margin = margin
+      self.text = text
+    }
+  }
+
+  public struct LabelIssue: Codable, Sendable, Equatable {
+    public var line: Int
+    public var label: String
+    /// The label the model believes instead.
+    public var suggested: String
+    /// How likely the given label is wrong, in [0, 1]; the list is sorted by it.
+    public var score: Float
+    public var text: String
+
+    public init(line: Int, label: String, suggested: String, score: Float, text: String) {
+      self.line = line
+      self.label = label
+      self.suggested = suggested
+      self.score = score
+      self.text = text
+    }
+  }
+
+  public struct Confusion: Codable, Sendable, Equatable {
+    /// Gold class.
+    public var label: String
+    /// The class it is taken for.
+    public var confused_with: String
+    /// Rows of `label` predicted as `confused_with`.
+    public var count: Int
+    /// Rows of `label` whose runner-up is `confused_with` inside the boundary band.
+    public var near: Int
+
+    public init(label: String, confused_with: String, count: Int, near: Int) {
+      self.label = label
+      self.confused_with = confused_with
+      self.count = count
+      self.near = near
+    }
+  }
+
+  public struct MapPoint: Codable, Sendable, Equatable {
+    public var line: Int
+    public var label: String
+    /// Mean p(gold) over epochs (or the model's p(gold)).
+    public var confidence: Float
+    /// Standard deviation of p(gold) over epochs (0 without dynamics).
+    public var variability: Float
+    /// Share of epochs in which the row was predicted right.
+    public var correctness: Float
+
+    public init(line: Int, label: String, confidence: Float, variability: Float, correctness: Float)
+    {
+      self.line = line
+      self.label = label
+      self.confidence = confidence
+      self.variability = variability
+      self.correctness = correctness
+    }
+  }
+}

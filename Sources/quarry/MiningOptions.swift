@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import Quarry
+
+/// Default values come from `TrainingConfig`.
+private let defaults = TrainingConfig()
+
+/// The flags of the mined pass: which rows, how hard, and how they are augmented.
+struct MiningOptions: ParsableArguments {
+  @Flag(help: "Turn off hard-negative mining (and with it focal loss and augmentation).")
+  var noMine = false
+  @Option(help: "Epochs of plain training before mining starts.")
+  var mineWarmup: Int = defaults.mineWarmup
+  @Option(help: "Per class, mine up to this share of the class's size as its negatives.")
+  var mineFraction: Float = defaults.mineFraction
+  @Option(help: "Mine rows with |p(gold) - max p(other)| at most this.")
+  var mineMargin: Float = defaults.mineMargin
+  @Option(help: "Skip mined rows whose word sets overlap a kept row by more (Jaccard).")
+  var mineJaccard: Float = defaults.mineJaccard
+  @Option(help: "Focal-loss gamma of the mined pass (0 = cross-entropy).")
+  var focalGamma: Float = defaults.focalGamma
+  @Option(help: "Focal-loss alpha: the weight of mined rows, times their class weight.")
+  var focalAlpha: Float = defaults.mineWeight
+  @Flag(help: "Train the mined rows without augmented variants.") var noAugment = false
+  @Option(help: "Augmented variants per mined row (EDA: swap, insertion, deletion in turn).")
+  var augmentVariants: Int = defaults.augmentVariants
+  @Option(help: "EDA rate alpha: share of a row's words each operation changes.")
+  var augmentAlpha: Float = defaults.augmentAlpha
+  @Option(
+    help: ArgumentHelp(
+      "Thesaurus for synonyms (MyThes .dat).",
+      discussion: "Default: $QUARRY_THESAURUS, else the copy Scripts/setup fetches."))
+  var thesaurus: String?
+
+  /// The thesaurus to use: --thesaurus, $QUARRY_THESAURUS, or Scripts/setup's cache copy
+  /// when it exists (nil: augmentation by deletion only).
+  func thesaurusPath() -> String? {
+    if let thesaurus { return thesaurus }
+    let env = ProcessInfo.processInfo.environment
+    if let t = env["QUARRY_THESAURUS"] { return t }
+    let cache =
+      env["QUARRY_CACHE"] ?? (env["HOME"].map { $0 + "/.cache/quarry" } ?? ".cache/quarry")
+    let path = cache + "/thesaurus/th_en_US_v2.dat"
+    return FileManager.default.fileExists(atPath: path) ? path : nil
+  }
+
+  func validate() throws {
+    guard mineWarmup >= 0 else { throw ValidationError("--mine-warmup must be at least 0") }
+    guard mineFraction > 0, mineFraction <= 1 else {
+      throw ValidationError("--mine-fraction must be in (0, 1]")
+    }
+    guard mineMargin > 0, mineMargin <= 1 else {
+      throw ValidationError("--mine-margin must be in (0, 1]")
+    }
+    guard mineJaccard > 0, mineJaccard <= 1 else {
+      throw ValidationError("--mine-jaccard must be in (0, 1]")
+    }
+    guard focalGamma >= 0, focalGamma <= 10 else {
+      throw ValidationError("--focal-gamma must be 0...10")
+    }
+    guard focalAlpha > 0, focalAlpha.isFinite else {
+      throw ValidationError("--focal-alpha must be positive")
+    }
+    guard (0...20).contains(augmentVariants) else {
+      throw ValidationError("--augment-variants must be 0…20")
+    }
+    guard augmentAlpha > 0, augmentAlpha <= 0.5 else {
+      throw ValidationError("--augment-alpha must be in (0, 0.5]")
+    }
+  }
+
+  func apply(to config: inout TrainingConfig) {
+    config.mine = !noMine
+    config.mineWarmup = mineWarmup
+    config.mineFraction = mineFraction
+    config.mineMargin = mineMargin
+    config.mineJaccard = mineJaccard
+    config.focalGamma = focalGamma
+    config.mineWeight = focalAlpha
+    config.augment = !noAugment && augmentVariants > 0
+    config.augmentVariants = augmentVariants
+    config.augmentAlpha = augmentAlpha
+  }
+}
