@@ -11,7 +11,7 @@ struct MiningOptions: ParsableArguments {
   var noMine = false
   @Option(help: "Epochs of plain training before mining starts.")
   var mineWarmup: Int = defaults.mineWarmup
-  @Option(help: "Per class, mine up to this share of the class's size as its negatives.")
+  @Option(help: "Per class, mine this share of the rows pulled towards it, hardest first.")
   var mineFraction: Float = defaults.mineFraction
   @Option(help: "Mine rows with |p(gold) - max p(other)| at most this.")
   var mineMargin: Float = defaults.mineMargin
@@ -26,6 +26,8 @@ struct MiningOptions: ParsableArguments {
   var augmentVariants: Int = defaults.augmentVariants
   @Option(help: "EDA rate alpha: share of a row's words each operation changes.")
   var augmentAlpha: Float = defaults.augmentAlpha
+  @Option(help: "Variants per epoch at most (the hardest mined rows first).")
+  var augmentBudget: Int = defaults.augmentBudget
   @Option(
     help: ArgumentHelp(
       "Thesaurus for synonyms (MyThes .dat).",
@@ -61,6 +63,7 @@ struct MiningOptions: ParsableArguments {
     guard focalAlpha > 0, focalAlpha.isFinite else {
       throw ValidationError("--focal-alpha must be positive")
     }
+    guard augmentBudget >= 0 else { throw ValidationError("--augment-budget must be at least 0") }
     guard (0...20).contains(augmentVariants) else {
       throw ValidationError("--augment-variants must be 0…20")
     }
@@ -80,5 +83,6 @@ struct MiningOptions: ParsableArguments {
     config.augment = !noAugment && augmentVariants > 0
     config.augmentVariants = augmentVariants
     config.augmentAlpha = augmentAlpha
+    config.augmentBudget = augmentBudget
   }
 }

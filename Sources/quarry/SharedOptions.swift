@@ -15,7 +15,7 @@ struct ComputeOptions: ParsableArguments {
 /// How a labelled corpus is read.
 struct CorpusOptions: ParsableArguments {
   @Option(help: "Corpus format: tsv, fasttext, csv or jsonl (default: from extension and content).")
-  var format: String?
+  var dataFormat: String?
 
   @Flag(help: "Skip bad rows (and count them) instead of stopping at the first.")
   var skipBadRows = false
@@ -25,9 +25,10 @@ struct CorpusOptions: ParsableArguments {
   }
 
   func corpusFormat() throws -> CorpusFormatChoice {
-    guard let format else { return .auto }
-    guard let f = CorpusFormatChoice(rawValue: format) else {
-      throw ValidationError("--format must be tsv, fasttext, csv or jsonl, got '\(format)'")
+    guard let dataFormat else { return .auto }
+    guard let f = CorpusFormatChoice(rawValue: dataFormat) else {
+      throw ValidationError(
+        "--data-format must be tsv, fasttext, csv or jsonl, got '\(dataFormat)'")
     }
     return f
   }

@@ -26,7 +26,7 @@ final class EvaluateCLITests: CLITestCase {
     let auto = try quarry(["evaluate", "--model", model, "--data", renamed])
     // Detected as TSV, the CSV has no tab on its first line.
     assertFailure(auto, mentions: ["test-data.txt:1:"])
-    let given = try evaluateJSON(model: model, data: renamed, extra: ["--format", "csv"])
+    let given = try evaluateJSON(model: model, data: renamed, extra: ["--data-format", "csv"])
     let tsv = try evaluateJSON(model: model, data: CLI.tiny("test.tsv"))
     XCTAssertEqual(given["accuracy"] as? Double, tsv["accuracy"] as? Double)
   }
@@ -68,7 +68,7 @@ final class EvaluateCLITests: CLITestCase {
     XCTAssertTrue(r.succeeded, r.summary)
     XCTAssertTrue(r.stdout.contains("Example"), r.stdout)
     XCTAssertTrue(r.stdout.contains("quarry evaluate --model"), r.stdout)
-    for flag in ["--model", "--data", "--json", "--format", "--skip-bad-rows"] {
+    for flag in ["--model", "--data", "--json", "--data-format", "--skip-bad-rows"] {
       XCTAssertTrue(r.stdout.contains(flag), "help lacks \(flag)")
     }
   }

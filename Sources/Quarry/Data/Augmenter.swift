@@ -42,108 +42,43 @@ public struct Augmenter: Sendable {
     guard count > 0 else { return [] }
     var buffer = TokenBuffer()
     tokenizer.tokenize(text, into: &buffer)
-    let words = buffer.strings
-    var out: [String] = []
-    out.reserveCapacity(count)
-    for k in 0..<count {
-      let edited: [String]
-      switch (k % 3, thesaurus) {
-      case (0, let t?):
-        edited = Augmenter.synonymSwap(words, alpha: alpha, thesaurus: t, rng: &rng)
-      case (1, let t?):
-        edited = Augmenter.randomInsertion(words, alpha: alpha, thesaurus: t, rng: &rng)
-      default:
-        edited = Augmenter.randomDeletion(words, alpha: alpha, rng: &rng)
-      }
-      out.append(edited.joined(separator: " "))
-    }
-    return out
+    let thesaurus = self.thesaurus
+    return EDA.variants(
+      of: buffer.strings, count: count, alpha: alpha, hasSynonyms: thesaurus != nil,
+      synonyms: { w in thesaurus.map { Augmenter.synonyms(of: w, in: $0) } ?? [] }, rng: &rng
+    ).map { $0.joined(separator: " ") }
   }
 
-  /// Synonym swap: picks n = max(1, round(α·len)) distinct candidate positions (a
-  /// candidate is a word with a letter, not a stop word, that has synonyms) by a partial
-  /// seeded Fisher–Yates shuffle of the candidates — all of them if there are fewer than
-  /// n — and replaces each by a uniformly chosen synonym of its word. Every other token is
-  /// kept in place. Returns `words` unchanged if there is no candidate.
+  /// Synonym swap on string tokens (see `EDA.synonymSwap`); candidates are words with a
+  /// letter, not stop words, that have synonyms.
   public static func synonymSwap(
     _ words: [String], alpha: Float, thesaurus: Thesaurus, rng: inout SplitMix64
   ) -> [String] {
-    var candidates = candidatePositions(words, thesaurus)
-    guard !candidates.isEmpty else { return words }
-    let n = min(editCount(alpha, words.count), candidates.count)
-    var replacement = [String?](repeating: nil, count: words.count)
-    for i in 0..<n {
-      candidates.swapAt(i, i + uniform(candidates.count - i, &rng))
-      let p = candidates[i]
-      let syns = thesaurus.synonyms(of: words[p])
-      replacement[p] = syns[uniform(syns.count, &rng)]
-    }
-    var out: [String] = []
-    out.reserveCapacity(words.count + n)
-    for (p, w) in words.enumerated() {
-      if let s = replacement[p] { out.append(contentsOf: tokens(of: s)) } else { out.append(w) }
-    }
-    return out
+    EDA.synonymSwap(words, alpha: alpha, synonyms: { synonyms(of: $0, in: thesaurus) }, rng: &rng)
   }
 
-  /// Random insertion: n = max(1, round(α·len)) times, picks a uniformly random
-  /// candidate position of the original row (as for `synonymSwap`), a uniformly random
-  /// synonym of its word, and a uniformly random gap of the current row (before, between
-  /// or after its words, never inside an inserted multi-word synonym), and inserts the
-  /// synonym's tokens there. Returns `words` unchanged if there is no candidate.
+  /// Random insertion on string tokens (see `EDA.randomInsertion`).
   public static func randomInsertion(
     _ words: [String], alpha: Float, thesaurus: Thesaurus, rng: inout SplitMix64
   ) -> [String] {
-    let candidates = candidatePositions(words, thesaurus)
-    guard !candidates.isEmpty else { return words }
-    let n = editCount(alpha, words.count)
-    // One segment per original word or inserted synonym, flattened at the end.
-    var segments: [[String]] = words.map { [$0] }
-    for _ in 0..<n {
-      let w = words[candidates[uniform(candidates.count, &rng)]]
-      let syns = thesaurus.synonyms(of: w)
-      let s = syns[uniform(syns.count, &rng)]
-      segments.insert(tokens(of: s), at: uniform(segments.count + 1, &rng))
-    }
-    return Array(segments.joined())
+    EDA.randomInsertion(
+      words, alpha: alpha, synonyms: { synonyms(of: $0, in: thesaurus) }, rng: &rng)
   }
 
-  /// Random deletion: deletes each word independently with probability α (a draw of
-  /// `nextUnitFloat()` below α), keeping the order of the rest. If every word was
-  /// deleted, returns one uniformly chosen word instead; input of at most one word is
-  /// returned unchanged (and draws nothing).
+  /// Random deletion on string tokens (see `EDA.randomDeletion`).
   public static func randomDeletion(_ words: [String], alpha: Float, rng: inout SplitMix64)
     -> [String]
   {
-    guard words.count > 1 else { return words }
-    let p = clamped(alpha)
-    var out: [String] = []
-    out.reserveCapacity(words.count)
-    for w in words where rng.nextUnitFloat() >= p { out.append(w) }
-    if out.isEmpty { return [words[uniform(words.count, &rng)]] }
-    return out
+    EDA.randomDeletion(words, alpha: alpha, rng: &rng)
   }
 
-  /// Positions whose word may be swapped or used for insertion: it has a letter, is not a
-  /// stop word and has at least one synonym.
-  static func candidatePositions(_ words: [String], _ thesaurus: Thesaurus) -> [Int] {
-    words.indices.filter { i in
-      let w = words[i]
-      return !stopWords.contains(w) && w.unicodeScalars.contains { $0.properties.isAlphabetic }
-        && !thesaurus.synonyms(of: w).isEmpty
-    }
-  }
-
-  /// n = max(1, round(α·len)), α clamped to [0, 1].
-  static func editCount(_ alpha: Float, _ length: Int) -> Int {
-    max(1, Int((Double(clamped(alpha)) * Double(length)).rounded()))
-  }
-
-  static func clamped(_ alpha: Float) -> Float { alpha.isNaN ? 0 : min(max(alpha, 0), 1) }
-
-  /// Uniform in 0..<n (n > 0).
-  static func uniform(_ n: Int, _ rng: inout SplitMix64) -> Int {
-    Int(rng.next() % UInt64(n))
+  /// The synonyms of a token as token sequences, or none for stop words and tokens
+  /// without a letter (numbers, punctuation), which the thesaurus would turn into words
+  /// ("1" → "ace").
+  static func synonyms(of w: String, in thesaurus: Thesaurus) -> [[String]] {
+    guard !stopWords.contains(w), w.unicodeScalars.contains(where: { $0.properties.isAlphabetic })
+    else { return [] }
+    return thesaurus.synonyms(of: w).map(tokens(of:))
   }
 
   /// The tokens of a (possibly multi-word) synonym: split at spaces.

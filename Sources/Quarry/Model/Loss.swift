@@ -56,7 +56,9 @@ public func focalForwardBackward(
     let logp = logf(pt)
     let qg = gamma == 0 ? 1 : powf(q, gamma)
     loss -= w * qg * logp
-    let qg1 = gamma == 0 ? 0 : (gamma == 1 ? 1 : powf(q, gamma - 1))
+    // (1 − p_t)^(γ−1) blows up at p_t = 1 when γ < 1, but γ·q^(γ−1)·p_t·ln p_t → 0 there:
+    // take the limit instead of ∞ · 0.
+    let qg1 = gamma == 0 || q < 1e-12 ? 0 : (gamma == 1 ? 1 : powf(q, gamma - 1))
     let coef = w * (gamma * qg1 * pt * logp - qg)
     for c in 0..<classes {
       let pc = p[i * classes + c]

@@ -31,6 +31,14 @@ public struct FeatureExtractor {
     hashTokens()
   }
 
+  /// Features of a text given as word keys (an augmented variant): the words and their
+  /// n-grams; character n-grams need the characters, so there are none.
+  public mutating func extract(wordKeys keys: [UInt64]) {
+    wordKeys = keys
+    otherKeys.removeAll(keepingCapacity: true)
+    appendWordNgrams()
+  }
+
   private mutating func hashTokens() {
     wordKeys.removeAll(keepingCapacity: true)
     otherKeys.removeAll(keepingCapacity: true)
@@ -43,6 +51,12 @@ public struct FeatureExtractor {
         for t in 0..<n { appendCharNgrams(bytes, tokens.starts[t], tokens.ends[t]) }
       }
     }
+    appendWordNgrams()
+  }
+
+  /// Word n-gram keys (orders 2…`wordNgrams`) of `wordKeys`, appended to `otherKeys`.
+  private mutating func appendWordNgrams() {
+    let n = wordKeys.count
     if config.wordNgrams >= 2 {
       for t in 0..<n {
         var h = wordKeys[t]

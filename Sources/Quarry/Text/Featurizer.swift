@@ -36,6 +36,23 @@ public struct Featurizer {
 
   public mutating func features(_ text: String, into out: inout SparseFeatures) {
     extractor.extract(text)
+    weigh(into: &out)
+  }
+
+  /// Features of a token sequence given as word keys (see `KeyAugmenter`).
+  public mutating func features(wordKeys: [UInt64], into out: inout SparseFeatures) {
+    extractor.extract(wordKeys: wordKeys)
+    weigh(into: &out)
+  }
+
+  /// The word keys of a text, as `features` sees them.
+  public mutating func wordKeys(_ text: String) -> [UInt64] {
+    extractor.extract(text)
+    return extractor.wordKeys
+  }
+
+  /// Tf-idf and bag weights of the extractor's current keys.
+  private mutating func weigh(into out: inout SparseFeatures) {
     out.wideRows.removeAll(keepingCapacity: true)
     out.wideValues.removeAll(keepingCapacity: true)
     out.bagRows.removeAll(keepingCapacity: true)

@@ -50,7 +50,7 @@ public enum Finetune {
 
     // Augmentation: a thesaurus restricted to the corpus's words; their synonyms join the
     // vocabulary so that the variants' new words have rows.
-    var augmenter: Augmenter? = nil
+    var augmenter: KeyAugmenter? = nil
     var extraWords: [String] = []
     if config.mine && config.augment {
       let words = corpusWords(trainTexts, tokenizer: config.features.tokenizer)
@@ -62,15 +62,13 @@ public enum Finetune {
             if seen.insert(s).inserted { extraWords.append(s) }
           }
         }
-        augmenter = Augmenter(
-          thesaurus: th, alpha: config.augmentAlpha, tokenizer: config.features.tokenizer)
+        augmenter = KeyAugmenter(thesaurus: th, words: words, alpha: config.augmentAlpha)
         progress(
           .note(
             "thesaurus: \(th.count) of the corpus's \(words.count) words have synonyms; \(extraWords.count) synonyms join the vocabulary"
           ))
       } else {
-        augmenter = Augmenter(
-          thesaurus: nil, alpha: config.augmentAlpha, tokenizer: config.features.tokenizer)
+        augmenter = KeyAugmenter(alpha: config.augmentAlpha)
         progress(.note("no thesaurus: mined rows are augmented by random deletion only"))
       }
     }
@@ -155,23 +153,36 @@ public enum Finetune {
     let initial = Classifier(
       classes: labels.count, featureCount: vocab.featureCount, wordCount: vocab.wordCount,
       dim: dim, embedding: embedding)
-    // Variants of mined rows: seeded by (seed, epoch, row), featurized under the vocabulary.
+    // Variants of mined rows, edited as word keys: seeded by (seed, epoch, row), made on
+    // every thread in contiguous pieces joined in order (the same for any thread count).
+    var keyFeaturizer = Featurizer(vocabulary: vocab, config: config.features)
+    let rowKeys = augmenter == nil ? [] : trainTexts.map { keyFeaturizer.wordKeys($0) }
+    let labelsOfRows = trainData.labels
     let augment: Trainer.Augment? = augmenter.map { aug in
       { rows, epoch in
-        var texts: [String] = []
-        var labels: [Int32] = []
-        for r in rows {
-          var rng = SplitMix64(
-            seed: config.seed ^ (UInt64(epoch) << 40) ^ (UInt64(r) &* 0x9E37_79B9_7F4A_7C15))
-          for v in aug.variants(of: trainTexts[r], count: config.augmentVariants, rng: &rng) {
-            texts.append(v)
-            labels.append(trainData.labels[r])
+        let parts = rows.count >= 256 ? max(1, config.threads) : 1
+        var pieces = [LabeledData](
+          repeating: LabeledData(features: FeatureMatrix(), labels: []), count: parts)
+        pieces.withUnsafeMutableBufferPointer { out in
+          parallelFor(parts) { t in
+            var featurizer = Featurizer(vocabulary: vocab, config: config.features)
+            var piece = LabeledData(features: FeatureMatrix(), labels: [])
+            var scratch = SparseFeatures()
+            for r in rows[chunk(rows.count, part: t, parts: parts)] {
+              var rng = SplitMix64(
+                seed: config.seed ^ (UInt64(epoch) << 40) ^ (UInt64(r) &* 0x9E37_79B9_7F4A_7C15))
+              for v in aug.variants(of: rowKeys[r], count: config.augmentVariants, rng: &rng) {
+                featurizer.features(wordKeys: v, into: &scratch)
+                piece.features.append(scratch)
+                piece.labels.append(labelsOfRows[r])
+              }
+            }
+            out[t] = piece
           }
         }
-        return LabeledData(
-          features: FeatureMatrix(
-            texts: texts, vocabulary: vocab, config: config.features, threads: config.threads),
-          labels: labels)
+        var all = pieces[0]
+        for p in pieces.dropFirst() { all.append(p) }
+        return all
       }
     }
     let result = try Trainer(config: modelConfig).train(

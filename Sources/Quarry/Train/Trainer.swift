@@ -91,8 +91,11 @@ public struct Trainer {
       var mineSeconds = 0.0
       if config.mine, epoch > config.mineWarmup, let scores {
         let t0 = DispatchTime.now().uptimeNanoseconds
+        let budget =
+          augment != nil && config.augment && config.augmentVariants > 0
+          ? config.augmentBudget / config.augmentVariants : nil
         let selection = miner.select(
-          probabilities: scores, labels: train.labels, features: train.features)
+          probabilities: scores, labels: train.labels, features: train.features, maxRows: budget)
         var pass = train.subset(selection.rows)
         if let augment, config.augment, !selection.rows.isEmpty {
           pass.append(augment(selection.rows, epoch))

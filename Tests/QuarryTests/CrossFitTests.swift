@@ -1,0 +1,203 @@
+import XCTest
+
+@testable import Quarry
+
+/// Fold assignment, and out-of-sample probabilities on a small separable corpus with a
+/// few labels flipped on purpose.
+final class CrossFitTests: XCTestCase {
+  // MARK: assignFolds
+
+  /// Labels in blocks of 31, 17 and 7 rows (classes 0, 1, 2), shuffled by a fixed order.
+  static let labels: [Int32] = {
+    var l =
+      [Int32](repeating: 0, count: 31) + [Int32](repeating: 1, count: 17)
+      + [Int32](repeating: 2, count: 7)
+    var rng = SplitMix64(seed: 99)
+    rng.shuffle(&l)
+    return l
+  }()
+
+  /// Per fold, how many groups (counted once, by their first row's class) of each class.
+  func groupsPerFold(labels: [Int32], groups: [UInt64], fold: [Int], k: Int) -> [[Int]] {
+    var count = [[Int]](repeating: [0, 0, 0], count: k)
+    var seen = Set<UInt64>()
+    for i in labels.indices where seen.insert(groups[i]).inserted {
+      count[fold[i]][Int(labels[i])] += 1
+    }
+    return count
+  }
+
+  func assertStratified(
+    labels: [Int32], groups: [UInt64], fold: [Int], k: Int, file: StaticString = #filePath,
+    line: UInt = #line
+  ) {
+    XCTAssertEqual(fold.count, labels.count, file: file, line: line)
+    XCTAssertTrue(fold.allSatisfy { (0..<k).contains($0) }, "\(fold)", file: file, line: line)
+    let count = groupsPerFold(labels: labels, groups: groups, fold: fold, k: k)
+    for c in 0..<3 {
+      let perFold = count.map { $0[c] }
+      let total = perFold.reduce(0, +)
+      // About total/K each: ⌊total/K⌋ or ⌈total/K⌉.
+      XCTAssertTrue(
+        perFold.allSatisfy { $0 == total / k || $0 == (total + k - 1) / k },
+        "class \(c): groups per fold \(perFold)", file: file, line: line)
+    }
+  }
+
+  func testEveryFoldGetsItsShareOfEachClass() {
+    let labels = CrossFitTests.labels
+    let groups = labels.indices.map { UInt64($0) }
+    for k in [2, 3, 5] {
+      let fold = CrossFit.assignFolds(labels: labels, groups: groups, folds: k, seed: 1)
+      assertStratified(labels: labels, groups: groups, fold: fold, k: k)
+      // With one row per group, per-class row counts are the group counts: 31 rows of
+      // class 0 in 5 folds → 6 or 7 each.
+      if k == 5 {
+        let zeros = (0..<5).map { f in
+          labels.indices.filter { fold[$0] == f && labels[$0] == 0 }.count
+        }
+        XCTAssertTrue(zeros.allSatisfy { $0 == 6 || $0 == 7 }, "\(zeros)")
+        XCTAssertEqual(zeros.reduce(0, +), 31)
+      }
+    }
+  }
+
+  func testGroupsShareAFold() {
+    let labels = CrossFitTests.labels
+    // Rows 0–2, 3–5, … share a group, whatever their labels (hashed-looking ids).
+    let groups = labels.indices.map { UInt64($0 / 3) &* 0x9E37_79B9 }
+    let fold = CrossFit.assignFolds(labels: labels, groups: groups, folds: 4, seed: 3)
+    var foldOfGroup: [UInt64: Int] = [:]
+    for (i, g) in groups.enumerated() {
+      if let f = foldOfGroup[g] {
+        XCTAssertEqual(fold[i], f, "row \(i) left its group's fold")
+      } else {
+        foldOfGroup[g] = fold[i]
+      }
+    }
+    assertStratified(labels: labels, groups: groups, fold: fold, k: 4)
+  }
+
+  func testDeterministicForASeedAndDifferentAcrossSeeds() {
+    let labels = CrossFitTests.labels
+    let groups = labels.indices.map { UInt64($0) }
+    let a = CrossFit.assignFolds(labels: labels, groups: groups, folds: 5, seed: 11)
+    let b = CrossFit.assignFolds(labels: labels, groups: groups, folds: 5, seed: 11)
+    let c = CrossFit.assignFolds(labels: labels, groups: groups, folds: 5, seed: 12)
+    XCTAssertEqual(a, b)
+    XCTAssertNotEqual(a, c)
+  }
+
+  // MARK: probabilities
+
+  /// Three classes, each with its own keywords; every text holds two keywords of its
+  /// class and two shared noise words.
+  static func synthetic(count: Int, seed: UInt64) -> [(label: Int32, text: String)] {
+    let keywords = [
+      ["bread", "cheese", "soup", "recipe", "oven"], ["bank", "rates", "stock", "market", "loan"],
+      ["goal", "match", "team", "score", "league"],
+    ]
+    let noise = ["the", "a", "today", "new", "big", "story", "report", "of"]
+    var rng = SplitMix64(seed: seed)
+    return (0..<count).map { i in
+      let y = i % 3
+      var words = [
+        keywords[y][Int(rng.next() % 5)], keywords[y][Int(rng.next() % 5)],
+        noise[Int(rng.next() % 8)], noise[Int(rng.next() % 8)],
+      ]
+      rng.shuffle(&words)
+      return (Int32(y), words.joined(separator: " "))
+    }
+  }
+
+  static let flipped = [4, 31, 56, 80]
+
+  func config(threads: Int = 2) -> TrainingConfig {
+    var c = TrainingConfig()
+    c.dim = 8
+    c.batchSize = 8
+    c.learningRate = 0.5
+    c.denseLRScale = 1
+    c.crossFitEpochs = 8
+    c.epochs = 99  // not used: the folds train crossFitEpochs
+    c.seed = 1
+    c.threads = threads
+    c.features.wordNgrams = 2
+    c.features.charNgramMin = 0
+    c.features.charNgramMax = 0
+    return c
+  }
+
+  /// 90 rows with the rows in `flipped` relabelled to the next class; the data, initial
+  /// model and the rows' text hashes as groups, as `Finetune.run` builds them.
+  func setup(_ config: TrainingConfig) -> (LabeledData, Classifier, [UInt64], [Int32]) {
+    var rows = CrossFitTests.synthetic(count: 90, seed: 100)
+    let truth = rows.map(\.label)
+    for i in CrossFitTests.flipped { rows[i].label = (rows[i].label + 1) % 3 }
+    let texts = rows.map(\.text)
+    let (vocab, _) = Vocabulary.build(texts: texts, config: config.features)
+    var rng = SplitMix64(seed: config.seed)
+    let embedding =
+      Matrix(rows: vocab.wordCount, cols: config.dim, uniform: 1 / Float(config.dim), rng: &rng)
+      .values
+    let data = LabeledData(
+      features: FeatureMatrix(texts: texts, vocabulary: vocab, config: config.features),
+      labels: rows.map(\.label))
+    let initial = Classifier(
+      classes: 3, featureCount: vocab.featureCount, wordCount: vocab.wordCount, dim: config.dim,
+      embedding: embedding)
+    return (data, initial, texts.map { FNV1a.hash($0.utf8) }, truth)
+  }
+
+  func testOutOfSampleProbabilitiesExposeFlippedLabels() throws {
+    setBLASThreads(1)
+    let config = config()
+    let (data, initial, groups, truth) = setup(config)
+    let p = try CrossFit.probabilities(
+      initial: initial, data: data, groups: groups, folds: 3, config: config)
+    XCTAssertEqual(p.count, 90 * 3)
+    for i in 0..<90 {
+      let row = p[(i * 3)..<(i * 3 + 3)]
+      XCTAssertEqual(row.reduce(0, +), 1, accuracy: 1e-4, "row \(i)")
+      XCTAssertTrue(row.allSatisfy { $0 >= 0 && $0 <= 1 }, "row \(i): \(Array(row))")
+    }
+    func given(_ i: Int) -> Float { p[i * 3 + Int(data.labels[i])] }
+    func pTrue(_ i: Int) -> Float { p[i * 3 + Int(truth[i])] }
+    let flipped = CrossFitTests.flipped
+    let clean = (0..<90).filter { !flipped.contains($0) }
+    let cleanGiven = clean.map(given).sorted()
+    // The models that scored the flipped rows never saw them: their keywords point to the
+    // true class, so the given label gets little.
+    for i in flipped {
+      XCTAssertLessThan(given(i), 0.34, "flipped row \(i): p(given) = \(given(i))")
+      XCTAssertGreaterThan(pTrue(i), given(i), "flipped row \(i)")
+    }
+    let median = cleanGiven[cleanGiven.count / 2]
+    XCTAssertGreaterThan(median, 0.55, "clean rows should mostly be right out of sample")
+    // Every flipped row gets less for its given label than any clean row does (seen: at
+    // most 0.17 against at least 0.44).
+    XCTAssertLessThan(flipped.map(given).max()!, cleanGiven.first!)
+    // Confident learning on these probabilities finds them (score ≥ 0.8 by default).
+    let issues = LabelIssues.find(probabilities: p, labels: data.labels, classes: 3)
+    let found = Set(issues.map(\.row)).intersection(flipped)
+    XCTAssertGreaterThanOrEqual(found.count, 3, "found \(found.sorted()) of \(flipped)")
+    for issue in issues where flipped.contains(issue.row) {
+      XCTAssertEqual(issue.suggested, truth[issue.row], "row \(issue.row)")
+    }
+  }
+
+  func testSameForAnyThreadCountAndSeedDependent() throws {
+    setBLASThreads(1)
+    let (data, initial, groups, _) = setup(config(threads: 1))
+    let one = try CrossFit.probabilities(
+      initial: initial, data: data, groups: groups, folds: 3, config: config(threads: 1))
+    let two = try CrossFit.probabilities(
+      initial: initial, data: data, groups: groups, folds: 3, config: config(threads: 2))
+    XCTAssertEqual(one, two)
+    var other = config(threads: 2)
+    other.seed = 2
+    let reseeded = try CrossFit.probabilities(
+      initial: initial, data: data, groups: groups, folds: 3, config: other)
+    XCTAssertNotEqual(one, reseeded)
+  }
+}
