@@ -34,7 +34,7 @@ enum Diagnostics {
         format: "\repoch %d/%d [%@] %3d%%  %.0f ex/s  loss %.4f  ETA %@", epoch, epochs, bar,
         total > 0 ? 100 * done / total : 100, rate, loss, duration(remaining))
       FileHandle.standardError.write(Data(line.utf8))
-    case .epoch(let s, let seconds, let rate, let miningSeconds):
+    case .epoch(let s, let seconds, let rate, let miningSeconds, let passSeconds):
       var line = String(
         format: "epoch %d/%d  loss %.4f  %.0f ex/s  %.2f s", s.epoch, epochs, s.loss,
         rate, seconds)
@@ -42,10 +42,10 @@ enum Diagnostics {
         line += String(format: "  valid acc %.4f  macro-F1 %.4f  loss %.4f", a, f, l)
       }
       if let mined = s.minedPerClass, let trained = s.minedTrained {
-        line += String(
-          format: "  mined %@ (+%d variants, %.0f%% of the epoch)",
-          mined.map(String.init).joined(separator: "/"), trained - mined.reduce(0, +),
-          100 * miningSeconds / max(seconds, 1e-9))
+        let share = { (x: Double) in Int((100 * x / max(seconds, 1e-9)).rounded()) }
+        line +=
+          "  mined \(mined.map(String.init).joined(separator: "/")) (+\(trained - mined.reduce(0, +)) variants;"
+          + " miner \(share(miningSeconds))%, mined pass \(share(passSeconds))% of the epoch)"
       }
       if s.isBest && s.validAccuracy != nil { line += "  *" }
       let prefix = isTerminal ? "\r\u{1B}[K" : ""

@@ -90,24 +90,8 @@ final class CrossFitTests: XCTestCase {
 
   // MARK: probabilities
 
-  /// Three classes, each with its own keywords; every text holds two keywords of its
-  /// class and two shared noise words.
   static func synthetic(count: Int, seed: UInt64) -> [(label: Int32, text: String)] {
-    let keywords = [
-      ["bread", "cheese", "soup", "recipe", "oven"], ["bank", "rates", "stock", "market", "loan"],
-      ["goal", "match", "team", "score", "league"],
-    ]
-    let noise = ["the", "a", "today", "new", "big", "story", "report", "of"]
-    var rng = SplitMix64(seed: seed)
-    return (0..<count).map { i in
-      let y = i % 3
-      var words = [
-        keywords[y][Int(rng.next() % 5)], keywords[y][Int(rng.next() % 5)],
-        noise[Int(rng.next() % 8)], noise[Int(rng.next() % 8)],
-      ]
-      rng.shuffle(&words)
-      return (Int32(y), words.joined(separator: " "))
-    }
+    KeywordCorpus.rows(count: count, seed: seed)
   }
 
   static let flipped = [4, 31, 56, 80]
@@ -135,17 +119,7 @@ final class CrossFitTests: XCTestCase {
     let truth = rows.map(\.label)
     for i in CrossFitTests.flipped { rows[i].label = (rows[i].label + 1) % 3 }
     let texts = rows.map(\.text)
-    let (vocab, _) = Vocabulary.build(texts: texts, config: config.features)
-    var rng = SplitMix64(seed: config.seed)
-    let embedding =
-      Matrix(rows: vocab.wordCount, cols: config.dim, uniform: 1 / Float(config.dim), rng: &rng)
-      .values
-    let data = LabeledData(
-      features: FeatureMatrix(texts: texts, vocabulary: vocab, config: config.features),
-      labels: rows.map(\.label))
-    let initial = Classifier(
-      classes: 3, featureCount: vocab.featureCount, wordCount: vocab.wordCount, dim: config.dim,
-      embedding: embedding)
+    let (data, initial) = KeywordCorpus.setup(rows, config: config, classes: 3)
     return (data, initial, texts.map { FNV1a.hash($0.utf8) }, truth)
   }
 

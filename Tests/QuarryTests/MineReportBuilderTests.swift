@@ -9,23 +9,9 @@ import XCTest
 final class MineReportBuilderTests: XCTestCase {
   static let labelNames = ["food", "money", "sport"]
 
-  /// Three classes by keywords, two noise words; 60 rows in class order food, money, sport.
+  /// Three classes by keywords (`KeywordCorpus`), in class order food, money, sport.
   static func rows(count: Int, seed: UInt64) -> [(label: String, text: String)] {
-    let keywords = [
-      ["bread", "cheese", "soup", "recipe", "oven"], ["bank", "rates", "stock", "market", "loan"],
-      ["goal", "match", "team", "score", "league"],
-    ]
-    let noise = ["the", "a", "today", "new", "big", "story", "report", "of"]
-    var rng = SplitMix64(seed: seed)
-    return (0..<count).map { i in
-      let y = i % 3
-      var words = [
-        keywords[y][Int(rng.next() % 5)], keywords[y][Int(rng.next() % 5)],
-        noise[Int(rng.next() % 8)], noise[Int(rng.next() % 8)],
-      ]
-      rng.shuffle(&words)
-      return (labelNames[y], words.joined(separator: " "))
-    }
+    KeywordCorpus.named(count: count, seed: seed)
   }
 
   /// Rows (0-based) whose label is flipped to the next class; their lines are these + 1.

@@ -238,23 +238,10 @@ final class MinerTests: XCTestCase {
     return c
   }
 
-  /// Features, labels and an initial classifier, as `Finetune.run` builds them.
   static func setup(_ rows: [(label: Int32, text: String)], config: TrainingConfig, classes: Int)
     -> (data: LabeledData, initial: Classifier)
   {
-    let texts = rows.map(\.text)
-    let (vocab, _) = Vocabulary.build(texts: texts, config: config.features)
-    var rng = SplitMix64(seed: config.seed)
-    let embedding =
-      Matrix(rows: vocab.wordCount, cols: config.dim, uniform: 1 / Float(config.dim), rng: &rng)
-      .values
-    let data = LabeledData(
-      features: FeatureMatrix(texts: texts, vocabulary: vocab, config: config.features),
-      labels: rows.map(\.label))
-    let initial = Classifier(
-      classes: classes, featureCount: vocab.featureCount, wordCount: vocab.wordCount,
-      dim: config.dim, embedding: embedding)
-    return (data, initial)
+    KeywordCorpus.setup(rows, config: config, classes: classes)
   }
 
   /// What one run of the trainer did: its result and every call of `augment`.

@@ -44,3 +44,52 @@ func expectInputError(
   }
   return nil
 }
+
+/// A synthetic corpus of three classes (food, money, sport) told apart by keywords: every
+/// text holds two keywords of its class and two shared noise words, in a seeded order.
+enum KeywordCorpus {
+  static let labels = ["food", "money", "sport"]
+  static let keywords = [
+    ["bread", "cheese", "soup", "recipe", "oven"], ["bank", "rates", "stock", "market", "loan"],
+    ["goal", "match", "team", "score", "league"],
+  ]
+  static let noise = ["the", "a", "today", "new", "big", "story", "report", "of"]
+
+  /// Rows in class order food, money, sport, food, …
+  static func rows(count: Int, seed: UInt64) -> [(label: Int32, text: String)] {
+    var rng = SplitMix64(seed: seed)
+    return (0..<count).map { i in
+      let y = i % 3
+      var words = [
+        keywords[y][Int(rng.next() % 5)], keywords[y][Int(rng.next() % 5)],
+        noise[Int(rng.next() % 8)], noise[Int(rng.next() % 8)],
+      ]
+      rng.shuffle(&words)
+      return (Int32(y), words.joined(separator: " "))
+    }
+  }
+
+  /// The same rows with label names.
+  static func named(count: Int, seed: UInt64) -> [(label: String, text: String)] {
+    rows(count: count, seed: seed).map { (labels[Int($0.label)], $0.text) }
+  }
+
+  /// Features, labels and an initial classifier, as `Finetune.run` builds them.
+  static func setup(_ rows: [(label: Int32, text: String)], config: TrainingConfig, classes: Int)
+    -> (data: LabeledData, initial: Classifier)
+  {
+    let texts = rows.map(\.text)
+    let (vocab, _) = Vocabulary.build(texts: texts, config: config.features)
+    var rng = SplitMix64(seed: config.seed)
+    let embedding =
+      Matrix(rows: vocab.wordCount, cols: config.dim, uniform: 1 / Float(config.dim), rng: &rng)
+      .values
+    let data = LabeledData(
+      features: FeatureMatrix(texts: texts, vocabulary: vocab, config: config.features),
+      labels: rows.map(\.label))
+    let initial = Classifier(
+      classes: classes, featureCount: vocab.featureCount, wordCount: vocab.wordCount,
+      dim: config.dim, embedding: embedding)
+    return (data, initial)
+  }
+}

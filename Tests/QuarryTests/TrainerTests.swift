@@ -3,27 +3,8 @@ import XCTest
 @testable import Quarry
 
 final class TrainerTests: XCTestCase {
-  /// Three classes, each with its own keywords; every text holds two keywords of its class
-  /// and two shared noise words, so the classes are separable on the keywords alone.
   static func synthetic(count: Int, seed: UInt64) -> [(label: String, text: String)] {
-    let keywords = [
-      "sport": ["goal", "match", "team", "score", "league"],
-      "money": ["bank", "rates", "stock", "market", "loan"],
-      "food": ["bread", "cheese", "soup", "recipe", "oven"],
-    ]
-    let noise = ["the", "a", "today", "new", "big", "story", "report", "of"]
-    let labels = keywords.keys.sorted()
-    var rng = SplitMix64(seed: seed)
-    return (0..<count).map { i in
-      let label = labels[i % labels.count]
-      let k = keywords[label]!
-      var words = [
-        k[Int(rng.next() % 5)], k[Int(rng.next() % 5)], noise[Int(rng.next() % 8)],
-        noise[Int(rng.next() % 8)],
-      ]
-      rng.shuffle(&words)
-      return (label, words.joined(separator: " "))
-    }
+    KeywordCorpus.named(count: count, seed: seed)
   }
 
   static func corpus(_ rows: [(label: String, text: String)]) throws -> Corpus {

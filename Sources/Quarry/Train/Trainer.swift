@@ -88,7 +88,8 @@ public struct Trainer {
 
       // The mined pass: boundary rows of the last epoch and their variants, focal loss.
       var mined: Miner.Selection? = nil
-      var mineSeconds = 0.0
+      var selectSeconds = 0.0
+      var passSeconds = 0.0
       if config.mine, epoch > config.mineWarmup, let scores {
         let t0 = DispatchTime.now().uptimeNanoseconds
         let budget =
@@ -96,6 +97,8 @@ public struct Trainer {
           ? config.augmentBudget / config.augmentVariants : nil
         let selection = miner.select(
           probabilities: scores, labels: train.labels, features: train.features, maxRows: budget)
+        let t1 = DispatchTime.now().uptimeNanoseconds
+        selectSeconds = Double(t1 - t0) / 1e9
         var pass = train.subset(selection.rows)
         if let augment, config.augment, !selection.rows.isEmpty {
           pass.append(augment(selection.rows, epoch))
@@ -114,7 +117,7 @@ public struct Trainer {
           }
           p = e
         }
-        mineSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        passSeconds = Double(DispatchTime.now().uptimeNanoseconds - t1) / 1e9
         mined = selection
         mined?.trained = pass.count
       }
@@ -158,7 +161,8 @@ public struct Trainer {
       progress(
         .epoch(
           summary, seconds: secs, examplesPerSecond: Double(n) / max(secs, 1e-9),
-          miningSeconds: mineSeconds + (config.mine ? scoreSeconds : 0)))
+          miningSeconds: selectSeconds + (config.mine ? scoreSeconds : 0),
+          minedPassSeconds: passSeconds))
     }
     if let best {
       return Result(model: best.model, epochs: summaries, bestEpoch: best.epoch, dynamics: dynamics)

@@ -2,10 +2,12 @@
 public enum TrainingEvent: Sendable {
   /// Part of an epoch done: `done` of `total` examples, mean loss so far.
   case step(epoch: Int, done: Int, total: Int, loss: Float, examplesPerSecond: Double)
-  /// An epoch ended, after `seconds` at `examplesPerSecond` over the training rows, of
-  /// which `miningSeconds` went to scoring every row and the mined pass.
+  /// An epoch ended, after `seconds` at `examplesPerSecond` over the training rows. Of
+  /// those seconds, `miningSeconds` went to the miner (scoring every row, choosing) and
+  /// `minedPassSeconds` to augmenting and training the mined rows.
   case epoch(
-    EpochSummary, seconds: Double, examplesPerSecond: Double, miningSeconds: Double)
+    EpochSummary, seconds: Double, examplesPerSecond: Double, miningSeconds: Double,
+    minedPassSeconds: Double)
 }
 
 /// What an epoch leaves in the model file: no timings, so that the same seed and thread

@@ -1,0 +1,173 @@
+"""Ablation of Quarry's mined pass and the label-error benchmark (run by Scripts/ablation).
+
+Recipes, each a set of `quarry finetune` flags (cross-fitting off: it does not change the
+model, only mine-report's label checks):
+  plain              no mined pass
+  +mining            the mined pass, cross-entropy, no variants
+  +mining+focal      the mined pass with focal loss (gamma 2), no variants
+  +mining+focal+aug  the same with EDA variants (the issue's full recipe)
+  default            Quarry's defaults: the mined pass with variants, cross-entropy
+
+Data: Reuters R8, in full (seeds 1-3) and as seeded stratified subsets of its training
+split (200 and 1,000 rows, 5 seeds each), always scored on the full R8 test split.
+Label errors: 5% of the training labels of R8 and SMS flipped to another class (seeded),
+quarry finetune on the noisy file, quarry mine-report --json, and precision / recall of
+label_issues against the flipped lines, with the wall time of both commands.
+"""
+
+import argparse
+import collections
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+RECIPES = [
+    ("plain", ["--no-mine"]),
+    ("+mining", ["--no-augment", "--focal-gamma", "0"]),
+    ("+mining+focal", ["--no-augment", "--focal-gamma", "2"]),
+    ("+mining+focal+aug", ["--focal-gamma", "2"]),
+    ("default", []),
+]
+
+
+def log(msg):
+    print("[ablation %s] %s" % (time.strftime("%H:%M:%S"), msg), file=sys.stderr, flush=True)
+
+
+def read_tsv(path):
+    with open(path, encoding="utf-8") as f:
+        return [line.rstrip("\n").split("\t", 1) for line in f if line.strip()]
+
+
+def write_tsv(path, rows):
+    with open(path, "w", encoding="utf-8") as f:
+        for label, text in rows:
+            f.write(label + "\t" + text + "\n")
+
+
+def stratified_subset(rows, size, seed):
+    """Proportional per class, at least 2 rows each, the largest class absorbing rounding."""
+    by = collections.defaultdict(list)
+    for i, (label, _) in enumerate(rows):
+        by[label].append(i)
+    alloc = {y: max(2, round(size * len(v) / len(rows))) for y, v in by.items()}
+    alloc[max(alloc, key=alloc.get)] += size - sum(alloc.values())
+    rng = random.Random(seed * 1000 + size)
+    pick = []
+    for y in sorted(by):
+        pick += rng.sample(by[y], alloc[y])
+    return [rows[i] for i in sorted(pick)]
+
+
+def flip_labels(rows, share, seed):
+    """Flips round(share * N) labels, each to a uniformly chosen other class."""
+    labels = sorted({y for y, _ in rows})
+    rng = random.Random(seed)
+    out = [list(r) for r in rows]
+    flipped = set()
+    for i in sorted(rng.sample(range(len(rows)), round(share * len(rows)))):
+        out[i][0] = rng.choice([y for y in labels if y != out[i][0]])
+        flipped.add(i + 1)  # 1-based line numbers
+    return out, flipped
+
+
+def run(cmd):
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        raise SystemExit("failed: %s\n%s" % (" ".join(cmd), r.stderr[-2000:]))
+    return r.stdout
+
+
+def macro_f1(quarry, train, test, vectors, flags, work, seed=1):
+    model = os.path.join(work, "m.qmodel")
+    run([quarry, "finetune", "--train", train, "--pretrained", vectors, "--output", model,
+         "--seed", str(seed), "--cross-fit", "0"] + flags)
+    d = json.loads(run([quarry, "evaluate", "--model", model, "--data", test, "--json"]))
+    return d["macro_f1"], d["accuracy"]
+
+
+def summary(values):
+    return {"mean": statistics.mean(values),
+            "sd": statistics.stdev(values) if len(values) > 1 else 0.0,
+            "values": values}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quarry", required=True)
+    ap.add_argument("--cache", required=True)
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="2 subset seeds, 1 full seed")
+    a = ap.parse_args()
+    vectors = os.path.join(a.cache, "vectors/glove.6B.50d.vec")
+    r8_train = read_tsv(os.path.join(a.cache, "corpora/r8/train.tsv"))
+    r8_test = os.path.join(a.cache, "corpora/r8/test.tsv")
+    subset_seeds = [1, 2] if a.quick else [1, 2, 3, 4, 5]
+    full_seeds = [1] if a.quick else [1, 2, 3]
+    out = {"date": time.strftime("%Y-%m-%d"), "ablation": {}, "label_errors": {}}
+    with tempfile.TemporaryDirectory() as work:
+        for size in (200, 1000, None):
+            name = "r8-%d" % size if size else "r8-full"
+            seeds = subset_seeds if size else full_seeds
+            paths = {}
+            for s in seeds:
+                if size:
+                    p = os.path.join(work, "%s-s%d.tsv" % (name, s))
+                    write_tsv(p, stratified_subset(r8_train, size, s))
+                    paths[s] = p
+                else:
+                    paths[s] = os.path.join(a.cache, "corpora/r8/train.tsv")
+            out["ablation"][name] = {}
+            for recipe, flags in RECIPES:
+                f1s = []
+                for s in seeds:
+                    f1, _ = macro_f1(a.quarry, paths[s], r8_test, vectors, flags, work,
+                                     seed=s if not size else 1)
+                    f1s.append(f1)
+                out["ablation"][name][recipe] = summary(f1s)
+                log("%s %-18s macro-F1 %.4f ± %.4f" % (name, recipe, statistics.mean(f1s),
+                                                      out["ablation"][name][recipe]["sd"]))
+        for corpus in ("r8", "sms"):
+            rows = read_tsv(os.path.join(a.cache, "corpora/%s/train.tsv" % corpus))
+            noisy, flipped = flip_labels(rows, 0.05, seed=5)
+            path = os.path.join(work, "%s-noisy.tsv" % corpus)
+            write_tsv(path, noisy)
+            model = os.path.join(work, "noisy.qmodel")
+            start = time.time()
+            run([a.quarry, "finetune", "--train", path, "--pretrained", vectors, "--output", model])
+            report = json.loads(run([a.quarry, "mine-report", "--model", model, "--data", path,
+                                     "--json"]))
+            secs = time.time() - start
+            got = {x["line"] for x in report["label_issues"]}
+            tp = len(got & flipped)
+            p = tp / max(1, len(got))
+            r = tp / len(flipped)
+            out["label_errors"][corpus] = {
+                "flipped": len(flipped), "flagged": len(got), "true": tp, "precision": p,
+                "recall": r, "seconds": secs, "source": report["source"]}
+            log("%s label errors: precision %.3f recall %.3f (%.1f s)" % (corpus, p, r, secs))
+    if a.json:
+        print(json.dumps(out, indent=2))
+        return
+    print("Ablation: R8 test macro-F1, mean ± sd (%s)" % out["date"])
+    names = list(out["ablation"])
+    print("%-20s" % "recipe" + "".join("%22s" % n for n in names))
+    for recipe, _ in RECIPES:
+        print("%-20s" % recipe + "".join(
+            "%22s" % ("%.4f ± %.4f" % (out["ablation"][n][recipe]["mean"],
+                                       out["ablation"][n][recipe]["sd"])) for n in names))
+    print()
+    print("Label errors (5%% of training labels flipped, seed 5): quarry finetune + mine-report")
+    for corpus, d in out["label_errors"].items():
+        print("%-4s flipped %d, flagged %d, precision %.3f, recall %.3f, %.1f s (%s)" % (
+            corpus, d["flipped"], d["flagged"], d["precision"], d["recall"], d["seconds"],
+            d["source"]))
+
+
+if __name__ == "__main__":
+    main()
