@@ -50,6 +50,12 @@ class BenchError(Exception):
     pass
 
 
+# Highest CPU use by other processes seen during a timed job (cores busy on average,
+# from /proc/stat minus the job's own CPU time); not measured on jobs under 0.3 s.
+MAX_OTHER_LOAD = 0.0
+DISTURBED = 0.25
+
+
 # --------------------------------------------------------------------------- metrics
 
 
@@ -73,6 +79,16 @@ def scores(gold, pred):
 # --------------------------------------------------------------------------- processes
 
 
+def cpu_busy_seconds():
+    """CPU seconds the whole machine has spent busy (all cores), from /proc/stat."""
+    try:
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:9]]
+        return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def run_measured(cmd, stdout_path=None, label=""):
     """Runs cmd as a child process; returns wall seconds, peak RSS (MB) and stdout text
     (when not sent to stdout_path). Raises BenchError on a non-zero exit."""
@@ -83,10 +99,17 @@ def run_measured(cmd, stdout_path=None, label=""):
     use_time = os.access(GNU_TIME, os.X_OK)
     full = ([GNU_TIME, "-f", "%M", "-o", rss_file] + cmd) if use_time else cmd
     try:
+        busy0 = cpu_busy_seconds()
         t0 = time.perf_counter()
         p = subprocess.Popen(full, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         _, status, ru = os.wait4(p.pid, 0)
         wall = time.perf_counter() - t0
+        busy1 = cpu_busy_seconds()
+        # ru covers the child and what it waited for (so the measured job under `time`).
+        job_cpu = ru.ru_utime + ru.ru_stime
+        other = None
+        if busy0 is not None and busy1 is not None and wall >= 0.3:  # shorter: too coarse
+            other = max(0.0, (busy1 - busy0) - job_cpu) / wall
         p.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         err_text = err.read().decode("utf-8", "replace")
@@ -105,7 +128,11 @@ def run_measured(cmd, stdout_path=None, label=""):
         if not stdout_path:
             out.seek(0)
             stdout_text = out.read().decode("utf-8", "replace")
-        return {"wall": wall, "rss_mb": rss_kb / 1024.0, "stdout": stdout_text, "stderr": err_text}
+        global MAX_OTHER_LOAD
+        if other is not None:
+            MAX_OTHER_LOAD = max(MAX_OTHER_LOAD, other)
+        return {"wall": wall, "rss_mb": rss_kb / 1024.0, "stdout": stdout_text, "stderr": err_text,
+                "cpu_seconds": job_cpu, "other_load": other}
     finally:
         out.close()
         err.close()
@@ -208,6 +235,18 @@ class Corpus:
             for _ in range(self.repeat):
                 f.write(block)
         self.n_predict = self.n_test * self.repeat
+        # fastText's copies: the same texts, tokenized for it (see --ft-tokenize). Made
+        # here, before anything is timed; the same as the originals for raw.
+        mode = args.ft_tokenize
+        self.ft_train_tsv = os.path.join(work, "train-fasttext.tsv")
+        with open(self.ft_train_tsv, "w", encoding="utf-8", newline="\n") as f:
+            for lab, txt in zip(self.train_labels, self.train_texts):
+                f.write("%s\t%s\n" % (lab, W.tokenize(txt, mode).translate(_LINEBREAKS)))
+        self.ft_predict_input = os.path.join(work, "predict-input-fasttext.txt")
+        with open(self.ft_predict_input, "w", encoding="utf-8", newline="\n") as f:
+            block = "".join(W.tokenize(t, mode) + "\n" for t in clean)
+            for _ in range(self.repeat):
+                f.write(block)
 
     def score_predictions(self, preds, what, result):
         """Scores the first copy of the test set; checks the other copies agree."""
@@ -233,6 +272,16 @@ def predict_rate(result, run, corpus):
     result["predict_docs"] = corpus.n_predict
     result["predict_docs_per_s"] = corpus.n_predict / run["wall"] if run["wall"] > 0 else None
     result["predict_peak_rss_mb"] = run["rss_mb"]
+    result["predict_cpu_seconds"] = run["cpu_seconds"]
+    result["predict_other_load"] = run["other_load"]
+
+
+def train_figures(run):
+    return {
+        "train_peak_rss_mb": run["rss_mb"],
+        "train_cpu_seconds": run["cpu_seconds"],
+        "train_other_load": run["other_load"],
+    }
 
 
 def bench_fasttext(corpus, args, glove=None):
@@ -241,14 +290,14 @@ def bench_fasttext(corpus, args, glove=None):
     train_ft = os.path.join(corpus.work, "%s-train.txt" % name)
     model = os.path.join(corpus.work, "%s.bin" % name)
     out = os.path.join(corpus.work, "%s.pred" % name)
-    cmd = [py, WORKERS, "ft-train", corpus.train, model, str(args.seed), args.ft_tokenize, train_ft]
+    cmd = [py, WORKERS, "ft-train", corpus.ft_train_tsv, model, str(args.seed), train_ft]
     cmd += [glove] if glove else []
     log("%s/%s: training" % (corpus.name, name))
     tr = run_measured(cmd, label=name + " train")
     info = last_json(tr["stdout"], name + " train")
     res = {
         "train_seconds": tr["wall"],
-        "train_peak_rss_mb": tr["rss_mb"],
+        **train_figures(tr),
         "model_mb": os.path.getsize(model) / 2**20,
         "vocabulary": info.get("words"),
         "train_breakdown_seconds": {
@@ -257,7 +306,7 @@ def bench_fasttext(corpus, args, glove=None):
     }
     log("%s/%s: trained in %.1fs; predicting %d docs" % (corpus.name, name, tr["wall"], corpus.n_predict))
     pr = run_measured(
-        [py, WORKERS, "ft-predict", model, corpus.predict_input, out, args.ft_tokenize],
+        [py, WORKERS, "ft-predict", model, corpus.ft_predict_input, out],
         label=name + " predict",
     )
     predict_rate(res, pr, corpus)
@@ -281,7 +330,7 @@ def bench_sklearn(corpus, args, kind):
     res = {
         "train_seconds": info["fit_seconds"],
         "train_process_seconds": tr["wall"],
-        "train_peak_rss_mb": tr["rss_mb"],
+        **train_figures(tr),
         "model_mb": os.path.getsize(model) / 2**20,
         "features": info.get("features"),
         "iterations": info.get("n_iter"),
@@ -308,7 +357,7 @@ def bench_quarry(corpus, args, glove):
          "--threads", str(args.threads), "--seed", str(args.seed)],
         label="quarry finetune",
     )
-    res = {"train_seconds": tr["wall"], "train_peak_rss_mb": tr["rss_mb"]}
+    res = {"train_seconds": tr["wall"], **train_figures(tr)}
     if os.path.isfile(model):
         res["model_mb"] = os.path.getsize(model) / 2**20
     log("%s/quarry: trained in %.1fs; evaluating" % (corpus.name, tr["wall"]))
@@ -360,6 +409,29 @@ def machine_info():
     except (OSError, ValueError):
         nproc = os.cpu_count()
     return {"nproc": nproc, "cpu": cpu or platform.processor(), "kernel": platform.release()}
+
+
+def wait_quiet(limit, windows=3):
+    """Waits (at most `limit` seconds) for `windows` 5-second windows in a row in which
+    the machine was busy for under 0.2 cores."""
+    deadline = time.monotonic() + limit
+    quiet = 0
+    while True:
+        b0 = cpu_busy_seconds()
+        time.sleep(5)
+        b1 = cpu_busy_seconds()
+        if b0 is None or b1 is None:
+            return
+        busy = (b1 - b0) / 5
+        quiet = quiet + 1 if busy < 0.2 else 0
+        if quiet >= windows:
+            log("machine idle for %ds" % (5 * windows))
+            return
+        if time.monotonic() >= deadline:
+            log("warning: machine still busy (%.2f cores) after waiting %.0fs; going on" % (busy, limit))
+            return
+        if quiet == 0:
+            log("waiting for an idle machine (%.2f cores busy)" % busy)
 
 
 def loadavg():
@@ -439,9 +511,12 @@ def print_table(report):
         if "error" in r:
             rows.append([r["corpus"], r["system"], "ERROR", "", "", "", "", ""])
             continue
+        mark_t = "*" if (r.get("train_other_load") or 0) > DISTURBED else ""
+        mark_p = "*" if (r.get("predict_other_load") or 0) > DISTURBED else ""
         rows.append([
             r["corpus"], r["system"], fmt(r.get("accuracy"), ".4f"), fmt(r.get("macro_f1"), ".4f"),
-            fmt(r.get("train_seconds"), ".2f"), fmt(r.get("predict_docs_per_s"), ",.0f"),
+            fmt(r.get("train_seconds"), ".2f") + mark_t,
+            fmt(r.get("predict_docs_per_s"), ",.0f") + mark_p,
             fmt(r.get("train_peak_rss_mb"), ".0f"), fmt(r.get("predict_peak_rss_mb"), ".0f"),
         ])
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
@@ -459,12 +534,26 @@ def print_table(report):
     print()
     print("train s: whole training process (read data, train, write model) for quarry and fastText;")
     print("         fit time (vectorizing included) for scikit-learn.  RSS: peak resident set of the process.")
+    print("predict docs/s: test texts x %d through one predict process each (start-up and model load"
+          % s["repeat_predict"])
+    print("         included).  fastText is given its copies of the texts tokenized (--ft-tokenize %s)"
+          % s["ft_tokenize"])
+    print("         before timing; Quarry and scikit-learn get the corpus text and tokenize it themselves.")
     for e in report["ratios"]:
         parts = []
-        for key, words, _ in RATIO_KEYS:
-            if key in e:
-                parts.append("%s %.2fx %s's" % (words, e[key], e["baseline"]))
-        print("quarry vs %s on %s (quarry / %s): %s" % (e["baseline"], e["corpus"], e["baseline"], "; ".join(parts)))
+        for key, words, lower_better in RATIO_KEYS:
+            if key not in e:
+                continue
+            x = e[key]
+            if key == "train_seconds":
+                how = "faster" if x < 1 else "slower"
+            elif key == "predict_docs_per_s":
+                how = "faster" if x > 1 else "slower"
+            else:
+                how = "less memory" if x < 1 else "more memory"
+            parts.append("%s %.2fx %s's (%s)" % (words, x, e["baseline"], how))
+        print("quarry vs %s on %s, quarry / %s: %s"
+              % (e["baseline"], e["corpus"], e["baseline"], "; ".join(parts)))
     for r in report["results"]:
         for w in r.get("warnings", []):
             print("warning: %s/%s: %s" % (r["corpus"], r["system"], w))
@@ -472,7 +561,12 @@ def print_table(report):
             print("error: %s/%s: %s" % (r["corpus"], r["system"], r["error"].splitlines()[0]))
     for sk in report["skipped"]:
         print("skipped: %s" % sk)
-    print("total wall time: %.1fs" % report["total_seconds"])
+    print("other processes' CPU use during the timed jobs: at most %.2f cores%s"
+          % (report["max_other_load"],
+             "  (* = over %.2f cores during that job: timing disturbed, rerun on an idle machine)"
+             % DISTURBED if report["max_other_load"] > DISTURBED else ""))
+    print("total wall time: %.1fs (%.1fs after waiting for an idle machine)"
+          % (report["total_seconds"], report["bench_seconds"]))
 
 
 # --------------------------------------------------------------------------- main
@@ -488,14 +582,19 @@ def parse_args(argv):
     ap.add_argument("--corpora", default=DEFAULT_CORPORA, help="comma-separated catalog names (default r8,sms)")
     ap.add_argument("--systems", default=",".join(ALL_SYSTEMS), help="comma-separated, from: " + ", ".join(ALL_SYSTEMS))
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    ap.add_argument("--save-json", metavar="PATH", help="also write the JSON report to PATH")
     ap.add_argument("--repeat-predict", type=int, default=20, help="copies of the test texts in the predict input (default 20)")
     ap.add_argument("--quarry", default=None, help="quarry binary (default .build/release/quarry in the repo)")
     ap.add_argument("--vectors", default=None, help="GloVe .vec (default $CACHE/vectors/glove.6B.50d.vec)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2, help="threads for quarry (fastText's thread is fixed at 2)")
-    ap.add_argument("--ft-tokenize", choices=["raw", "lower", "words"], default="raw",
-                    help="text given to fastText (train and predict): raw corpus text (default), "
-                         "lowercased, or lowercased words/punctuation split like Quarry's tokenizer")
+    ap.add_argument("--ft-tokenize", choices=list(W.TOKENIZE_MODES), default="words",
+                    help="how fastText's copies of the texts are prepared (untimed, train and "
+                         "predict alike): 'words' (default) lowercases and splits punctuation "
+                         "off like fastText's tutorial and Quarry's tokenizer; 'lower'; 'raw'")
+    ap.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
+                    help="first wait up to SECONDS for the machine to be idle (under 0.2 cores "
+                         "busy for 15 s) before timing anything")
     ap.add_argument("--keep-work", action="store_true", help="keep models and predictions under the work dir")
     ap.add_argument("--workdir", default=None, help="work dir (default: a fresh dir under $CACHE/bench-work)")
     a = ap.parse_args(argv)
@@ -514,6 +613,9 @@ def parse_args(argv):
 def main(argv):
     args = parse_args(argv)
     t_start = time.perf_counter()
+    if args.wait_quiet > 0:
+        wait_quiet(args.wait_quiet)
+    t_bench = time.perf_counter()
     load_start = loadavg()
     if load_start and load_start[0] > 0.5:
         log("warning: load average %.2f before starting: something else is using the CPU, "
@@ -594,8 +696,13 @@ def main(argv):
         "ratios": [],
         "skipped": skipped,
         "total_seconds": time.perf_counter() - t_start,
+        "bench_seconds": time.perf_counter() - t_bench,
+        "max_other_load": MAX_OTHER_LOAD,
     }
     report["ratios"] = ratios(results)
+    if args.save_json:
+        with open(args.save_json, "w") as f:
+            json.dump(report, f, indent=2)
     if args.json:
         print(json.dumps(report, indent=2))
     else:

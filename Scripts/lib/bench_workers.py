@@ -4,9 +4,9 @@ Each subcommand runs as its own process (timed and measured by the harness as a
 whole, like a user would run a trainer or a predictor), so that peak RSS and wall
 time belong to that one job:
 
-  ft-train   TRAIN_TSV MODEL SEED TOKENIZE TRAIN_FT [PRETRAINED]
+  ft-train   TRAIN_TSV MODEL SEED TRAIN_FT [PRETRAINED]
                                                 convert + seeded shuffle, train, save
-  ft-predict MODEL INPUT OUTPUT TOKENIZE        load model, tokenize, predict every line
+  ft-predict MODEL INPUT OUTPUT                 load model, predict every line
   sk-train   KIND TRAIN MODEL SEED              fit a TF-IDF + linear pipeline, pickle it
   sk-predict MODEL INPUT OUTPUT                 unpickle, predict every line, write labels
 
@@ -30,8 +30,8 @@ LABEL_PREFIX = "__label__"
 #          by spaces around it, except '.' and ',' between two digits ("3.5", "1,000")
 #          -- the way fastText's tutorial prepares text, and close to Quarry's own
 #          tokenizer (Sources/Quarry/Text/Tokenizer.swift).
-# tokenize() works on one text or on many joined by '\n' (a line break is never changed,
-# and no rule looks across one), so the predictor can run it once over a whole file.
+# The harness tokenizes fastText's copies of the corpus and of the predict input before
+# anything is timed (R8 comes tokenized from its distributor anyway).
 _PUNCT_RE = re.compile(r"([^\w\s.,]|(?<![0-9])[.,]|[.,](?![0-9]))", re.UNICODE)
 TOKENIZE_MODES = ("raw", "lower", "words")
 
@@ -66,10 +66,11 @@ def ft_label(label):
     return "_".join(label.split()) if label else "_"
 
 
-def ft_train(train_tsv, model_path, seed, mode, train_ft, pretrained=None):
-    """Reads the label<TAB>text corpus, writes a seeded-shuffle copy in fastText's
-    format (`__label__X tokens`), trains on it and saves the model: all of it in this
-    (timed) process, as Quarry's finetune reads its TSV itself."""
+def ft_train(train_tsv, model_path, seed, train_ft, pretrained=None):
+    """Reads the label<TAB>text corpus (already tokenized for fastText by the harness),
+    writes a seeded-shuffle copy in fastText's format (`__label__X tokens`), trains on
+    it and saves the model: all of it in this (timed) process, as Quarry's finetune
+    reads its TSV itself."""
     import random
 
     import fasttext
@@ -77,7 +78,7 @@ def ft_train(train_tsv, model_path, seed, mode, train_ft, pretrained=None):
     t0 = time.perf_counter()
     labels, texts = read_tsv(train_tsv)
     lines = [
-        "%s%s %s\n" % (LABEL_PREFIX, ft_label(lab), tokenize(txt, mode))
+        "%s%s %s\n" % (LABEL_PREFIX, ft_label(lab), txt)
         for lab, txt in zip(labels, texts)
     ]
     random.Random(int(seed)).shuffle(lines)
@@ -102,15 +103,13 @@ def ft_train(train_tsv, model_path, seed, mode, train_ft, pretrained=None):
     }
 
 
-def ft_predict(model_path, input_path, output_path, mode):
+def ft_predict(model_path, input_path, output_path):
+    """Loads the model, predicts every line of the input (one batch call) and writes one
+    label per line."""
     import fasttext
 
     model = fasttext.load_model(model_path)
-    with open(input_path, encoding="utf-8", newline="\n") as f:
-        text = f.read()
-    lines = tokenize(text, mode).split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
+    lines = read_lines(input_path)
     labels, _ = model.predict(lines, k=1)
     n = len(LABEL_PREFIX)
     with open(output_path, "w", encoding="utf-8") as out:
