@@ -15,14 +15,20 @@ public struct FeatureMatrix: Sendable {
 
   public var count: Int { wideStart.count - 1 }
 
-  /// Document d's features.
-  public func document(_ d: Int) -> SparseFeatures {
-    var f = SparseFeatures()
-    f.wideRows = Array(wideRows[wideStart[d]..<wideStart[d + 1]])
-    f.wideValues = Array(wideValues[wideStart[d]..<wideStart[d + 1]])
-    f.bagRows = Array(bagRows[bagStart[d]..<bagStart[d + 1]])
-    f.bagWeights = Array(bagWeights[bagStart[d]..<bagStart[d + 1]])
-    return f
+  /// The documents `docs`, in that order, copied slice by slice.
+  public func rows(_ docs: [Int]) -> FeatureMatrix {
+    var m = FeatureMatrix()
+    for d in docs {
+      let w = wideStart[d]..<wideStart[d + 1]
+      m.wideRows.append(contentsOf: wideRows[w])
+      m.wideValues.append(contentsOf: wideValues[w])
+      m.wideStart.append(m.wideRows.count)
+      let b = bagStart[d]..<bagStart[d + 1]
+      m.bagRows.append(contentsOf: bagRows[b])
+      m.bagWeights.append(contentsOf: bagWeights[b])
+      m.bagStart.append(m.bagRows.count)
+    }
+    return m
   }
 
   public mutating func append(_ f: SparseFeatures) {

@@ -73,7 +73,7 @@ public struct Featurizer {
       let r = index.row(k)
       if r >= 0 { rowScratch.append(r) }
     }
-    rowScratch.sort()
+    rowScratch.withUnsafeMutableBufferPointer { sortRows($0) }
     // Run-length over sorted rows gives term frequencies.
     var i = 0
     var norm2: Float = 0

@@ -13,9 +13,7 @@ public struct LabeledData: Sendable {
 
   /// The rows `rows` (indices into this data), in that order.
   public func subset(_ rows: [Int]) -> LabeledData {
-    var f = FeatureMatrix()
-    for r in rows { f.append(features.document(r)) }
-    return LabeledData(features: f, labels: rows.map { labels[$0] })
+    LabeledData(features: features.rows(rows), labels: rows.map { labels[$0] })
   }
 
   /// Appends the rows of `other`.

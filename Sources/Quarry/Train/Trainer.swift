@@ -121,7 +121,11 @@ public struct Trainer {
         mined = selection
         mined?.trained = pass.count
       }
-      guard epochLoss.isFinite, model.isFinite else {
+      // A non-finite row shows in the next epoch's loss; the dense layer is cheap to check
+      // (every parameter is checked once more at the end).
+      guard epochLoss.isFinite, model.dense.allSatisfy(\.isFinite),
+        model.bias.allSatisfy(\.isFinite)
+      else {
         throw TrainingError.diverged(epoch: epoch, learningRate: config.learningRate)
       }
 
@@ -163,6 +167,9 @@ public struct Trainer {
           summary, seconds: secs, examplesPerSecond: Double(n) / max(secs, 1e-9),
           miningSeconds: selectSeconds + (config.mine ? scoreSeconds : 0),
           minedPassSeconds: passSeconds))
+    }
+    guard model.isFinite else {
+      throw TrainingError.diverged(epoch: config.epochs, learningRate: config.learningRate)
     }
     if let best {
       return Result(model: best.model, epochs: summaries, bestEpoch: best.epoch, dynamics: dynamics)
