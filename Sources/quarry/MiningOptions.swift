@@ -9,7 +9,7 @@ private let defaults = TrainingConfig()
 struct MiningOptions: ParsableArguments {
   @Flag(help: "Turn off hard-negative mining (and with it focal loss and augmentation).")
   var noMine = false
-  @Option(help: "Epochs of plain training before mining starts.")
+  @Option(help: "Epochs of plain training before mining starts (at least 1).")
   var mineWarmup: Int = defaults.mineWarmup
   @Option(help: "Per class, mine this share of the rows pulled towards it, hardest first.")
   var mineFraction: Float = defaults.mineFraction
@@ -47,7 +47,9 @@ struct MiningOptions: ParsableArguments {
   }
 
   func validate() throws {
-    guard mineWarmup >= 0 else { throw ValidationError("--mine-warmup must be at least 0") }
+    guard mineWarmup >= 1 else {
+      throw ValidationError("--mine-warmup must be at least 1: the miner ranks rows by an epoch's scores")
+    }
     guard mineFraction > 0, mineFraction <= 1 else {
       throw ValidationError("--mine-fraction must be in (0, 1]")
     }

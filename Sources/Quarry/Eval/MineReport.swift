@@ -4,8 +4,10 @@
 ///
 /// JSON field names follow the command-line contract (snake_case).
 public struct MineReport: Codable, Sendable, Equatable {
-  /// "dynamics": the corpus is the training corpus, and the figures come from the
-  /// training dynamics stored with the model; "model": the model's own probabilities.
+  /// "dynamics+cross-fit": the corpus is the training corpus; the data map comes from the
+  /// training dynamics stored with the model and the label issues from its cross-fitted
+  /// probabilities ("dynamics" when it was trained with `--cross-fit 0`); "model": any
+  /// other corpus, from the model's own probabilities.
   public var source: String
   public var model: String
   public var data: String

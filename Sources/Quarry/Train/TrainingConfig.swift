@@ -19,7 +19,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
 
   /// Hard-negative mining: a second pass each epoch over the boundary rows (`Miner`).
   public var mine = true
-  /// Epochs before mining starts.
+  /// Epochs before mining starts (at least 1: the miner ranks by an epoch's scores).
   public var mineWarmup = 1
   /// Per class c, mine this share of its candidates (the rows pulled towards c inside the
   /// band), hardest first. 1 with a band of 1 by default: on R8 subsets of 200 rows,
