@@ -26,7 +26,7 @@ struct MiningOptions: ParsableArguments {
   var augmentVariants: Int = defaults.augmentVariants
   @Option(help: "EDA rate alpha: share of a row's words each operation changes.")
   var augmentAlpha: Float = defaults.augmentAlpha
-  @Option(help: "Variants per epoch at most (the hardest mined rows first).")
+  @Option(help: "About this many variants per epoch (the hardest mined rows first).")
   var augmentBudget: Int = defaults.augmentBudget
   @Option(
     help: ArgumentHelp(
@@ -48,7 +48,8 @@ struct MiningOptions: ParsableArguments {
 
   func validate() throws {
     guard mineWarmup >= 1 else {
-      throw ValidationError("--mine-warmup must be at least 1: the miner ranks rows by an epoch's scores")
+      throw ValidationError(
+        "--mine-warmup must be at least 1: the miner ranks rows by an epoch's scores")
     }
     guard mineFraction > 0, mineFraction <= 1 else {
       throw ValidationError("--mine-fraction must be in (0, 1]")
@@ -65,7 +66,10 @@ struct MiningOptions: ParsableArguments {
     guard focalAlpha > 0, focalAlpha.isFinite else {
       throw ValidationError("--focal-alpha must be positive")
     }
-    guard augmentBudget >= 0 else { throw ValidationError("--augment-budget must be at least 0") }
+    guard augmentBudget >= 1 else {
+      throw ValidationError(
+        "--augment-budget must be at least 1 (--no-augment turns augmentation off)")
+    }
     guard (0...20).contains(augmentVariants) else {
       throw ValidationError("--augment-variants must be 0…20")
     }

@@ -10,15 +10,22 @@ public struct KeyAugmenter: Sendable {
   public let alpha: Float
 
   /// Looks up the synonyms of `words` (lowercased corpus tokens) in `thesaurus`, skipping
-  /// stop words and tokens without a letter, as `Augmenter` does.
-  public init(thesaurus: Thesaurus, words: Set<String>, alpha: Float) {
+  /// stop words and tokens without a letter, as `Augmenter` does. Each synonym is split by
+  /// `tokenizer` as a text would be ("well-known" → well, -, known), so that its keys are
+  /// the ones a real text produces.
+  public init(thesaurus: Thesaurus, words: Set<String>, alpha: Float, tokenizer: Tokenizer) {
     var table: [UInt64: [[UInt64]]] = [:]
+    var config = FeatureConfig()
+    config.tokenizer = tokenizer
+    config.wordNgrams = 1
+    var extractor = FeatureExtractor(config: config)
     for w in words {
       let syns = Augmenter.synonyms(of: w, in: thesaurus)
       guard !syns.isEmpty else { continue }
-      table[FeatureExtractor.wordKey(w.utf8)] = syns.map {
-        $0.map { FeatureExtractor.wordKey($0.utf8) }
-      }
+      table[FeatureExtractor.wordKey(w.utf8)] = syns.map { tokens in
+        extractor.extract(tokens.joined(separator: " "))
+        return extractor.wordKeys
+      }.filter { !$0.isEmpty }
     }
     self.table = table
     self.alpha = alpha

@@ -55,8 +55,19 @@ public enum FileBytes {
       throw InputError(path: path, "no such file")
     }
     if isDir.boolValue { throw InputError(path: path, "is a directory, not a file") }
-    guard let data = FileManager.default.contents(atPath: path) else {
-      throw InputError(path: path, "cannot be read (permissions?)")
+    guard access(path, R_OK) == 0 else {
+      throw InputError(path: path, "cannot be read (\(String(cString: strerror(errno))))")
+    }
+    // FileHandle, not FileManager.contents: the latter returns nil for pipes on Linux.
+    guard let handle = FileHandle(forReadingAtPath: path) else {
+      throw InputError(path: path, "cannot be opened")
+    }
+    defer { try? handle.close() }
+    let data: Data
+    do {
+      data = try handle.readToEnd() ?? Data()
+    } catch {
+      throw InputError(path: path, "cannot be read (\(error.localizedDescription))")
     }
     if data.isEmpty && !allowEmpty { throw InputError(path: path, "empty file") }
     return [UInt8](data)

@@ -132,6 +132,15 @@ public enum ModelFile {
       throw fail(
         "shape classes \(c) / labels \(meta.labels.count), dim \(d), features \(f), words \(w)")
     }
+    let fc = meta.config.features
+    guard (1...5).contains(fc.wordNgrams),
+      (fc.charNgramMin == 0 && fc.charNgramMax == 0)
+        || (1...10).contains(fc.charNgramMin) && (fc.charNgramMin...10).contains(fc.charNgramMax)
+    else {
+      throw fail(
+        "feature settings: word n-grams \(fc.wordNgrams), character n-grams \(fc.charNgramMin)-\(fc.charNgramMax)"
+      )
+    }
     guard Set(meta.labels).count == meta.labels.count, !meta.labels.contains("") else {
       throw fail("labels are empty or repeated")
     }

@@ -74,9 +74,13 @@ public struct Safetensors {
 
   /// The embedding table: the only 2-D tensor, or else the one named `*word_embeddings*`.
   public func embeddingTable() throws -> Tensor {
-    let twoD = tensors.values.filter { $0.shape.count == 2 }
+    let twoD = tensors.values.filter {
+      $0.shape.count == 2 && $0.shape[1] >= 1 && $0.shape[1] <= 1 << 16
+    }
+    .sorted { $0.name < $1.name }
     if twoD.count == 1 { return twoD[0] }
-    if let t = twoD.first(where: { $0.name.contains("word_embeddings") }) { return t }
+    let named = twoD.filter { $0.name.contains("word_embeddings") }
+    if named.count == 1 { return named[0] }
     throw InputError(
       path: path,
       "expected one 2-D embedding tensor, found \(twoD.map(\.name).sorted().joined(separator: ", "))"

@@ -25,7 +25,13 @@ enum TextVectors {
         }
         return d
       }
-      if fields.count >= 2 { return fields.count - 1 }
+      if fields.count >= 2 {
+        guard fields.count - 1 <= 1 << 16 else {
+          throw InputError(
+            path: path, line: lineNo, "\(fields.count - 1) values: too wide for vectors")
+        }
+        return fields.count - 1
+      }
       start = end + 1
     }
     throw InputError(path: path, "no vector lines in the first 64 KiB")

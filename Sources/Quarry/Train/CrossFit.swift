@@ -32,7 +32,10 @@ public enum CrossFit {
         for f in stride(from: lane, to: k, by: lanes) {
           let trainRows = (0..<n).filter { fold[$0] != f }
           let heldOut = (0..<n).filter { fold[$0] == f }
-          guard !heldOut.isEmpty, !trainRows.isEmpty else { continue }
+          guard !heldOut.isEmpty, !trainRows.isEmpty else {
+            slots[f] = .success((heldOut, []))
+            continue
+          }
           slots[f] = Result {
             let model = try Trainer(config: foldConfig).train(
               model: initial, train: data.subset(trainRows), valid: nil, recordDynamics: false
@@ -42,9 +45,18 @@ public enum CrossFit {
         }
       }
     }
-    for case let r? in results {
+    for (f, r) in results.enumerated() {
+      guard let r else { continue }
       let (heldOut, probs) = try r.get()
-      for (j, i) in heldOut.enumerated() {
+      // A row whose class its fold's model never saw (a class of one row or one group of
+      // identical texts, or a fold with nothing to train on) cannot be checked: it keeps
+      // its own label with probability 1 and is never reported.
+      let seen = Set((0..<n).filter { fold[$0] != f }.map { data.labels[$0] })
+      for i in heldOut where probs.isEmpty || !seen.contains(data.labels[i]) {
+        for y in 0..<c { out[i * c + y] = y == Int(data.labels[i]) ? 1 : 0 }
+      }
+      guard !probs.isEmpty else { continue }
+      for (j, i) in heldOut.enumerated() where seen.contains(data.labels[i]) {
         for y in 0..<c { out[i * c + y] = probs[j * c + y] }
       }
     }

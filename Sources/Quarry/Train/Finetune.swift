@@ -56,13 +56,20 @@ public enum Finetune {
       let words = corpusWords(trainTexts, tokenizer: config.features.tokenizer)
       if let thesaurusPath {
         let th = try Thesaurus.load(path: thesaurusPath, restrictTo: words)
+        // Synonyms split as texts are ("well-known" → well, -, known); new tokens join.
         var seen = Set<String>()
+        var buffer = TokenBuffer()
         for w in words.sorted() {
-          for s in th.synonyms(of: w, singleWordOnly: true) where !words.contains(s) {
-            if seen.insert(s).inserted { extraWords.append(s) }
+          for s in th.synonyms(of: w, singleWordOnly: true) {
+            config.features.tokenizer.tokenize(s, into: &buffer)
+            for t in buffer.strings where !words.contains(t) && seen.insert(t).inserted {
+              extraWords.append(t)
+            }
           }
         }
-        augmenter = KeyAugmenter(thesaurus: th, words: words, alpha: config.augmentAlpha)
+        augmenter = KeyAugmenter(
+          thesaurus: th, words: words, alpha: config.augmentAlpha,
+          tokenizer: config.features.tokenizer)
         progress(
           .note(
             "thesaurus: \(th.count) of the corpus's \(words.count) words have synonyms; \(extraWords.count) synonyms join the vocabulary"

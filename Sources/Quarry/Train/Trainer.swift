@@ -92,9 +92,11 @@ public struct Trainer {
       var passSeconds = 0.0
       if config.mine, epoch > config.mineWarmup, let scores {
         let t0 = DispatchTime.now().uptimeNanoseconds
+        // The variant budget caps the rows (at least one; the share is rounded up per class,
+        // so the budget is approximate).
         let budget =
           augment != nil && config.augment && config.augmentVariants > 0
-          ? config.augmentBudget / config.augmentVariants : nil
+          ? max(1, config.augmentBudget / config.augmentVariants) : nil
         let selection = miner.select(
           probabilities: scores, labels: train.labels, features: train.features, maxRows: budget)
         let t1 = DispatchTime.now().uptimeNanoseconds

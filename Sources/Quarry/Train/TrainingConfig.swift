@@ -38,8 +38,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
   public var augment = true
   public var augmentVariants = 4
   public var augmentAlpha: Float = 0.2
-  /// Variants per epoch at most: past it, the miner keeps only the hardest rows of each
-  /// class (so that a large corpus is not multiplied by `augmentVariants`).
+  /// About this many variants per epoch: past it, the miner keeps only the hardest rows of
+  /// each class (so that a large corpus is not multiplied by `augmentVariants`). The share
+  /// is rounded up per class, and at least one row is mined.
   public var augmentBudget = 2000
 
   /// Folds of the cross-fitting that gives every training row out-of-sample probabilities
