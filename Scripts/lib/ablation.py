@@ -162,7 +162,7 @@ def main():
             "%22s" % ("%.4f ± %.4f" % (out["ablation"][n][recipe]["mean"],
                                        out["ablation"][n][recipe]["sd"])) for n in names))
     print()
-    print("Label errors (5%% of training labels flipped, seed 5): quarry finetune + mine-report")
+    print("Label errors (5% of training labels flipped, seed 5): quarry finetune + mine-report")
     for corpus, d in out["label_errors"].items():
         print("%-4s flipped %d, flagged %d, precision %.3f, recall %.3f, %.1f s (%s)" % (
             corpus, d["flipped"], d["flagged"], d["precision"], d["recall"], d["seconds"],
