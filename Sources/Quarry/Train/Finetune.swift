@@ -48,37 +48,8 @@ public enum Finetune {
 
     let trainTexts = trainRows.map(\.text)
 
-    // Augmentation: a thesaurus restricted to the corpus's words; their synonyms join the
-    // vocabulary so that the variants' new words have rows.
-    var augmenter: KeyAugmenter? = nil
-    var extraWords: [String] = []
-    if config.mine && config.augment {
-      let words = corpusWords(trainTexts, tokenizer: config.features.tokenizer)
-      if let thesaurusPath {
-        let th = try Thesaurus.load(path: thesaurusPath, restrictTo: words)
-        // Synonyms split as texts are ("well-known" → well, -, known); new tokens join.
-        var seen = Set<String>()
-        var buffer = TokenBuffer()
-        for w in words.sorted() {
-          for s in th.synonyms(of: w, singleWordOnly: true) {
-            config.features.tokenizer.tokenize(s, into: &buffer)
-            for t in buffer.strings where !words.contains(t) && seen.insert(t).inserted {
-              extraWords.append(t)
-            }
-          }
-        }
-        augmenter = KeyAugmenter(
-          thesaurus: th, words: words, alpha: config.augmentAlpha,
-          tokenizer: config.features.tokenizer)
-        progress(
-          .note(
-            "thesaurus: \(th.count) of the corpus's \(words.count) words have synonyms; \(extraWords.count) synonyms join the vocabulary"
-          ))
-      } else {
-        augmenter = KeyAugmenter(alpha: config.augmentAlpha)
-        progress(.note("no thesaurus: mined rows are augmented by random deletion only"))
-      }
-    }
+    let (augmenter, extraWords) = try keyAugmenter(
+      trainTexts: trainTexts, config: config, thesaurusPath: thesaurusPath, progress: progress)
 
     let (vocab, counts) = Vocabulary.build(
       texts: trainTexts, config: config.features, minCount: config.minCount,
@@ -88,58 +59,8 @@ public enum Finetune {
         "vocabulary: \(vocab.wordCount) words, \(vocab.featureCount - vocab.wordCount) n-gram features"
       ))
 
-    // Embeddings.
-    var rng = SplitMix64(seed: config.seed)
-    var dim = config.dim
-    var embedding: [Float]
-    var pretrainedInfo: ModelMetadata.PretrainedInfo? = nil
-    if let pretrained {
-      let start = DispatchTime.now().uptimeNanoseconds
-      dim = try PretrainedVectors.dimension(path: pretrained)
-      let zero = [Float](repeating: 0, count: vocab.wordCount * dim)
-      let loaded = try PretrainedVectors.load(
-        path: pretrained, vocabulary: vocab, into: zero, dim: dim)
-      embedding = loaded.embedding
-      // Words the file lacks start random, at the scale of the pretrained values.
-      var sum2: Double = 0
-      var n = 0
-      for r in 0..<vocab.wordCount where loaded.found[r] {
-        for j in 0..<dim { sum2 += Double(embedding[r * dim + j] * embedding[r * dim + j]) }
-        n += dim
-      }
-      let std = n > 0 ? Float((sum2 / Double(n)).squareRoot()) : 1 / Float(dim)
-      let a = std * Float(3).squareRoot()
-      for r in 0..<vocab.wordCount where !loaded.found[r] {
-        for j in 0..<dim { embedding[r * dim + j] = (rng.nextUnitFloat() * 2 - 1) * a }
-      }
-      var covered = 0
-      var types = 0
-      for r in 0..<vocab.wordCount where loaded.found[r] {
-        covered += counts.tokensPerWord[r]
-        types += 1
-      }
-      let tokenCoverage = Float(covered) / Float(max(counts.totalTokens, 1))
-      let typeCoverage = Float(types) / Float(max(vocab.wordCount, 1))
-      pretrainedInfo = .init(
-        path: pretrained, fileWords: loaded.fileWords, tokenCoverage: tokenCoverage,
-        typeCoverage: typeCoverage)
-      let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-      progress(
-        .note(
-          String(
-            format:
-              "pretrained: %@ (%d words, dim %d) covers %.1f%% of training tokens, %.1f%% of vocabulary words (%.2f s)",
-            pretrained, loaded.fileWords, dim, 100 * tokenCoverage, 100 * typeCoverage, secs)))
-      if loaded.duplicates > 0 {
-        progress(
-          .note(
-            "pretrained: \(loaded.duplicates) duplicate words after lowercasing; the first of each kept"
-          ))
-      }
-    } else {
-      embedding =
-        Matrix(rows: vocab.wordCount, cols: dim, uniform: 1 / Float(dim), rng: &rng).values
-    }
+    let (embedding, dim, pretrainedInfo) = try initialEmbedding(
+      pretrained: pretrained, vocab: vocab, counts: counts, config: config, progress: progress)
 
     let trainData = LabeledData(
       features: FeatureMatrix(
@@ -160,37 +81,9 @@ public enum Finetune {
     let initial = Classifier(
       classes: labels.count, featureCount: vocab.featureCount, wordCount: vocab.wordCount,
       dim: dim, embedding: embedding)
-    // Variants of mined rows, edited as word keys: seeded by (seed, epoch, row), made on
-    // every thread in contiguous pieces joined in order (the same for any thread count).
-    var keyFeaturizer = Featurizer(vocabulary: vocab, config: config.features)
-    let rowKeys = augmenter == nil ? [] : trainTexts.map { keyFeaturizer.wordKeys($0) }
-    let labelsOfRows = trainData.labels
-    let augment: Trainer.Augment? = augmenter.map { aug in
-      { rows, epoch in
-        let parts = rows.count >= 256 ? max(1, config.threads) : 1
-        var pieces = [LabeledData](
-          repeating: LabeledData(features: FeatureMatrix(), labels: []), count: parts)
-        pieces.withUnsafeMutableBufferPointer { out in
-          parallelFor(parts) { t in
-            var featurizer = Featurizer(vocabulary: vocab, config: config.features)
-            var piece = LabeledData(features: FeatureMatrix(), labels: [])
-            var scratch = SparseFeatures()
-            for r in rows[chunk(rows.count, part: t, parts: parts)] {
-              var rng = SplitMix64(
-                seed: config.seed ^ (UInt64(epoch) << 40) ^ (UInt64(r) &* 0x9E37_79B9_7F4A_7C15))
-              for v in aug.variants(of: rowKeys[r], count: config.augmentVariants, rng: &rng) {
-                featurizer.features(wordKeys: v, into: &scratch)
-                piece.features.append(scratch)
-                piece.labels.append(labelsOfRows[r])
-              }
-            }
-            out[t] = piece
-          }
-        }
-        var all = pieces[0]
-        for p in pieces.dropFirst() { all.append(p) }
-        return all
-      }
+    let augment = augmenter.map {
+      augmentation(
+        $0, trainTexts: trainTexts, labels: trainData.labels, vocab: vocab, config: config)
     }
     let result = try Trainer(config: modelConfig).train(
       model: initial, train: trainData, valid: validData, augment: augment

@@ -1,0 +1,77 @@
+extension Finetune {
+  /// The augmenter of the mined pass and the words it may write that the corpus lacks. A
+  /// thesaurus is restricted to the corpus's words; their one-word synonyms, split as texts
+  /// are ("well-known" → well, -, known), join the vocabulary so that variants have rows.
+  /// Without a thesaurus, variants are random deletions. Nil when augmentation is off.
+  static func keyAugmenter(
+    trainTexts: [String], config: TrainingConfig, thesaurusPath: String?,
+    progress: (Event) -> Void
+  ) throws -> (KeyAugmenter?, [String]) {
+    var augmenter: KeyAugmenter? = nil
+    var extraWords: [String] = []
+    if config.mine && config.augment {
+      let words = corpusWords(trainTexts, tokenizer: config.features.tokenizer)
+      if let thesaurusPath {
+        let th = try Thesaurus.load(path: thesaurusPath, restrictTo: words)
+        // Synonyms split as texts are ("well-known" → well, -, known); new tokens join.
+        var seen = Set<String>()
+        var buffer = TokenBuffer()
+        for w in words.sorted() {
+          for s in th.synonyms(of: w, singleWordOnly: true) {
+            config.features.tokenizer.tokenize(s, into: &buffer)
+            for t in buffer.strings where !words.contains(t) && seen.insert(t).inserted {
+              extraWords.append(t)
+            }
+          }
+        }
+        augmenter = KeyAugmenter(
+          thesaurus: th, words: words, alpha: config.augmentAlpha,
+          tokenizer: config.features.tokenizer)
+        progress(
+          .note(
+            "thesaurus: \(th.count) of the corpus's \(words.count) words have synonyms; \(extraWords.count) synonyms join the vocabulary"
+          ))
+      } else {
+        augmenter = KeyAugmenter(alpha: config.augmentAlpha)
+        progress(.note("no thesaurus: mined rows are augmented by random deletion only"))
+      }
+    }
+    return (augmenter, extraWords)
+  }
+
+  /// The trainer's `augment`: variants of mined rows, edited as word keys, seeded by (seed,
+  /// epoch, row), made on every thread in contiguous pieces joined in order (the same for
+  /// any thread count), and featurized under `vocab` with their row's label.
+  static func augmentation(
+    _ aug: KeyAugmenter, trainTexts: [String], labels: [Int32], vocab: Vocabulary,
+    config: TrainingConfig
+  ) -> Trainer.Augment {
+    var keyFeaturizer = Featurizer(vocabulary: vocab, config: config.features)
+    let rowKeys = trainTexts.map { keyFeaturizer.wordKeys($0) }
+    return { rows, epoch in
+      let parts = rows.count >= 256 ? max(1, config.threads) : 1
+      var pieces = [LabeledData](
+        repeating: LabeledData(features: FeatureMatrix(), labels: []), count: parts)
+      pieces.withUnsafeMutableBufferPointer { out in
+        parallelFor(parts) { t in
+          var featurizer = Featurizer(vocabulary: vocab, config: config.features)
+          var piece = LabeledData(features: FeatureMatrix(), labels: [])
+          var scratch = SparseFeatures()
+          for r in rows[chunk(rows.count, part: t, parts: parts)] {
+            var rng = SplitMix64(
+              seed: config.seed ^ (UInt64(epoch) << 40) ^ (UInt64(r) &* 0x9E37_79B9_7F4A_7C15))
+            for v in aug.variants(of: rowKeys[r], count: config.augmentVariants, rng: &rng) {
+              featurizer.features(wordKeys: v, into: &scratch)
+              piece.features.append(scratch)
+              piece.labels.append(labels[r])
+            }
+          }
+          out[t] = piece
+        }
+      }
+      var all = pieces[0]
+      for p in pieces.dropFirst() { all.append(p) }
+      return all
+    }
+  }
+}

@@ -1,0 +1,65 @@
+import Foundation
+
+extension Finetune {
+  /// The initial embedding table (V×D) of `vocab`'s words: the rows of `pretrained` for the
+  /// words it has; the others uniform in ±std·√3, the pretrained values' spread; without a
+  /// file, uniform in ±1/D at width `config.dim`. Also what the file covers: the share of
+  /// training tokens (from `counts`) and of vocabulary words that have a vector.
+  static func initialEmbedding(
+    pretrained: String?, vocab: Vocabulary, counts: Vocabulary.Counts, config: TrainingConfig,
+    progress: (Event) -> Void
+  ) throws -> (embedding: [Float], dim: Int, info: ModelMetadata.PretrainedInfo?) {
+    var rng = SplitMix64(seed: config.seed)
+    var dim = config.dim
+    var embedding: [Float]
+    var pretrainedInfo: ModelMetadata.PretrainedInfo? = nil
+    if let pretrained {
+      let start = DispatchTime.now().uptimeNanoseconds
+      dim = try PretrainedVectors.dimension(path: pretrained)
+      let zero = [Float](repeating: 0, count: vocab.wordCount * dim)
+      let loaded = try PretrainedVectors.load(
+        path: pretrained, vocabulary: vocab, into: zero, dim: dim)
+      embedding = loaded.embedding
+      // Words the file lacks start random, at the scale of the pretrained values.
+      var sum2: Double = 0
+      var n = 0
+      for r in 0..<vocab.wordCount where loaded.found[r] {
+        for j in 0..<dim { sum2 += Double(embedding[r * dim + j] * embedding[r * dim + j]) }
+        n += dim
+      }
+      let std = n > 0 ? Float((sum2 / Double(n)).squareRoot()) : 1 / Float(dim)
+      let a = std * Float(3).squareRoot()
+      for r in 0..<vocab.wordCount where !loaded.found[r] {
+        for j in 0..<dim { embedding[r * dim + j] = (rng.nextUnitFloat() * 2 - 1) * a }
+      }
+      var covered = 0
+      var types = 0
+      for r in 0..<vocab.wordCount where loaded.found[r] {
+        covered += counts.tokensPerWord[r]
+        types += 1
+      }
+      let tokenCoverage = Float(covered) / Float(max(counts.totalTokens, 1))
+      let typeCoverage = Float(types) / Float(max(vocab.wordCount, 1))
+      pretrainedInfo = .init(
+        path: pretrained, fileWords: loaded.fileWords, tokenCoverage: tokenCoverage,
+        typeCoverage: typeCoverage)
+      let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+      progress(
+        .note(
+          String(
+            format:
+              "pretrained: %@ (%d words, dim %d) covers %.1f%% of training tokens, %.1f%% of vocabulary words (%.2f s)",
+            pretrained, loaded.fileWords, dim, 100 * tokenCoverage, 100 * typeCoverage, secs)))
+      if loaded.duplicates > 0 {
+        progress(
+          .note(
+            "pretrained: \(loaded.duplicates) duplicate words after lowercasing; the first of each kept"
+          ))
+      }
+    } else {
+      embedding =
+        Matrix(rows: vocab.wordCount, cols: dim, uniform: 1 / Float(dim), rng: &rng).values
+    }
+    return (embedding, dim, pretrainedInfo)
+  }
+}
