@@ -36,13 +36,40 @@ enum EDA {
     let candidates = words.indices.filter { !synonyms(words[$0]).isEmpty }
     guard !candidates.isEmpty else { return words }
     let n = editCount(alpha, words.count)
-    var segments: [[T]] = words.map { [$0] }
-    for _ in 0..<n {
+    // Insertion k goes to gap g_k of the row as it is then (words.count + k segments).
+    var inserted: [[T]] = []
+    var gaps: [Int] = []
+    inserted.reserveCapacity(n)
+    gaps.reserveCapacity(n)
+    for k in 0..<n {
       let syns = synonyms(words[candidates[uniform(candidates.count, &rng)]])
-      let s = syns[uniform(syns.count, &rng)]
-      segments.insert(s, at: uniform(segments.count + 1, &rng))
+      inserted.append(syns[uniform(syns.count, &rng)])
+      gaps.append(uniform(words.count + k + 1, &rng))
     }
-    return Array(segments.joined())
+    // The final row, rebuilt offline instead of by n array insertions (quadratic in the
+    // row's length): going from the last insertion to the first, insertion k takes the
+    // (g_k + 1)-th free slot of the words.count + n; the original words fill the rest in
+    // order. O((len + n) log(len + n)), the same row as inserting one by one.
+    let total = words.count + n
+    var free = FenwickCounts(count: total)
+    var slot = [Int](repeating: -1, count: total)  // -1: an original word
+    for k in stride(from: n - 1, through: 0, by: -1) {
+      let position = free.findNth(gaps[k] + 1)
+      free.remove(position)
+      slot[position] = k
+    }
+    var out: [T] = []
+    out.reserveCapacity(total)
+    var next = 0
+    for owner in slot {
+      if owner >= 0 {
+        out.append(contentsOf: inserted[owner])
+      } else {
+        out.append(words[next])
+        next += 1
+      }
+    }
+    return out
   }
 
   /// Random deletion: each token deleted with probability α, order kept; if all were
@@ -83,5 +110,45 @@ enum EDA {
   /// Uniform in 0..<n (n > 0); bias below n/2⁶⁴.
   static func uniform(_ n: Int, _ rng: inout SplitMix64) -> Int {
     Int(rng.next() % UInt64(n))
+  }
+}
+
+/// Counts of free slots 0..<count in a Fenwick tree (all free at first): remove a slot, or
+/// find the n-th free one, each in O(log count).
+struct FenwickCounts {
+  private var tree: [Int]
+
+  init(count: Int) {
+    tree = [Int](repeating: 0, count: count + 1)
+    for i in 1...max(count, 1) where i <= count {
+      tree[i] += 1
+      let parent = i + (i & -i)
+      if parent <= count { tree[parent] += tree[i] }
+    }
+  }
+
+  mutating func remove(_ slot: Int) {
+    var i = slot + 1
+    while i < tree.count {
+      tree[i] -= 1
+      i += i & -i
+    }
+  }
+
+  /// The slot of the n-th free slot (1-based n, at most the number free).
+  func findNth(_ n: Int) -> Int {
+    var position = 0
+    var remaining = n
+    var step = 1
+    while step * 2 < tree.count { step *= 2 }
+    while step > 0 {
+      let next = position + step
+      if next < tree.count && tree[next] < remaining {
+        position = next
+        remaining -= tree[next]
+      }
+      step /= 2
+    }
+    return position  // 0-based slot
   }
 }

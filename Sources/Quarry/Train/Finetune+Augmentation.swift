@@ -39,6 +39,9 @@ extension Finetune {
     return (augmenter, extraWords)
   }
 
+  /// Rows longer than this (in words) are not augmented; R8's longest has 964.
+  static let maxAugmentedTokens = 10_000
+
   /// The trainer's `augment`: variants of mined rows, edited as word keys, seeded by (seed,
   /// epoch, row), made on every thread in contiguous pieces joined in order (the same for
   /// any thread count), and featurized under `vocab` with their row's label.
@@ -57,7 +60,10 @@ extension Finetune {
           var featurizer = Featurizer(vocabulary: vocab, config: config.features)
           var piece = LabeledData(features: FeatureMatrix(), labels: [])
           var scratch = SparseFeatures()
-          for r in rows[chunk(rows.count, part: t, parts: parts)] {
+          // EDA is for sentences: a row of more than `maxAugmentedTokens` words gets no
+          // variants (a 50 MB row would otherwise be copied and featurized per variant).
+          for r in rows[chunk(rows.count, part: t, parts: parts)]
+          where rowKeys[r].count <= maxAugmentedTokens {
             var rng = SplitMix64(
               seed: config.seed ^ (UInt64(epoch) << 40) ^ (UInt64(r) &* 0x9E37_79B9_7F4A_7C15))
             for v in aug.variants(of: rowKeys[r], count: config.augmentVariants, rng: &rng) {
