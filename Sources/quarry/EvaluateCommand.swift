@@ -21,19 +21,8 @@ struct EvaluateCommand: ParsableCommand {
 
   func run() throws {
     let m = try ModelFile.read(model)
-    let c = try CorpusReader.read(
-      path: data, format: try corpus.corpusFormat().format, skipBadRows: corpus.skipBadRows)
-    Diagnostics.reportSkipped(c)
-    let index = Dictionary(uniqueKeysWithValues: m.labels.enumerated().map { ($1, Int32($0)) })
-    var gold: [Int32] = []
-    for e in c.examples {
-      guard let y = index[e.label] else {
-        throw InputError(
-          path: data, line: e.line,
-          "label '\(e.label)' is not one the model knows (\(m.labels.joined(separator: ", ")))")
-      }
-      gold.append(y)
-    }
+    let c = try corpus.read(data)
+    let gold = try m.goldLabels(of: c)
     let predictor = Predictor(model: m, threads: compute.threads)
     let probs = predictor.probabilities(c.examples.map(\.text))
     let metrics = Metrics(probabilities: probs, gold: gold, classes: m.labels.count)

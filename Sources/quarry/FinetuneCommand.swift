@@ -111,8 +111,8 @@ struct FinetuneCommand: ParsableCommand {
     (config.features.charNgramMin, config.features.charNgramMax) = try charNgramRange()
 
     let start = Date()
-    let trainCorpus = try readCorpus(train)
-    let validCorpus = try valid.map(readCorpus)
+    let trainCorpus = try corpus.read(train)
+    let validCorpus = try valid.map(corpus.read)
     if let pretrained, !FileManager.default.fileExists(atPath: pretrained) {
       throw InputError(path: pretrained, "no such file")
     }
@@ -134,24 +134,5 @@ struct FinetuneCommand: ParsableCommand {
     }
     summary += String(format: ") in %.2f s", Date().timeIntervalSince(start))
     Diagnostics.note(summary)
-  }
-
-  func readCorpus(_ path: String) throws -> Corpus {
-    let c = try CorpusReader.read(
-      path: path, format: try corpus.corpusFormat().format, skipBadRows: corpus.skipBadRows)
-    Diagnostics.reportSkipped(c)
-    return c
-  }
-}
-
-extension CorpusFormatChoice {
-  var format: CorpusFormat? {
-    switch self {
-    case .auto: return nil
-    case .tsv: return .tsv
-    case .fasttext: return .fasttext
-    case .csv: return .csv
-    case .jsonl: return .jsonl
-    }
   }
 }

@@ -39,9 +39,7 @@ struct MineReportCommand: ParsableCommand {
   func run() throws {
     if let output { try AtomicFile.checkWritable(output) }
     let m = try ModelFile.read(model)
-    let c = try CorpusReader.read(
-      path: data, format: try corpus.corpusFormat().format, skipBadRows: corpus.skipBadRows)
-    Diagnostics.reportSkipped(c)
+    let c = try corpus.read(data)
     let report = try MineReportBuilder(band: band, top: top).build(
       model: m, modelPath: model, corpus: c, threads: compute.threads)
     let text: String

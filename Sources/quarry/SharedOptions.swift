@@ -1,4 +1,5 @@
 import ArgumentParser
+import Quarry
 
 /// Options every command that computes takes.
 struct ComputeOptions: ParsableArguments {
@@ -24,6 +25,14 @@ struct CorpusOptions: ParsableArguments {
     _ = try corpusFormat()
   }
 
+  /// Reads a labelled corpus as these options say, warning about skipped rows.
+  func read(_ path: String) throws -> Corpus {
+    let c = try CorpusReader.read(
+      path: path, format: try corpusFormat().format, skipBadRows: skipBadRows)
+    Diagnostics.reportSkipped(c)
+    return c
+  }
+
   func corpusFormat() throws -> CorpusFormatChoice {
     guard let dataFormat else { return .auto }
     guard let f = CorpusFormatChoice(rawValue: dataFormat) else {
@@ -36,4 +45,9 @@ struct CorpusOptions: ParsableArguments {
 
 enum CorpusFormatChoice: String {
   case auto, tsv, fasttext, csv, jsonl
+}
+
+extension CorpusFormatChoice {
+  /// The reader's format; nil for `auto` (detected from the file).
+  var format: CorpusFormat? { CorpusFormat(rawValue: rawValue) }
 }

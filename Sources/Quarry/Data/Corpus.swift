@@ -10,6 +10,9 @@ public struct Corpus: Sendable {
   /// Checksum of the file's bytes (`Checksum.of`), to recognise the training corpus later.
   public var contentHash: UInt64
 
+  /// `contentHash` as the model file stores it (hexadecimal).
+  public var contentHashHex: String { String(contentHash, radix: 16) }
+
   /// The labels in order of first appearance.
   public var labelsInOrder: [String] {
     var seen = Set<String>()

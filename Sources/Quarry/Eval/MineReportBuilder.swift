@@ -25,22 +25,13 @@ public struct MineReportBuilder {
   {
     let labels = model.labels
     let c = labels.count
-    let index = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, Int32($0)) })
-    var gold: [Int32] = []
-    for e in corpus.examples {
-      guard let y = index[e.label] else {
-        throw InputError(
-          path: corpus.path, line: e.line,
-          "label '\(e.label)' is not one the model knows (\(labels.joined(separator: ", ")))")
-      }
-      gold.append(y)
-    }
+    let gold = try model.goldLabels(of: corpus)
     let probs = Predictor(model: model, threads: threads).probabilities(corpus.examples.map(\.text))
     let (margin, rival) = Miner.margins(probabilities: probs, labels: gold, classes: c)
     let predicted = Metrics.argmax(probs, classes: c)
 
     // Per-row statistics: training dynamics where they exist for this very corpus.
-    let sameCorpus = String(corpus.contentHash, radix: 16) == model.metadata.corpus.contentHash
+    let sameCorpus = corpus.contentHashHex == model.metadata.corpus.contentHash
     var rowOfLine: [Int: Int] = [:]
     if sameCorpus, let lines = model.trainLines, model.dynamics != nil {
       for (i, l) in lines.enumerated() { rowOfLine[Int(l)] = i }

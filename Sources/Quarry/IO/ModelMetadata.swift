@@ -64,4 +64,18 @@ public struct Model: Sendable {
   }
 
   public var labels: [String] { metadata.labels }
+
+  /// The class index of every row of `corpus`; a label the model does not know is an
+  /// error naming its line.
+  public func goldLabels(of corpus: Corpus) throws -> [Int32] {
+    let index = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, Int32($0)) })
+    return try corpus.examples.map { e in
+      guard let y = index[e.label] else {
+        throw InputError(
+          path: corpus.path, line: e.line,
+          "label '\(e.label)' is not one the model knows (\(labels.joined(separator: ", ")))")
+      }
+      return y
+    }
+  }
 }

@@ -108,7 +108,7 @@ public enum Finetune {
       quarryVersion: version, labels: labels, config: modelConfig, classes: labels.count,
       dim: dim, featureCount: vocab.featureCount, wordCount: vocab.wordCount,
       corpus: .init(
-        path: corpus.path, contentHash: String(corpus.contentHash, radix: 16),
+        path: corpus.path, contentHash: corpus.contentHashHex,
         rows: corpus.examples.count, trainRows: trainRows.count, validRows: validRows.count),
       pretrained: pretrainedInfo, bestEpoch: result.bestEpoch, epochs: result.epochs)
     return Model(
