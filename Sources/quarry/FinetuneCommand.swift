@@ -16,8 +16,14 @@ struct FinetuneCommand: ParsableCommand {
       Progress goes to stderr; the model is written to a temporary name and renamed when \
       complete.
 
-      Example:
+      After every epoch the training state is saved to a checkpoint (OUTPUT.checkpoint by \
+      default), which is removed once the model is written. A run stopped by SIGINT, \
+      SIGTERM, kill -9 or a crash carries on from it when the same command is run again \
+      with --resume, and gives the same model as a run that never stopped.
+
+      Examples:
         quarry finetune --train r8-train.tsv --pretrained glove.vec --output r8.qmodel
+        quarry finetune --train r8-train.tsv --pretrained glove.vec --output r8.qmodel --resume
       """)
 
   @Option(help: "Training corpus.") var train: String
@@ -53,6 +59,11 @@ struct FinetuneCommand: ParsableCommand {
   var crossFit: Int = defaults.crossFit
   @Option(help: "Epochs of each cross-fitting fold's model.")
   var crossFitEpochs: Int = defaults.crossFitEpochs
+  @Option(help: "Where to save the training state after every epoch (default: OUTPUT.checkpoint).")
+  var checkpoint: String?
+  @Flag(help: "Save no checkpoint.") var noCheckpoint = false
+  @Flag(help: "Carry on from the checkpoint of a stopped run with the same data and settings.")
+  var resume = false
   @OptionGroup(title: "Hard-negative mining, focal loss and augmentation") var mining: MiningOptions
   @OptionGroup var compute: ComputeOptions
   @OptionGroup var corpus: CorpusOptions
@@ -76,6 +87,9 @@ struct FinetuneCommand: ParsableCommand {
     }
     guard ["balanced", "sqrt", "none"].contains(classWeights) else {
       throw ValidationError("--class-weights must be balanced, sqrt or none")
+    }
+    guard !(noCheckpoint && (resume || checkpoint != nil)) else {
+      throw ValidationError("--no-checkpoint cannot go with --resume or --checkpoint")
     }
     _ = try charNgramRange()
   }
@@ -117,16 +131,30 @@ struct FinetuneCommand: ParsableCommand {
       throw InputError(path: pretrained, "no such file")
     }
     try AtomicFile.checkWritable(output)
-    let model = try Finetune.run(
-      train: trainCorpus, valid: validCorpus, pretrained: pretrained, config: config,
-      thesaurus: config.mine && config.augment ? mining.thesaurusPath() : nil
-    ) { event in
-      switch event {
-      case .note(let s): Diagnostics.note(s)
-      case .training(let t): Diagnostics.show(t, epochs: config.epochs)
+    let checkpointPath = noCheckpoint ? nil : (checkpoint ?? output + ".checkpoint")
+    if let checkpointPath { try AtomicFile.checkWritable(checkpointPath) }
+    Interrupts.install()
+    let control = Finetune.Control(
+      checkpoint: checkpointPath, resume: resume, shouldStop: { Interrupts.requested != 0 })
+    let model: Model
+    do {
+      model = try Finetune.run(
+        train: trainCorpus, valid: validCorpus, pretrained: pretrained, config: config,
+        thesaurus: config.mine && config.augment ? mining.thesaurusPath() : nil, control: control
+      ) { event in
+        switch event {
+        case .note(let s): Diagnostics.note(s)
+        case .training(let t): Diagnostics.show(t, epochs: config.epochs)
+        }
       }
+    } catch Trainer.TrainingError.interrupted(let epoch) {
+      throw interrupted(during: "epoch \(epoch)", checkpoint: checkpointPath)
+    }
+    if Interrupts.requested != 0 {
+      throw interrupted(during: "the last steps", checkpoint: checkpointPath)
     }
     try ModelFile.write(model, to: output)
+    if let checkpointPath { unlink(checkpointPath) }
     let best = model.metadata.epochs.first { $0.epoch == model.metadata.bestEpoch }
     var summary = "wrote \(output) (best epoch \(model.metadata.bestEpoch)"
     if let a = best?.validAccuracy, let f = best?.validMacroF1 {
@@ -134,5 +162,17 @@ struct FinetuneCommand: ParsableCommand {
     }
     summary += String(format: ") in %.2f s", Date().timeIntervalSince(start))
     Diagnostics.note(summary)
+  }
+
+  /// Says what a signal stopped and how to carry on; the exit status is 128 + the signal.
+  func interrupted(during what: String, checkpoint: String?) -> ExitCode {
+    let sig = Interrupts.requested
+    var s = "stopped by \(Interrupts.name(sig)) during \(what); no model written to \(output)"
+    if let checkpoint, FileManager.default.fileExists(atPath: checkpoint) {
+      s += ". The state after the last whole epoch is in \(checkpoint): run the same command"
+      s += " with --resume to carry on"
+    }
+    Diagnostics.note(s)
+    return ExitCode(128 + sig)
   }
 }

@@ -3,8 +3,8 @@ import XCTest
 
 /// More bad inputs, run end to end through the real `quarry` binary: non-finite and
 /// wrongly sized pretrained vectors, duplicate vector words, an unwritable output
-/// directory, a huge single line, and SIGINT/SIGTERM during training. (The cases in
-/// ErrorCLITests.swift are not repeated here.)
+/// directory, a full disk, a huge single line, and SIGINT/SIGTERM during training. (The
+/// cases in ErrorCLITests.swift are not repeated here.)
 final class BadInputCLITests: CLITestCase {
   /// A quick finetune on the tiny corpus: 2 epochs, no cross-fitting.
   func quickArgs(output: String, train: String = CLI.tiny("train.tsv"), extra: [String] = [])
@@ -159,16 +159,18 @@ final class BadInputCLITests: CLITestCase {
 
   // MARK: Signals
 
-  func testSIGINTDuringTrainingLeavesNothing() throws {
+  func testSIGINTDuringTrainingLeavesNoModel() throws {
     try assertSignalDuringTraining(SIGINT, name: "SIGINT")
   }
 
-  func testSIGTERMDuringTrainingLeavesNothing() throws {
+  func testSIGTERMDuringTrainingLeavesNoModel() throws {
     try assertSignalDuringTraining(SIGTERM, name: "SIGTERM")
   }
 
   /// Starts a long finetune on the R8 corpus, sends `signal` 1.5 s into training, and checks the
-  /// process ends within 10 s, not successfully, with nothing at or beside `--output`.
+  /// process ends within 10 s with status 128 + signal, saying what stopped it and how to
+  /// resume, with no model at `--output` and no temporary file beside it; a checkpoint
+  /// there, if an epoch ended, is a whole one.
   func assertSignalDuringTraining(
     _ signal: Int32, name: String, file: StaticString = #filePath, line: UInt = #line
   ) throws {
@@ -218,10 +220,52 @@ final class BadInputCLITests: CLITestCase {
     print("\(name): \(how) \(p.terminationStatus); stderr: \(stderr.prefix(300))")
     XCTAssertTrue(
       ended, "\(name): finetune still running 10 s after the signal", file: file, line: line)
-    XCTAssertFalse(
-      p.terminationReason == .exit && p.terminationStatus == 0,
-      "\(name): finetune reported success after the signal", file: file, line: line)
-    XCTAssertNotEqual(p.terminationStatus, 0, file: file, line: line)
+    XCTAssertEqual(p.terminationReason, .exit, "\(name): not a clean exit", file: file, line: line)
+    XCTAssertEqual(p.terminationStatus, 128 + signal, file: file, line: line)
+    XCTAssertTrue(
+      stderr.contains("stopped by \(name)") && stderr.contains("no model written to \(out)"),
+      "\(name): stderr does not say what happened: \(stderr)", file: file, line: line)
     assertNoModelLeft(at: out, file: file, line: line)
+    let checkpoint = out + ".checkpoint"
+    if FileManager.default.fileExists(atPath: checkpoint) {
+      XCTAssertTrue(stderr.contains("--resume"), file: file, line: line)
+    }
+  }
+
+  // MARK: A full disk
+
+  /// Mounts a 128 KiB tmpfs (root only; the tests run as root in CI) for `body`.
+  func withFullDisk(_ body: (String) throws -> Void) throws {
+    let dir = path("small-disk")
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let mount = try run("/bin/mount", ["-t", "tmpfs", "-o", "size=128k", "tmpfs", dir])
+    guard mount.status == 0 else {
+      throw XCTSkip("cannot mount a small tmpfs to fill (\(mount.stderr)); needs root")
+    }
+    defer { _ = try? run("/bin/umount", [dir]) }
+    try body(dir)
+  }
+
+  /// The checkpoint does not fit: the error names it and says the disk is full.
+  func testFullDiskAtCheckpointFailsCleanly() throws {
+    try withFullDisk { dir in
+      let out = dir + "/out.qmodel"
+      let r = try quarry(quickArgs(output: out))
+      assertFailure(
+        r, mentions: ["Error:", out + ".checkpoint", "No space left on device"])
+      assertNoModelLeft(at: out)
+      XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [])
+    }
+  }
+
+  /// The model does not fit: the error names it and says the disk is full.
+  func testFullDiskAtModelFailsCleanly() throws {
+    try withFullDisk { dir in
+      let out = dir + "/out.qmodel"
+      let r = try quarry(quickArgs(output: out, extra: ["--no-checkpoint"]))
+      assertFailure(r, mentions: ["Error:", out, "No space left on device"])
+      assertNoModelLeft(at: out)
+      XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [])
+    }
   }
 }

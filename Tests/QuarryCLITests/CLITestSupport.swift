@@ -109,6 +109,11 @@ class CLITestCase: XCTestCase {
   /// Runs `quarry args…` in the working directory. Standard input is `stdin` through a
   /// pipe when given, else /dev/null. Output goes to files, so no pipe can fill up.
   func quarry(_ args: [String], stdin: Data? = nil) throws -> RunResult {
+    try run(CLI.binary?.path ?? "quarry-binary-not-found", args, stdin: stdin)
+  }
+
+  /// Runs `executable args…` as `quarry` does.
+  func run(_ executable: String, _ args: [String], stdin: Data? = nil) throws -> RunResult {
     runCount += 1
     let outURL = root.appendingPathComponent("stdout-\(runCount)")
     let errURL = root.appendingPathComponent("stderr-\(runCount)")
@@ -122,7 +127,7 @@ class CLITestCase: XCTestCase {
     }
 
     let p = Process()
-    p.executableURL = CLI.binary
+    p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = args
     p.currentDirectoryURL = work
     p.standardOutput = outHandle
@@ -148,7 +153,7 @@ class CLITestCase: XCTestCase {
     if p.isRunning {
       p.terminate()
       p.waitUntilExit()
-      XCTFail("quarry \(args.joined(separator: " ")) ran longer than \(CLI.timeout) s")
+      XCTFail("\(executable) \(args.joined(separator: " ")) ran longer than \(CLI.timeout) s")
     }
     p.waitUntilExit()
     return RunResult(

@@ -1,10 +1,11 @@
 import Foundation
 
 /// Writes a file so that its name only ever holds a complete file: the bytes go to a
-/// temporary name in the same directory, are flushed to disk, and the temporary file is
-/// renamed over the target. On any error the temporary file is removed.
+/// temporary name in the same directory, are flushed to disk (unless `sync` is false: a
+/// killed process loses nothing the kernel has, only a power cut does), and the temporary
+/// file is renamed over the target. On any error the temporary file is removed.
 public enum AtomicFile {
-  public static func write(_ bytes: [UInt8], to path: String) throws {
+  public static func write(_ bytes: [UInt8], to path: String, sync: Bool = true) throws {
     try checkWritable(path)
     let tmp = "\(path).tmp-\(getpid())"
     let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
@@ -28,7 +29,7 @@ public enum AtomicFile {
         written += n
       }
     }
-    if fsync(fd) != 0 {
+    if sync, fsync(fd) != 0 {
       let msg = String(cString: strerror(errno))
       close(fd)
       throw InputError(path: path, "cannot write: \(msg)")

@@ -9,7 +9,7 @@ public enum CrossFit {
   /// by a model that trained on its twin.
   public static func probabilities(
     initial: Classifier, data: LabeledData, groups: [UInt64], folds k: Int,
-    config: TrainingConfig
+    config: TrainingConfig, shouldStop: @escaping () -> Bool = { false }
   ) throws -> [Float] {
     let n = data.count
     let c = initial.classes
@@ -38,7 +38,8 @@ public enum CrossFit {
           }
           slots[f] = Result {
             let model = try Trainer(config: foldConfig).train(
-              model: initial, train: data.subset(trainRows), valid: nil, recordDynamics: false
+              model: initial, train: data.subset(trainRows), valid: nil, recordDynamics: false,
+              control: .init(shouldStop: shouldStop)
             ).model
             return (heldOut, model.probabilities(data.subset(heldOut).features, threads: 1))
           }

@@ -12,9 +12,30 @@ public enum Finetune {
 
   public static let version = "0.1.0"
 
+  /// Checkpoints and stopping. With `checkpoint`, the trainer's state is saved there after
+  /// every epoch; with `resume` too, a run starts from the state saved there (when there
+  /// is one, and only when it was saved by a run of the same corpus, settings and initial
+  /// weights). `shouldStop` is asked before every batch; a yes ends the run with
+  /// `Trainer.TrainingError.interrupted`.
+  public struct Control {
+    public var checkpoint: String?
+    public var resume: Bool
+    public var shouldStop: () -> Bool
+
+    public init(
+      checkpoint: String? = nil, resume: Bool = false,
+      shouldStop: @escaping () -> Bool = { false }
+    ) {
+      self.checkpoint = checkpoint
+      self.resume = resume
+      self.shouldStop = shouldStop
+    }
+  }
+
   public static func run(
     train corpus: Corpus, valid validCorpus: Corpus?, pretrained: String?, config: TrainingConfig,
-    thesaurus thesaurusPath: String? = nil, progress: (Event) -> Void = { _ in }
+    thesaurus thesaurusPath: String? = nil, control: Control = Control(),
+    progress: (Event) -> Void = { _ in }
   ) throws -> Model {
     let labels = corpus.labelsInOrder.sorted()
     guard labels.count >= 2 else {
@@ -85,8 +106,14 @@ public enum Finetune {
       augmentation(
         $0, trainTexts: trainTexts, labels: trainData.labels, vocab: vocab, config: config)
     }
+    let fingerprint = runFingerprint(
+      config: modelConfig, corpus: corpus, valid: validCorpus, initial: initial,
+      extraWords: extraWords)
+    let trainerControl = try trainerControl(
+      control, fingerprint: fingerprint, progress: progress)
     let result = try Trainer(config: modelConfig).train(
-      model: initial, train: trainData, valid: validData, augment: augment
+      model: initial, train: trainData, valid: validData, augment: augment,
+      control: trainerControl
     ) { progress(.training($0)) }
 
     var heldOut: [Float]? = nil
@@ -95,7 +122,7 @@ public enum Finetune {
       heldOut = try CrossFit.probabilities(
         initial: initial, data: trainData,
         groups: trainRows.map { FNV1a.hash($0.text.utf8) }, folds: config.crossFit,
-        config: modelConfig)
+        config: modelConfig, shouldStop: control.shouldStop)
       let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
       progress(
         .note(

@@ -36,7 +36,7 @@ public struct Trainer {
 
   public func train(
     model initial: Classifier, train: LabeledData, valid: LabeledData?,
-    augment: Augment? = nil, recordDynamics: Bool = true,
+    augment: Augment? = nil, recordDynamics: Bool = true, control: Control = Control(),
     progress: (TrainingEvent) -> Void = { _ in }
   ) throws -> Result {
     var model = initial
@@ -55,17 +55,36 @@ public struct Trainer {
     let totalSteps = Double(max(1, config.epochs * ((n + bs - 1) / bs)))
     var step = 0
     var summaries: [EpochSummary] = []
-    var best: (model: Classifier, epoch: Int, loss: Float)? = nil
+    var best: TrainerState.Best? = nil
     var dynamics = Dynamics(rows: n)
     var scores: [Float]? = nil  // last epoch's probabilities of every training row
+    var firstEpoch = 1
+    if let state = control.resume {
+      guard state.order.count == n, state.dynamics.rows == n || state.dynamics.epochs == 0,
+        state.model.classes == c, state.model.featureCount == model.featureCount,
+        state.model.wordCount == model.wordCount, state.model.dim == model.dim
+      else { throw TrainingError.stateMismatch }
+      model = state.model
+      rng = SplitMix64(seed: state.rngState)
+      order = state.order.map(Int.init)
+      step = state.step
+      summaries = state.summaries
+      best = state.best
+      dynamics = state.dynamics
+      firstEpoch = state.epoch + 1
+      if state.epoch >= 1, recordDynamics || config.mine {
+        scores = model.probabilities(train.features, threads: threads)
+      }
+    }
 
-    for epoch in 1...max(1, config.epochs) {
+    for epoch in stride(from: firstEpoch, through: max(1, config.epochs), by: 1) {
       let start = DispatchTime.now().uptimeNanoseconds
       rng.shuffle(&order)
       var epochLoss: Double = 0
       var lr = config.learningRate
       var s = 0
       while s < n {
+        if control.shouldStop() { throw TrainingError.interrupted(epoch: epoch) }
         let e = min(n, s + bs)
         lr = config.learningRate * Float(max(0, 1 - Double(step) / totalSteps))
         step += 1
@@ -157,7 +176,7 @@ public struct Trainer {
         // Lowest validation loss: smoother than macro-F1 on a small set, whose rare
         // classes swing it by whole rows.
         if best.map({ vloss < $0.loss }) ?? true {
-          best = (model, epoch, vloss)
+          best = .init(model: model, epoch: epoch, loss: vloss)
           summary.isBest = true
         }
       } else {
@@ -169,6 +188,10 @@ public struct Trainer {
           summary, seconds: secs, examplesPerSecond: Double(n) / max(secs, 1e-9),
           miningSeconds: selectSeconds + (config.mine ? scoreSeconds : 0),
           minedPassSeconds: passSeconds))
+      try control.checkpoint?(
+        TrainerState(
+          epoch: epoch, model: model, rngState: rng.state, order: order.map { Int32($0) },
+          step: step, summaries: summaries, best: best, dynamics: dynamics))
     }
     guard model.isFinite else {
       throw TrainingError.diverged(epoch: config.epochs, learningRate: config.learningRate)
@@ -247,12 +270,20 @@ public struct Trainer {
   }
   public enum TrainingError: Error, CustomStringConvertible {
     case diverged(epoch: Int, learningRate: Float)
+    /// `Control.shouldStop` said so, before a batch of `epoch`.
+    case interrupted(epoch: Int)
+    /// A resumed state does not fit the data or the model.
+    case stateMismatch
 
     public var description: String {
       switch self {
       case .diverged(let epoch, let lr):
         return
           "training diverged (the loss is not finite) in epoch \(epoch); try a smaller --lr than \(lr)"
+      case .interrupted(let epoch):
+        return "training interrupted in epoch \(epoch)"
+      case .stateMismatch:
+        return "the saved training state does not fit this corpus and model"
       }
     }
   }

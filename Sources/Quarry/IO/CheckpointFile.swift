@@ -1,0 +1,122 @@
+import Foundation
+
+/// A training checkpoint: the `TrainerState` after an epoch, in the `TensorFile` container
+/// (magic "QUARRYCK", version 1), with a fingerprint of everything the run was started
+/// from (corpus, settings, initial weights) so that a resume against anything else is
+/// refused. Written atomically, like the model file.
+public enum CheckpointFile {
+  public static let magic: [UInt8] = Array("QUARRYCK".utf8)
+  public static let version: UInt32 = 1
+
+  struct Metadata: Codable {
+    var fingerprint: String
+    var epoch: Int
+    var step: Int
+    /// Hexadecimal: JSON numbers lose 64-bit integers in some readers.
+    var rngState: String
+    var classes: Int
+    var dim: Int
+    var featureCount: Int
+    var wordCount: Int
+    var dynamicsRows: Int
+    var summaries: [EpochSummary]
+    var bestEpoch: Int?
+    var bestLoss: Float?
+    var tensors: [ModelMetadata.TensorEntry] = []
+  }
+
+  public static func encode(_ state: TrainerState, fingerprint: String) throws -> [UInt8] {
+    let m = state.model
+    var meta = Metadata(
+      fingerprint: fingerprint, epoch: state.epoch, step: state.step,
+      rngState: String(state.rngState, radix: 16), classes: m.classes, dim: m.dim,
+      featureCount: m.featureCount, wordCount: m.wordCount, dynamicsRows: state.dynamics.rows,
+      summaries: state.summaries, bestEpoch: state.best?.epoch, bestLoss: state.best?.loss)
+    var t = TensorFile.Builder()
+    addWeights(&t, m, prefix: "")
+    if let best = state.best { addWeights(&t, best.model, prefix: "best.") }
+    t.add("order", state.order)
+    t.add("dynamics.pgold", state.dynamics.pGold)
+    t.add("dynamics.predicted", state.dynamics.predicted)
+    meta.tensors = t.entries
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return TensorFile.encode(
+      magic: magic, version: version, metadata: [UInt8](try encoder.encode(meta)),
+      section: t.section)
+  }
+
+  private static func addWeights(_ t: inout TensorFile.Builder, _ m: Classifier, prefix: String) {
+    t.add(prefix + "wide", m.wide)
+    t.add(prefix + "embedding", m.embedding)
+    t.add(prefix + "dense", m.dense)
+    t.add(prefix + "bias", m.bias)
+  }
+
+  public static func write(_ state: TrainerState, fingerprint: String, to path: String) throws {
+    try AtomicFile.write(try encode(state, fingerprint: fingerprint), to: path, sync: false)
+  }
+
+  /// The state and the fingerprint it was saved with.
+  public static func read(_ path: String) throws -> (state: TrainerState, fingerprint: String) {
+    try decode(try FileBytes.read(path), path: path)
+  }
+
+  public static func decode(_ bytes: [UInt8], path: String) throws -> (
+    state: TrainerState, fingerprint: String
+  ) {
+    let file = try TensorFile.parse(
+      bytes, path: path, magic: magic, maxVersion: version, kind: "checkpoint")
+    let fail = file.fail
+    let meta: Metadata
+    do {
+      meta = try JSONDecoder().decode(Metadata.self, from: Data(bytes[file.metadata]))
+    } catch {
+      throw fail("metadata does not decode (\(error))")
+    }
+    let (c, d, f, w, rows) =
+      (meta.classes, meta.dim, meta.featureCount, meta.wordCount, meta.dynamicsRows)
+    guard c >= 2, d >= 1, d <= 1 << 16, f >= w, w >= 0, f <= 1 << 31, rows >= 0,
+      meta.epoch >= 0, meta.step >= 0, let rngState = UInt64(meta.rngState, radix: 16)
+    else {
+      throw fail("shape classes \(c), dim \(d), features \(f), words \(w), rows \(rows)")
+    }
+    let tensors = meta.tensors
+    func weights(_ prefix: String) throws -> Classifier {
+      guard
+        let m = Classifier(
+          classes: c, featureCount: f, wordCount: w, dim: d,
+          wide: try file.floats(prefix + "wide", f * c, in: tensors),
+          embedding: try file.floats(prefix + "embedding", w * d, in: tensors),
+          dense: try file.floats(prefix + "dense", c * d, in: tensors),
+          bias: try file.floats(prefix + "bias", c, in: tensors))
+      else { throw fail("weights do not fit the shapes") }
+      return m
+    }
+    let model = try weights("")
+    var best: TrainerState.Best? = nil
+    if let epoch = meta.bestEpoch, let loss = meta.bestLoss {
+      best = .init(model: try weights("best."), epoch: epoch, loss: loss)
+    }
+    let orderCount = tensors.first { $0.name == "order" }?.count ?? -1
+    let order = try file.int32s("order", orderCount, in: tensors)
+    guard Set(order).count == order.count, order.allSatisfy({ $0 >= 0 && Int($0) < order.count })
+    else { throw fail("the row order is not a permutation") }
+    let cells = tensors.first { $0.name == "dynamics.pgold" }?.count ?? -1
+    let pGold = try file.floats("dynamics.pgold", cells, in: tensors)
+    let predicted = try file.int32s("dynamics.predicted", cells, in: tensors)
+    let dynamics: Dynamics
+    if cells == 0 {
+      dynamics = Dynamics(rows: rows)
+    } else {
+      guard predicted.allSatisfy({ $0 >= 0 && Int($0) < c }),
+        let dyn = Dynamics(rows: rows, pGold: pGold, predicted: predicted)
+      else { throw fail("dynamics values") }
+      dynamics = dyn
+    }
+    let state = TrainerState(
+      epoch: meta.epoch, model: model, rngState: rngState, order: order, step: meta.step,
+      summaries: meta.summaries, best: best, dynamics: dynamics)
+    return (state, meta.fingerprint)
+  }
+}

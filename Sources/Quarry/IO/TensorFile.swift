@@ -1,0 +1,182 @@
+import Foundation
+
+/// The container of Quarry's binary files (the model file and the training checkpoint):
+///
+///   magic       8 bytes ("QUARRYMF" for a model, "QUARRYCK" for a checkpoint)
+///   version     u32 little-endian
+///   reserved    u32 zero
+///   metaLength  u64 little-endian
+///   metadata    `metaLength` bytes of JSON, which lists the tensors (`TensorEntry`)
+///   padding     zero bytes up to a multiple of 8
+///   tensors     little-endian data, each at `TensorEntry.offset` from here, 8-aligned
+///   checksum    u64 little-endian `Checksum` of every byte before it
+enum TensorFile {
+  typealias Entry = ModelMetadata.TensorEntry
+
+  /// Collects tensors into the data section and their directory.
+  struct Builder {
+    var entries: [Entry] = []
+    var section: [UInt8] = []
+
+    mutating func add(_ name: String, _ values: [Float]) {
+      append(name, "f32", values.count) { appendLE(&$0, values) }
+    }
+
+    mutating func add(_ name: String, _ values: [Int32]) {
+      append(name, "i32", values.count) { appendLE(&$0, values) }
+    }
+
+    mutating func add(_ name: String, _ values: [UInt64]) {
+      append(name, "u64", values.count) { appendLE(&$0, values) }
+    }
+
+    private mutating func append(
+      _ name: String, _ dtype: String, _ count: Int, _ body: (inout [UInt8]) -> Void
+    ) {
+      entries.append(.init(name: name, dtype: dtype, count: count, offset: section.count))
+      body(&section)
+      while section.count % 8 != 0 { section.append(0) }
+    }
+  }
+
+  /// The whole file: header, `metadata` (JSON bytes), padding, `section`, checksum.
+  static func encode(magic: [UInt8], version: UInt32, metadata: [UInt8], section: [UInt8])
+    -> [UInt8]
+  {
+    var out: [UInt8] = magic
+    out.reserveCapacity(32 + metadata.count + section.count)
+    appendLE(&out, [version, 0])
+    appendLE(&out, [UInt64(metadata.count)])
+    out += metadata
+    while out.count % 8 != 0 { out.append(0) }
+    out += section
+    appendLE(&out, [Checksum.of(out)])
+    return out
+  }
+
+  /// A file whose header and checksum have been checked: its version, its metadata bytes
+  /// and the bounds of its data section.
+  struct Parsed {
+    let bytes: [UInt8]
+    let path: String
+    let kind: String
+    let version: UInt32
+    let metadata: Range<Int>
+    let section: Range<Int>
+
+    func fail(_ m: String) -> InputError { InputError(path: path, "not a valid \(kind): \(m)") }
+
+    /// The bytes of tensor `name`, which must be `dtype`[`count`] and lie inside the section.
+    func range(_ name: String, _ dtype: String, _ count: Int, in entries: [Entry]) throws
+      -> Range<Int>
+    {
+      guard let t = entries.first(where: { $0.name == name }) else {
+        throw fail("tensor '\(name)' missing")
+      }
+      let width = dtype == "u64" ? 8 : 4
+      let available = section.count
+      guard t.dtype == dtype, t.count == count else {
+        throw fail("tensor '\(name)' is \(t.dtype)[\(t.count)], expected \(dtype)[\(count)]")
+      }
+      guard count >= 0, count <= available / width, t.offset >= 0,
+        t.offset <= available - count * width
+      else {
+        throw fail(
+          "tensor '\(name)' (\(count) values at offset \(t.offset)) lies outside the \(available)-byte tensor section"
+        )
+      }
+      let s = section.lowerBound + t.offset
+      return s..<(s + count * width)
+    }
+
+    func floats(_ name: String, _ count: Int, in entries: [Entry]) throws -> [Float] {
+      loadLE(bytes, try range(name, "f32", count, in: entries))
+    }
+
+    func int32s(_ name: String, _ count: Int, in entries: [Entry]) throws -> [Int32] {
+      loadLE(bytes, try range(name, "i32", count, in: entries))
+    }
+
+    func uint64s(_ name: String, _ count: Int, in entries: [Entry]) throws -> [UInt64] {
+      loadLE(bytes, try range(name, "u64", count, in: entries))
+    }
+  }
+
+  /// Checks the magic, the version (at most `maxVersion`; a newer one asks for an upgrade),
+  /// the checksum and the metadata length. `kind` names the file in errors.
+  static func parse(
+    _ bytes: [UInt8], path: String, magic: [UInt8], maxVersion: UInt32, kind: String
+  ) throws -> Parsed {
+    func fail(_ m: String) -> InputError { InputError(path: path, "not a valid \(kind): \(m)") }
+    guard bytes.count >= 32, Array(bytes[0..<8]) == magic else {
+      throw fail("it does not start with the Quarry \(kind) header")
+    }
+    let version = readLE(bytes, 8, as: UInt32.self)
+    guard version <= maxVersion else {
+      throw InputError(
+        path: path,
+        "\(kind) version \(version) is newer than this quarry reads (\(maxVersion)); upgrade quarry"
+      )
+    }
+    guard version >= 1 else { throw fail("version \(version)") }
+    let stored = readLE(bytes, bytes.count - 8, as: UInt64.self)
+    let actual = bytes.withUnsafeBytes {
+      Checksum.of(UnsafeRawBufferPointer(rebasing: $0[0..<(bytes.count - 8)]))
+    }
+    guard stored == actual else {
+      throw fail("checksum mismatch (the file is truncated or corrupt)")
+    }
+    let metaLength = readLE(bytes, 16, as: UInt64.self)
+    guard metaLength <= UInt64(bytes.count - 32) else {
+      throw fail("metadata length \(metaLength)")
+    }
+    let metaEnd = 24 + Int(metaLength)
+    let sectionStart = (metaEnd + 7) / 8 * 8
+    let sectionEnd = bytes.count - 8
+    guard sectionStart <= sectionEnd else { throw fail("no tensor section") }
+    return Parsed(
+      bytes: bytes, path: path, kind: kind, version: version, metadata: 24..<metaEnd,
+      section: sectionStart..<sectionEnd)
+  }
+}
+
+/// Little-endian encoding of fixed-width values (the host is little-endian on every
+/// platform Quarry builds for; `littleEndian` keeps that explicit).
+func appendLE<T: FixedWidthInteger>(_ out: inout [UInt8], _ values: [T]) {
+  values.withUnsafeBufferPointer { b in
+    let le = b.map { $0.littleEndian }
+    le.withUnsafeBytes { out.append(contentsOf: $0) }
+  }
+}
+
+func appendLE(_ out: inout [UInt8], _ values: [Float]) {
+  values.withUnsafeBytes { raw in
+    if UInt32(1).littleEndian == 1 {
+      out.append(contentsOf: raw)
+    } else {
+      appendLE(&out, values.map { $0.bitPattern })
+    }
+  }
+}
+
+func readLE<T: FixedWidthInteger>(_ bytes: [UInt8], _ at: Int, as: T.Type) -> T {
+  bytes.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: at, as: T.self)) }
+}
+
+func loadLE<T: FixedWidthInteger>(_ bytes: [UInt8], _ r: Range<Int>) -> [T] {
+  let n = r.count / MemoryLayout<T>.size
+  var out = [T](repeating: 0, count: n)
+  out.withUnsafeMutableBytes { dst in
+    bytes.withUnsafeBytes { src in
+      dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[r]))
+    }
+  }
+  return UInt32(1).littleEndian == 1 ? out : out.map { T(littleEndian: $0) }
+}
+
+func loadLE(_ bytes: [UInt8], _ r: Range<Int>) -> [Float] {
+  let bits: [UInt32] = loadLE(bytes, r)
+  return UInt32(1).littleEndian == 1
+    ? bits.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    : bits.map { Float(bitPattern: $0) }
+}

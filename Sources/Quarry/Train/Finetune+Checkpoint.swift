@@ -1,0 +1,47 @@
+import Foundation
+
+extension Finetune {
+  /// The trainer's control for `control`: the state to resume from (checked against
+  /// `fingerprint`), and a checkpoint writer that saves after every epoch.
+  static func trainerControl(
+    _ control: Control, fingerprint: String, progress: (Event) -> Void
+  ) throws -> Trainer.Control {
+    var out = Trainer.Control(shouldStop: control.shouldStop)
+    guard let path = control.checkpoint else { return out }
+    if control.resume {
+      if FileManager.default.fileExists(atPath: path) {
+        let (state, saved) = try CheckpointFile.read(path)
+        guard saved == fingerprint else {
+          throw InputError(
+            path: path,
+            "this checkpoint was saved by a run with other data, settings or initial weights; "
+              + "run the same command as before, or delete it to start afresh")
+        }
+        out.resume = state
+        progress(.note("resuming from \(path) after epoch \(state.epoch)"))
+      } else {
+        progress(.note("no checkpoint at \(path): starting from the first epoch"))
+      }
+    }
+    out.checkpoint = { state in
+      try CheckpointFile.write(state, fingerprint: fingerprint, to: path)
+    }
+    return out
+  }
+
+  /// A digest of everything a run starts from: the settings (thread count excepted, which
+  /// does not change the result), the training and validation corpora, the synonyms that
+  /// joined the vocabulary, and the initial weights (which hold the pretrained vectors).
+  static func runFingerprint(
+    config: TrainingConfig, corpus: Corpus, valid: Corpus?, initial: Classifier,
+    extraWords: [String]
+  ) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    var bytes = [UInt8]((try? encoder.encode(config)) ?? Data())
+    bytes += Array("|\(corpus.contentHashHex)|\(valid?.contentHashHex ?? "-")|".utf8)
+    bytes += Array(extraWords.joined(separator: "\n").utf8)
+    let weights = initial.embedding.withUnsafeBytes { Checksum.of($0) }
+    return String(format: "%016llx-%016llx", Checksum.of(bytes), weights)
+  }
+}

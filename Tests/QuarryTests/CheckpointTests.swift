@@ -1,0 +1,156 @@
+import Foundation
+import XCTest
+
+@testable import Quarry
+
+final class CheckpointTests: XCTestCase {
+  /// 240 keyword rows with 15% of labels flipped (so the miner has boundary rows), as TSV.
+  static func corpus() throws -> Corpus {
+    var rng = SplitMix64(seed: 9)
+    var text = ""
+    for (label, t) in KeywordCorpus.named(count: 240, seed: 4) {
+      let flip = rng.next() % 100 < 15
+      text += "\(flip ? KeywordCorpus.labels[Int(rng.next() % 3)] : label)\t\(t)\n"
+    }
+    return try CorpusReader.parse(bytes: Array(text.utf8), path: "keywords.tsv")
+  }
+
+  /// Mining, augmentation (deletion only: no thesaurus), a validation share, cross-fitting:
+  /// every part of the state that crosses epochs is in play.
+  static func config() -> TrainingConfig {
+    var config = TrainingConfig()
+    config.epochs = 6
+    config.dim = 8
+    config.batchSize = 16
+    config.threads = 2
+    config.validFraction = 0.2
+    config.crossFit = 2
+    config.crossFitEpochs = 2
+    config.mineWarmup = 1
+    return config
+  }
+
+  func testResumeAfterStopGivesTheSameModelBytes() throws {
+    let corpus = try Self.corpus()
+    let config = Self.config()
+    let uninterrupted = try ModelFile.encode(
+      try Finetune.run(train: corpus, valid: nil, pretrained: nil, config: config))
+    try withTemporaryDirectory { dir in
+      let ckpt = dir + "/run.checkpoint"
+      // Stop in the middle of epoch 4 (12 batches an epoch: 192 rows / 16).
+      var batches = 0
+      let stop = Finetune.Control(
+        checkpoint: ckpt,
+        shouldStop: {
+          batches += 1
+          return batches > 3 * 12 + 5
+        })
+      XCTAssertThrowsError(
+        try Finetune.run(train: corpus, valid: nil, pretrained: nil, config: config, control: stop)
+      ) { error in
+        guard case Trainer.TrainingError.interrupted(let epoch) = error else {
+          return XCTFail("expected an interruption, got \(error)")
+        }
+        XCTAssertEqual(epoch, 4)
+      }
+      let (state, _) = try CheckpointFile.read(ckpt)
+      XCTAssertEqual(state.epoch, 3)
+      XCTAssertEqual(state.summaries.count, 3)
+      XCTAssertEqual(state.dynamics.epochs, 3)
+      XCTAssertNotNil(state.best)
+
+      var notes: [String] = []
+      let resumed = try ModelFile.encode(
+        try Finetune.run(
+          train: corpus, valid: nil, pretrained: nil, config: config,
+          control: .init(checkpoint: ckpt, resume: true)
+        ) { if case .note(let s) = $0 { notes.append(s) } })
+      XCTAssertTrue(notes.contains { $0.contains("after epoch 3") }, "\(notes)")
+      XCTAssertEqual(resumed.count, uninterrupted.count)
+      XCTAssertTrue(resumed == uninterrupted, "the resumed run's model differs")
+      // The last checkpoint is the final epoch's.
+      XCTAssertEqual(try CheckpointFile.read(ckpt).state.epoch, 6)
+    }
+  }
+
+  /// Resuming from the final epoch's state (a run stopped while cross-fitting) trains no
+  /// more and gives the same model.
+  func testResumeFromTheLastEpochTrainsNoMore() throws {
+    let corpus = try Self.corpus()
+    var config = Self.config()
+    config.epochs = 3
+    try withTemporaryDirectory { dir in
+      let ckpt = dir + "/run.checkpoint"
+      let first = try ModelFile.encode(
+        try Finetune.run(
+          train: corpus, valid: nil, pretrained: nil, config: config,
+          control: .init(checkpoint: ckpt)))
+      var epochs = 0
+      let again = try ModelFile.encode(
+        try Finetune.run(
+          train: corpus, valid: nil, pretrained: nil, config: config,
+          control: .init(checkpoint: ckpt, resume: true)
+        ) { if case .training(.epoch) = $0 { epochs += 1 } })
+      XCTAssertEqual(epochs, 0)
+      XCTAssertTrue(first == again)
+    }
+  }
+
+  func testResumeRefusesACheckpointOfOtherSettings() throws {
+    let corpus = try Self.corpus()
+    var config = Self.config()
+    config.epochs = 2
+    config.crossFit = 0
+    try withTemporaryDirectory { dir in
+      let ckpt = dir + "/run.checkpoint"
+      _ = try Finetune.run(
+        train: corpus, valid: nil, pretrained: nil, config: config,
+        control: .init(checkpoint: ckpt))
+      config.learningRate *= 2
+      let e = expectInputError("other settings") {
+        _ = try Finetune.run(
+          train: corpus, valid: nil, pretrained: nil, config: config,
+          control: .init(checkpoint: ckpt, resume: true))
+      }
+      XCTAssertEqual(e?.path, ckpt)
+      XCTAssertTrue(
+        e?.description.contains("other data, settings") ?? false, "\(String(describing: e))")
+    }
+  }
+
+  func testCheckpointRoundTripsAndRefusesDamage() throws {
+    var rng = SplitMix64(seed: 3)
+    var model = Classifier(
+      classes: 3, featureCount: 10, wordCount: 4, dim: 2, embedding: randomFloats(8, &rng))
+    model.wide = randomFloats(30, &rng)
+    model.dense = randomFloats(6, &rng)
+    var dynamics = Dynamics(rows: 5)
+    dynamics.record(
+      probabilities: randomFloats(15, &rng).map { abs($0) }, labels: [0, 1, 2, 0, 1], classes: 3)
+    let state = TrainerState(
+      epoch: 1, model: model, rngState: 0xFEDC_BA98_7654_3210, order: [3, 1, 4, 0, 2], step: 7,
+      summaries: [EpochSummary(epoch: 1, loss: 0.5, isBest: true)],
+      best: .init(model: model, epoch: 1, loss: 0.25), dynamics: dynamics)
+    let bytes = try CheckpointFile.encode(state, fingerprint: "abc")
+    let (back, fingerprint) = try CheckpointFile.decode(bytes, path: "c")
+    XCTAssertEqual(back, state)
+    XCTAssertEqual(fingerprint, "abc")
+
+    var flipped = bytes
+    flipped[bytes.count / 2] ^= 0x10
+    XCTAssertTrue(
+      expectInputError("bit flip") { _ = try CheckpointFile.decode(flipped, path: "c") }?
+        .description.contains("checksum") ?? false)
+    expectInputError("truncated") {
+      _ = try CheckpointFile.decode(Array(bytes.prefix(bytes.count - 9)), path: "c")
+    }
+    expectInputError("a model file is not a checkpoint") {
+      _ = try CheckpointFile.decode(Array("QUARRYMF".utf8) + bytes.dropFirst(8), path: "c")
+    }
+    var newer = bytes
+    newer[8] = 9
+    XCTAssertTrue(
+      expectInputError("newer version") { _ = try CheckpointFile.decode(newer, path: "c") }?
+        .description.contains("upgrade quarry") ?? false)
+  }
+}
