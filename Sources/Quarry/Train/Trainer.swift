@@ -46,14 +46,12 @@ public struct Trainer {
     let n = train.count
     let classWeight = Trainer.classWeights(
       labels: train.labels, classes: c, mode: config.classWeighting)
-    let exampleWeight = train.labels.map { classWeight[Int($0)] }
-    let miner = Miner(config: config, classes: c)
 
     var rng = SplitMix64(seed: config.seed &+ 0x5151)
     var order = Array(0..<n)
-    var scratch = Scratch(batch: bs, dim: model.dim, classes: c)
-    let totalSteps = Double(max(1, config.epochs * ((n + bs - 1) / bs)))
-    var step = 0
+    var pass = TrainingPass(
+      config: config, classes: c, dim: model.dim, classWeight: classWeight,
+      totalSteps: config.epochs * ((n + bs - 1) / bs))
     var summaries: [EpochSummary] = []
     var best: TrainerState.Best? = nil
     var dynamics = Dynamics(rows: n)
@@ -67,7 +65,7 @@ public struct Trainer {
       model = state.model
       rng = SplitMix64(seed: state.rngState)
       order = state.order.map(Int.init)
-      step = state.step
+      pass.step = state.step
       summaries = state.summaries
       best = state.best
       dynamics = state.dynamics
@@ -80,68 +78,18 @@ public struct Trainer {
     for epoch in stride(from: firstEpoch, through: max(1, config.epochs), by: 1) {
       let start = DispatchTime.now().uptimeNanoseconds
       rng.shuffle(&order)
-      var epochLoss: Double = 0
-      var lr = config.learningRate
-      var s = 0
-      while s < n {
-        if control.shouldStop() { throw TrainingError.interrupted(epoch: epoch) }
-        let e = min(n, s + bs)
-        lr = config.learningRate * Float(max(0, 1 - Double(step) / totalSteps))
-        step += 1
-        epochLoss += Double(
-          order.withUnsafeBufferPointer { ord in
-            Trainer.sgdStep(
-              model: &model, data: train, docs: UnsafeBufferPointer(rebasing: ord[s..<e]),
-              weights: exampleWeight, gamma: config.lossGamma, lr: lr, config: config,
-              scratch: &scratch)
-          })
-        s = e
-        if (s / bs) % 64 == 0 || s == n {
-          let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-          progress(
-            .step(
-              epoch: epoch, done: s, total: n, loss: Float(epochLoss / Double(s)),
-              examplesPerSecond: Double(s) / max(secs, 1e-9)))
-        }
+      let outcome = try pass.run(
+        model: &model, data: train, order: order, scores: scores, epoch: epoch,
+        augment: augment, rng: &rng, shouldStop: control.shouldStop
+      ) { done, loss in
+        let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        progress(
+          .step(
+            epoch: epoch, done: done, total: n, loss: Float(loss / Double(done)),
+            examplesPerSecond: Double(done) / max(secs, 1e-9)))
       }
-
-      // The mined pass: boundary rows of the last epoch and their variants, focal loss.
-      var mined: Miner.Selection? = nil
-      var selectSeconds = 0.0
-      var passSeconds = 0.0
-      if config.mine, epoch > config.mineWarmup, let scores {
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        // The variant budget caps the rows (at least one; the share is rounded up per class,
-        // so the budget is approximate).
-        let budget =
-          augment != nil && config.augment && config.augmentVariants > 0
-          ? max(1, config.augmentBudget / config.augmentVariants) : nil
-        let selection = miner.select(
-          probabilities: scores, labels: train.labels, features: train.features, maxRows: budget)
-        let t1 = DispatchTime.now().uptimeNanoseconds
-        selectSeconds = Double(t1 - t0) / 1e9
-        var pass = train.subset(selection.rows)
-        if let augment, config.augment, !selection.rows.isEmpty {
-          pass.append(augment(selection.rows, epoch))
-        }
-        let weights = pass.labels.map { classWeight[Int($0)] * config.mineWeight }
-        var passOrder = Array(0..<pass.count)
-        rng.shuffle(&passOrder)
-        var p = 0
-        while p < pass.count {
-          let e = min(pass.count, p + bs)
-          _ = passOrder.withUnsafeBufferPointer { ord in
-            Trainer.sgdStep(
-              model: &model, data: pass, docs: UnsafeBufferPointer(rebasing: ord[p..<e]),
-              weights: weights, gamma: config.focalGamma, lr: lr, config: config,
-              scratch: &scratch)
-          }
-          p = e
-        }
-        passSeconds = Double(DispatchTime.now().uptimeNanoseconds - t1) / 1e9
-        mined = selection
-        mined?.trained = pass.count
-      }
+      let epochLoss = outcome.loss
+      let mined = outcome.mined
       // A non-finite row shows in the next epoch's loss; the dense layer is cheap to check
       // (every parameter is checked once more at the end).
       guard epochLoss.isFinite, model.dense.allSatisfy(\.isFinite),
@@ -186,12 +134,12 @@ public struct Trainer {
       progress(
         .epoch(
           summary, seconds: secs, examplesPerSecond: Double(n) / max(secs, 1e-9),
-          miningSeconds: selectSeconds + (config.mine ? scoreSeconds : 0),
-          minedPassSeconds: passSeconds))
+          miningSeconds: outcome.selectSeconds + (config.mine ? scoreSeconds : 0),
+          minedPassSeconds: outcome.passSeconds))
       try control.checkpoint?(
         TrainerState(
           epoch: epoch, model: model, rngState: rng.state, order: order.map { Int32($0) },
-          step: step, summaries: summaries, best: best, dynamics: dynamics))
+          step: pass.step, summaries: summaries, best: best, dynamics: dynamics))
     }
     guard model.isFinite else {
       throw TrainingError.diverged(epoch: config.epochs, learningRate: config.learningRate)
