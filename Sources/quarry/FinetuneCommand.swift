@@ -64,6 +64,15 @@ struct FinetuneCommand: ParsableCommand {
   @Flag(help: "Save no checkpoint.") var noCheckpoint = false
   @Flag(help: "Carry on from the checkpoint of a stopped run with the same data and settings.")
   var resume = false
+  @Flag(
+    help: """
+      Read --train in pieces instead of holding it (the default for a file over a quarter \
+      of the memory): memory is bounded by the model, not the corpus. TSV, fastText or JSON \
+      Lines; no checkpoints, cross-fitting, training dynamics or --valid-fraction.
+      """)
+  var stream = false
+  @Option(help: "With --stream: the most words and n-grams counted (rare ones are pruned).")
+  var maxFeatures: Int = 2_000_000
   @OptionGroup(title: "Hard-negative mining, focal loss and augmentation") var mining: MiningOptions
   @OptionGroup var compute: ComputeOptions
   @OptionGroup var corpus: CorpusOptions
@@ -88,6 +97,7 @@ struct FinetuneCommand: ParsableCommand {
     guard ["balanced", "sqrt", "none"].contains(classWeights) else {
       throw ValidationError("--class-weights must be balanced, sqrt or none")
     }
+    guard maxFeatures >= 1000 else { throw ValidationError("--max-features must be at least 1000") }
     guard !(noCheckpoint && (resume || checkpoint != nil)) else {
       throw ValidationError("--no-checkpoint cannot go with --resume or --checkpoint")
     }
@@ -125,6 +135,9 @@ struct FinetuneCommand: ParsableCommand {
     (config.features.charNgramMin, config.features.charNgramMax) = try charNgramRange()
 
     let start = Date()
+    if stream || FinetuneCommand.tooLargeToHold(train) {
+      return try runStreaming(config: config, start: start)
+    }
     let trainCorpus = try corpus.read(train)
     let validCorpus = try valid.map(corpus.read)
     if let pretrained, !FileManager.default.fileExists(atPath: pretrained) {
@@ -162,6 +175,46 @@ struct FinetuneCommand: ParsableCommand {
     }
     summary += String(format: ") in %.2f s", Date().timeIntervalSince(start))
     Diagnostics.note(summary)
+  }
+
+  /// A file larger than a quarter of the machine's memory is streamed.
+  static func tooLargeToHold(_ path: String) -> Bool {
+    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+    return UInt64(max(size, 0)) > ProcessInfo.processInfo.physicalMemory / 4
+  }
+
+  /// finetune with the corpus read in pieces (`StreamingFinetune`).
+  func runStreaming(config: TrainingConfig, start: Date) throws {
+    guard !resume, checkpoint == nil else {
+      throw ValidationError("--resume and --checkpoint do not go with a streamed corpus")
+    }
+    if validFraction > 0 && valid == nil {
+      Diagnostics.warn("--valid-fraction is not used with a streamed corpus: give --valid")
+    }
+    let validCorpus = try valid.map(corpus.read)
+    if let pretrained, !FileManager.default.fileExists(atPath: pretrained) {
+      throw InputError(path: pretrained, "no such file")
+    }
+    try AtomicFile.checkWritable(output)
+    Interrupts.install()
+    let model: Model
+    do {
+      model = try StreamingFinetune.run(
+        train: train, format: try corpus.corpusFormat().format, skipBadRows: corpus.skipBadRows,
+        valid: validCorpus, pretrained: pretrained, config: config, maxFeatures: maxFeatures,
+        shouldStop: { Interrupts.requested != 0 }
+      ) { event in
+        switch event {
+        case .note(let s): Diagnostics.note(s)
+        case .training(let t): Diagnostics.show(t, epochs: config.epochs)
+        }
+      }
+    } catch Trainer.TrainingError.interrupted(let epoch) {
+      throw interrupted(during: epoch == 0 ? "reading" : "epoch \(epoch)", checkpoint: nil)
+    }
+    try ModelFile.write(model, to: output)
+    Diagnostics.note(
+      String(format: "wrote %@ in %.2f s", output, Date().timeIntervalSince(start)))
   }
 
   /// Says what a signal stopped and how to carry on; the exit status is 128 + the signal.

@@ -9,11 +9,13 @@ struct Line {
 }
 
 enum Lines {
-  static func split(_ bytes: [UInt8], path: String) throws -> [Line] {
+  /// The lines of `bytes`, numbered from `firstLine` (a piece of a file after line
+  /// `firstLine` − 1).
+  static func split(_ bytes: [UInt8], path: String, firstLine: Int = 1) throws -> [Line] {
     var out: [Line] = []
     // A UTF-8 byte-order mark (as spreadsheet exports write) is not part of line 1.
-    var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
-    var number = 0
+    var start = firstLine == 1 && bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+    var number = firstLine - 1
     let n = bytes.count
     bytes.withUnsafeBufferPointer { buf in
       while start < n {

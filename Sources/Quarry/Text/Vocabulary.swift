@@ -32,44 +32,77 @@ public struct Vocabulary: Sendable, Equatable {
   public static func build(
     texts: [String], config: FeatureConfig, minCount: Int = 1, extraWords: [String] = []
   ) -> (Vocabulary, Counts) {
-    var extractor = FeatureExtractor(config: config)
+    var builder = Builder(config: config)
+    for text in texts { builder.add(text) }
+    return builder.finish(minCount: minCount, extraWords: extraWords)
+  }
+
+  /// Counts the features of documents one at a time, for a corpus too large to hold.
+  /// With `maxKeys`, memory stays bounded: when words and n-grams together reach it, the
+  /// keys seen in fewer than t documents are dropped, t = 2, 3, … until at most 3/4 of
+  /// `maxKeys` remain (as fastText prunes its dictionary). A key dropped early counts
+  /// afresh when it comes back, so its df is a lower bound; the kept keys are the frequent
+  /// ones, and rows keep their order of first appearance.
+  public struct Builder {
+    var extractor: FeatureExtractor
     var words = KeyCounter()
     var others = KeyCounter()
     var totalTokens = 0
-    for (doc, text) in texts.enumerated() {
+    public private(set) var documents = 0
+    public let maxKeys: Int?
+    /// The document-frequency threshold of the last pruning (1: never pruned).
+    public private(set) var pruneThreshold = 1
+
+    public init(config: FeatureConfig, maxKeys: Int? = nil) {
+      extractor = FeatureExtractor(config: config)
+      self.maxKeys = maxKeys
+    }
+
+    public mutating func add(_ text: String) {
       extractor.extract(text)
       totalTokens += extractor.wordKeys.count
-      for k in extractor.wordKeys { words.add(k, doc: doc) }
-      for k in extractor.otherKeys { others.add(k, doc: doc) }
-    }
-    var index = FeatureIndex(capacity: words.keys.count + others.keys.count)
-    var idf: [Float] = []
-    var tokensPerWord: [Int] = []
-    let n = Float(texts.count)
-    for (i, k) in words.keys.enumerated() where words.df[i] >= minCount {
-      index.insert(k)
-      idf.append(logf((1 + n) / (1 + Float(words.df[i]))) + 1)
-      tokensPerWord.append(words.tf[i])
-    }
-    for w in extraWords where index.insert(FeatureExtractor.wordKey(w.utf8)).inserted {
-      idf.append(logf(1 + n) + 1)
-      tokensPerWord.append(0)
-    }
-    let wordCount = index.count
-    for (i, k) in others.keys.enumerated() where others.df[i] >= minCount {
-      if index.insert(k).inserted {
-        idf.append(logf((1 + n) / (1 + Float(others.df[i]))) + 1)
+      for k in extractor.wordKeys { words.add(k, doc: documents) }
+      for k in extractor.otherKeys { others.add(k, doc: documents) }
+      documents += 1
+      if let maxKeys, words.keys.count + others.keys.count >= maxKeys {
+        while words.keys.count + others.keys.count > maxKeys * 3 / 4 {
+          pruneThreshold += 1
+          words.prune(minDF: pruneThreshold)
+          others.prune(minDF: pruneThreshold)
+        }
       }
     }
-    return (
-      Vocabulary(index: index, wordCount: wordCount, idf: idf),
-      Counts(tokensPerWord: tokensPerWord, totalTokens: totalTokens)
-    )
+
+    public func finish(minCount: Int = 1, extraWords: [String] = []) -> (Vocabulary, Counts) {
+      var index = FeatureIndex(capacity: words.keys.count + others.keys.count)
+      var idf: [Float] = []
+      var tokensPerWord: [Int] = []
+      let n = Float(documents)
+      for (i, k) in words.keys.enumerated() where words.df[i] >= minCount {
+        index.insert(k)
+        idf.append(logf((1 + n) / (1 + Float(words.df[i]))) + 1)
+        tokensPerWord.append(words.tf[i])
+      }
+      for w in extraWords where index.insert(FeatureExtractor.wordKey(w.utf8)).inserted {
+        idf.append(logf(1 + n) + 1)
+        tokensPerWord.append(0)
+      }
+      let wordCount = index.count
+      for (i, k) in others.keys.enumerated() where others.df[i] >= minCount {
+        if index.insert(k).inserted {
+          idf.append(logf((1 + n) / (1 + Float(others.df[i]))) + 1)
+        }
+      }
+      return (
+        Vocabulary(index: index, wordCount: wordCount, idf: idf),
+        Counts(tokensPerWord: tokensPerWord, totalTokens: totalTokens)
+      )
+    }
   }
 }
 
 /// Document and token frequencies of keys, in order of first appearance.
-private struct KeyCounter {
+struct KeyCounter {
   var index = FeatureIndex()
   var keys: [UInt64] = []
   var df: [Int] = []
@@ -91,5 +124,20 @@ private struct KeyCounter {
         lastDoc[r] = doc
       }
     }
+  }
+}
+
+extension KeyCounter {
+  /// Drops the keys seen in fewer than `minDF` documents; the rest keep their order.
+  mutating func prune(minDF: Int) {
+    var kept = KeyCounter()
+    for i in keys.indices where df[i] >= minDF {
+      kept.index.insert(keys[i])
+      kept.keys.append(keys[i])
+      kept.df.append(df[i])
+      kept.tf.append(tf[i])
+      kept.lastDoc.append(lastDoc[i])
+    }
+    self = kept
   }
 }

@@ -42,15 +42,13 @@ extension Finetune {
   /// Rows longer than this (in words) are not augmented; R8's longest has 964.
   static let maxAugmentedTokens = 10_000
 
-  /// The trainer's `augment`: variants of mined rows, edited as word keys, seeded by (seed,
-  /// epoch, row), made on every thread in contiguous pieces joined in order (the same for
+  /// The trainer's `augment`: variants of mined rows (tokenized when mined), edited as word
+  /// keys, seeded by (seed, epoch, row), made on every thread in contiguous pieces joined in order (the same for
   /// any thread count), and featurized under `vocab` with their row's label.
   static func augmentation(
     _ aug: KeyAugmenter, trainTexts: [String], labels: [Int32], vocab: Vocabulary,
     config: TrainingConfig
   ) -> Trainer.Augment {
-    var keyFeaturizer = Featurizer(vocabulary: vocab, config: config.features)
-    let rowKeys = trainTexts.map { keyFeaturizer.wordKeys($0) }
     return { rows, epoch in
       let parts = rows.count >= 256 ? max(1, config.threads) : 1
       var pieces = [LabeledData](
@@ -62,11 +60,12 @@ extension Finetune {
           var scratch = SparseFeatures()
           // EDA is for sentences: a row of more than `maxAugmentedTokens` words gets no
           // variants (a 50 MB row would otherwise be copied and featurized per variant).
-          for r in rows[chunk(rows.count, part: t, parts: parts)]
-          where rowKeys[r].count <= maxAugmentedTokens {
+          for r in rows[chunk(rows.count, part: t, parts: parts)] {
+            let keys = featurizer.wordKeys(trainTexts[r])
+            guard keys.count <= maxAugmentedTokens else { continue }
             var rng = SplitMix64(
               seed: config.seed ^ (UInt64(epoch) << 40) ^ (UInt64(r) &* 0x9E37_79B9_7F4A_7C15))
-            for v in aug.variants(of: rowKeys[r], count: config.augmentVariants, rng: &rng) {
+            for v in aug.variants(of: keys, count: config.augmentVariants, rng: &rng) {
               featurizer.features(wordKeys: v, into: &scratch)
               piece.features.append(scratch)
               piece.labels.append(labels[r])

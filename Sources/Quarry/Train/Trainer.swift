@@ -276,7 +276,13 @@ public struct Trainer {
   public static func classWeights(labels: [Int32], classes: Int, mode: String) -> [Float] {
     var counts = [Int](repeating: 0, count: classes)
     for y in labels { counts[Int(y)] += 1 }
-    let n = Float(labels.count)
+    return classWeights(counts: counts, mode: mode)
+  }
+
+  /// The same from the rows per class.
+  public static func classWeights(counts: [Int], mode: String) -> [Float] {
+    let classes = counts.count
+    let n = Float(counts.reduce(0, +))
     return counts.map { k in
       guard k > 0 else { return 1 }
       let w = n / (Float(classes) * Float(k))
