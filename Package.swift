@@ -21,6 +21,7 @@ let package = Package(
       dependencies: [
         "Quarry", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
+    .executableTarget(name: "quarry-microbench", dependencies: ["Quarry"]),
     .testTarget(name: "QuarryTests", dependencies: ["Quarry"]),
     .testTarget(name: "QuarryCLITests", dependencies: ["quarry"]),
   ],

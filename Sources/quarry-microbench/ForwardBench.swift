@@ -1,0 +1,234 @@
+import Quarry
+
+/// The work of a set of forward batches, counted from the feature matrix:
+///   embedding bag  2·D flops per (doc, word) entry   (y += a·E[w]: one multiply, one add)
+///   wide part      2·C flops per non-zero feature    (y += x·W[f])
+///   dense layer    2·B·C·D flops (sgemm) + B·C bias adds
+/// and the bytes it must gather at least once: a row of E (4·D) plus its index and weight
+/// (8) per bag entry, a row of W_w (4·C) plus index and value (8) per non-zero.
+struct ForwardWork {
+  var docs = 0
+  var bagEntries = 0
+  var wideNNZ = 0
+  var bagFlops: Double = 0
+  var wideFlops: Double = 0
+  var denseFlops: Double = 0
+  var bagBytes: Double = 0
+  var wideBytes: Double = 0
+  /// Distinct rows of E and W_w the batch touches (a row shared by two documents of the
+  /// batch is fetched from memory once, then hit in cache).
+  var distinctBag = 0
+  var distinctWide = 0
+
+  var flops: Double { bagFlops + wideFlops + denseFlops }
+  var bytes: Double { bagBytes + wideBytes }
+
+  init(_ m: FeatureMatrix, docs list: ArraySlice<Int>, classes c: Int, dim d: Int) {
+    var bagRows = Set<Int32>()
+    var wideRows = Set<Int32>()
+    for doc in list {
+      bagEntries += m.bagStart[doc + 1] - m.bagStart[doc]
+      wideNNZ += m.wideStart[doc + 1] - m.wideStart[doc]
+      bagRows.formUnion(m.bagRows[m.bagStart[doc]..<m.bagStart[doc + 1]])
+      wideRows.formUnion(m.wideRows[m.wideStart[doc]..<m.wideStart[doc + 1]])
+    }
+    distinctBag = bagRows.count
+    distinctWide = wideRows.count
+    docs = list.count
+    bagFlops = 2 * Double(d) * Double(bagEntries)
+    wideFlops = 2 * Double(c) * Double(wideNNZ)
+    denseFlops = 2 * Double(docs * c * d) + Double(docs * c)
+    bagBytes = Double(bagEntries) * Double(4 * d + 8)
+    wideBytes = Double(wideNNZ) * Double(4 * c + 8)
+  }
+
+  static func + (a: ForwardWork, b: ForwardWork) -> ForwardWork {
+    var r = a
+    r.docs += b.docs
+    r.bagEntries += b.bagEntries
+    r.wideNNZ += b.wideNNZ
+    r.bagFlops += b.bagFlops
+    r.wideFlops += b.wideFlops
+    r.denseFlops += b.denseFlops
+    r.bagBytes += b.bagBytes
+    r.wideBytes += b.wideBytes
+    r.distinctBag += b.distinctBag
+    r.distinctWide += b.distinctWide
+    return r
+  }
+}
+
+/// The forward pass of training batches: every batch of one shuffled epoch (as the
+/// trainer draws them), through `Classifier.forward`, and its three kernels alone.
+func forwardBenchmarks(
+  model: Classifier, features m: FeatureMatrix, batch: Int, seed: UInt64, reps: Int
+) -> (figures: [Figure], work: ForwardWork) {
+  let c = model.classes
+  let d = model.dim
+  var order = Array(0..<m.count)
+  var rng = SplitMix64(seed: seed)
+  rng.shuffle(&order)
+  let batches = stride(from: 0, to: order.count, by: batch).map {
+    $0..<min(order.count, $0 + batch)
+  }
+  let work = batches.map { ForwardWork(m, docs: order[$0], classes: c, dim: d) }
+    .reduce(ForwardWork(docs: [], m: m, classes: c, dim: d), +)
+  var hidden = [Float](repeating: 0, count: batch * d)
+  var logits = [Float](repeating: 0, count: batch * c)
+  var out: [Figure] = []
+
+  func figure(_ name: String, _ flops: Double, _ bytes: Double, _ secs: [Double], _ detail: String)
+    -> Figure
+  {
+    let t = median(secs)
+    let perBatch = 1e6 * t / Double(batches.count)
+    return Figure(
+      section: "forward", name: name, unit: "GFLOP/s", median: flops / t / 1e9,
+      samples: secs.map { flops / $0 / 1e9 },
+      detail: bytes > 0
+        ? String(
+          format: "%@; %.1f µs/batch, %.2f GB/s gathered, %.2f flop/byte", detail, perBatch,
+          bytes / t / 1e9, flops / bytes)
+        : String(format: "%@; %.1f µs/batch", detail, perBatch),
+      extra: [
+        "flops": flops, "bytes": bytes, "seconds": t, "batches": Double(batches.count),
+        "us_per_batch": 1e6 * t / Double(batches.count), "gbytes_per_s": bytes / t / 1e9,
+        "bag_entries": Double(work.bagEntries), "wide_nnz": Double(work.wideNNZ),
+        "distinct_bag_rows": Double(work.distinctBag),
+        "distinct_wide_rows": Double(work.distinctWide),
+      ])
+  }
+
+  setBLASThreads(1)  // as finetune: Quarry's own threads over the batch, BLAS on one
+  order.withUnsafeBufferPointer { ord in
+    hidden.withUnsafeMutableBufferPointer { h in
+      logits.withUnsafeMutableBufferPointer { z in
+        for threads in [1, 2] {
+          let secs = timeRuns(reps: reps) {
+            for r in batches {
+              model.forward(
+                m, docs: UnsafeBufferPointer(rebasing: ord[r]), hidden: h.base, logits: z.base,
+                threads: threads)
+            }
+            consume(z[0])
+          }
+          out.append(
+            figure(
+              "forward, \(threads) thread\(threads == 1 ? "" : "s")", work.flops, work.bytes, secs,
+              "Classifier.forward over a shuffled epoch, B=\(batch)"))
+        }
+        // One batch again and again: its rows stay in cache, so the gap to the sweep
+        // above is what the memory gathers cost.
+        let first = batches[0]
+        let w1 = ForwardWork(m, docs: order[first], classes: c, dim: d)
+        let inner = calibrate(target: 0.02) {
+          model.forward(
+            m, docs: UnsafeBufferPointer(rebasing: ord[first]), hidden: h.base, logits: z.base,
+            threads: 1)
+        }
+        let hot = timeRuns(reps: reps) {
+          for _ in 0..<inner {
+            model.forward(
+              m, docs: UnsafeBufferPointer(rebasing: ord[first]), hidden: h.base,
+              logits: z.base, threads: 1)
+          }
+          consume(z[0])
+        }
+        out.append(
+          figure(
+            "forward, 1 batch cache-hot", w1.flops * Double(inner), w1.bytes * Double(inner), hot,
+            "the first batch repeated \(inner)×, 1 thread (µs of that batch)"))
+
+        // The kernels alone, 1 thread, over the same epoch of batches.
+        let kernels = kernelTimes(
+          model: model, m: m, ord: ord, batches: batches, hidden: h.base, logits: z.base,
+          reps: reps)
+        let nb = Double(batches.count)
+        out.append(
+          figure(
+            "· embedding bag", work.bagFlops, work.bagBytes, kernels.bag,
+            String(
+              format: "embeddingBagForward, %d words/doc, D=%d, %.0f distinct rows of %.0f/batch",
+              work.bagEntries / max(work.docs, 1), d, Double(work.distinctBag) / nb,
+              Double(work.bagEntries) / nb)))
+        out.append(
+          figure(
+            "· wide sparse-linear", work.wideFlops, work.wideBytes, kernels.wide,
+            String(
+              format:
+                "sparseLinearForward, %d non-zeros/doc, C=%d, %.0f distinct rows of %.0f/batch",
+              work.wideNNZ / max(work.docs, 1), c, Double(work.distinctWide) / nb,
+              Double(work.wideNNZ) / nb)))
+        out.append(
+          figure(
+            "· dense sgemm + bias", work.denseFlops, 0, kernels.dense,
+            "linearForward: sgemm \(batch)×\(c)×\(d) (B×C×D) + bias"))
+      }
+    }
+  }
+  return (out, work)
+}
+
+private func kernelTimes(
+  model: Classifier, m: FeatureMatrix, ord: UnsafeBufferPointer<Int>, batches: [Range<Int>],
+  hidden: UnsafeMutablePointer<Float>, logits: UnsafeMutablePointer<Float>, reps: Int
+) -> (bag: [Double], wide: [Double], dense: [Double]) {
+  let c = model.classes
+  let d = model.dim
+  var bag: [Double] = []
+  var wide: [Double] = []
+  var dense: [Double] = []
+  model.embedding.withUnsafeBufferPointer { e in
+    model.wide.withUnsafeBufferPointer { ww in
+      model.dense.withUnsafeBufferPointer { wd in
+        model.bias.withUnsafeBufferPointer { bb in
+          m.bagStart.withUnsafeBufferPointer { bst in
+            m.bagRows.withUnsafeBufferPointer { br in
+              m.bagWeights.withUnsafeBufferPointer { bw in
+                m.wideStart.withUnsafeBufferPointer { wst in
+                  m.wideRows.withUnsafeBufferPointer { wr in
+                    m.wideValues.withUnsafeBufferPointer { wv in
+                      bag = timeRuns(reps: reps) {
+                        for r in batches {
+                          embeddingBagForward(
+                            out: hidden, table: e.base, dim: d, starts: bst.base, rows: br.base,
+                            weights: bw.base, docs: UnsafeBufferPointer(rebasing: ord[r]))
+                        }
+                        consume(hidden[0])
+                      }
+                      wide = timeRuns(reps: reps) {
+                        for r in batches {
+                          sparseLinearForward(
+                            out: logits, weight: ww.base, classes: c, starts: wst.base,
+                            rows: wr.base, values: wv.base,
+                            docs: UnsafeBufferPointer(rebasing: ord[r]))
+                        }
+                        consume(logits[0])
+                      }
+                      dense = timeRuns(reps: reps) {
+                        for r in batches {
+                          linearForward(
+                            out: logits, x: hidden, weight: wd.base, bias: bb.base,
+                            batch: r.count, inDim: d, outDim: c, beta: 0)
+                        }
+                        consume(logits[0])
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return (bag, wide, dense)
+}
+
+extension ForwardWork {
+  /// No documents.
+  init(docs: [Int], m: FeatureMatrix, classes: Int, dim: Int) {
+    self.init(m, docs: docs[...], classes: classes, dim: dim)
+  }
+}
