@@ -143,4 +143,23 @@ final class ClassifierTests: XCTestCase {
     // Ties are broken by the lower class index.
     XCTAssertEqual(p.topK([0.5, 0.5], k: 2)[0].map(\.label), [0, 1])
   }
+
+  func testIsFiniteFindsAnyNaNOrInfinity() {
+    var rng = SplitMix64(seed: 8)
+    let m = Classifier(
+      classes: 3, featureCount: 9, wordCount: 4, dim: 5, embedding: randomFloats(20, &rng))
+    XCTAssertTrue(m.isFinite)
+    for bad in [Float.nan, .infinity, -.infinity] {
+      for part in 0..<4 {
+        var b = m
+        switch part {
+        case 0: b.wide[7] = bad
+        case 1: b.embedding[19] = bad
+        case 2: b.dense[0] = bad
+        default: b.bias[2] = bad
+        }
+        XCTAssertFalse(b.isFinite, "\(bad) in part \(part)")
+      }
+    }
+  }
 }

@@ -47,7 +47,7 @@ public struct Thesaurus: Sendable {
   /// contain a space ("motor vehicle") are left out.
   public func synonyms(of word: String, singleWordOnly: Bool = false) -> [String] {
     guard let s = table[word] else { return [] }
-    return singleWordOnly ? s.filter { !$0.contains(" ") } : s
+    return singleWordOnly ? s.filter { !$0.utf8.contains(0x20) } : s
   }
 
   /// Reads a MyThes `.dat` file (format above), mapping it into memory.

@@ -104,8 +104,15 @@ public struct Classifier: Sendable, Equatable {
 
   /// Every parameter is finite (a diverged run is not).
   public var isFinite: Bool {
-    wide.allSatisfy(\.isFinite) && embedding.allSatisfy(\.isFinite)
-      && dense.allSatisfy(\.isFinite) && bias.allSatisfy(\.isFinite)
+    func finite(_ a: [Float]) -> Bool {
+      a.withUnsafeBufferPointer { b in
+        // x − x is 0 for a finite x and NaN for ±inf and NaN; a sum of them stays 0.
+        var acc: Float = 0
+        for x in b { acc += x - x }
+        return acc == 0
+      }
+    }
+    return finite(wide) && finite(embedding) && finite(dense) && finite(bias)
   }
 
   /// Class probabilities of every document of `m` (N×C, row-major), in batches.

@@ -32,7 +32,7 @@ public struct TokenBuffer: Sendable {
   @inline(__always) mutating func append(_ b: UInt8) { bytes.append(b) }
 
   mutating func append(_ u: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) {
-    for i in r { bytes.append(u[i]) }
+    bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[r]))
   }
 
   /// Appends the UTF-8 encoding of one scalar.

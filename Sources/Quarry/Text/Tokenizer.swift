@@ -24,13 +24,24 @@ public struct Tokenizer: Sendable, Codable, Equatable {
   /// Tokenizes valid UTF-8 bytes into `buffer` (cleared first).
   public func tokenize(utf8: UnsafeBufferPointer<UInt8>, into buffer: inout TokenBuffer) {
     buffer.removeAll()
+    // The class table through a local pointer: a `static let` read per byte goes through
+    // its lazy-initialisation check every time.
+    Tokenizer.asciiClass.withUnsafeBufferPointer { asciiClass in
+      tokenize(utf8: utf8, asciiClass: asciiClass, into: &buffer)
+    }
+  }
+
+  private func tokenize(
+    utf8: UnsafeBufferPointer<UInt8>, asciiClass: UnsafeBufferPointer<UInt8>,
+    into buffer: inout TokenBuffer
+  ) {
     var i = 0
     let n = utf8.count
     var inWord = false
     while i < n {
       let b = utf8[i]
       if b < 0x80 {
-        let cls = Tokenizer.asciiClass[Int(b)]
+        let cls = asciiClass[Int(b)]
         switch cls {
         case 1:  // letter or digit
           if !inWord {
