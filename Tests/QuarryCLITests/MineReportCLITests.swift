@@ -180,9 +180,9 @@ final class MineReportCLITests: CLITestCase {
   }
 
   /// Three labels of the tiny corpus flipped in a copy; the cross-fitted label checks
-  /// should name at least two of them, suggesting the original label. Seen (seed 1, 5
-  /// epochs, 5 folds × 20): lines 77 and 12 found (scores 0.966, 0.955), line 133 missed,
-  /// and two clean lines (95, 99) listed as well.
+  /// should name at least two of them, suggesting the original label. Seen with 5 folds
+  /// (seed 1, 5 epochs, 5 folds × 20): lines 77 and 12 found (scores 0.966, 0.955), line
+  /// 133 missed, and two clean lines (95, 99) listed as well.
   func testFlippedLabelsAreFound() throws {
     let (data, original) = try flippedCorpus()
     let model = try trainForReport(train: data)

@@ -45,7 +45,11 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
 
   /// Folds of the cross-fitting that gives every training row out-of-sample probabilities
   /// for `mine-report`'s label issues (0 or 1: none), and the epochs of each fold's model.
-  public var crossFit = 5
+  /// Four folds, not five: on two cores they train in two rounds instead of three (R8:
+  /// about 1.4 → 0.9 s), and label-issue F1 with 5% of labels flipped (seeds 5 and 7)
+  /// went from 0.883 / 0.850 to 0.871 / 0.856 on R8 and from 0.881 / 0.878 to 0.898 /
+  /// 0.893 on SMS.
+  public var crossFit = 4
   public var crossFitEpochs = 20
   /// Class weights: "balanced" (w_c = N / (C·n_c)), "sqrt" (its square root) or "none".
   public var classWeighting = "balanced"
