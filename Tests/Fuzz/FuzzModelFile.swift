@@ -1,0 +1,76 @@
+// libFuzzer target for the model-file reader (`ModelFile.decode`).
+//
+// The input is a model file, except that its last 8 bytes are replaced by the checksum of
+// the bytes before them: without that, nearly every mutation would stop at the checksum
+// and the checks behind it would never be reached. A model that decodes is then used
+// (`Predictor` on two texts), so that a file which passes the checks but does not hold
+// together shows up here too. A thrown error is the right answer to bad input; a crash,
+// trap or sanitizer report is a bug. Built and run by Scripts/fuzz (not by SwiftPM).
+//
+// With QUARRY_FUZZ_WRITE_SEEDS=DIR in the environment, the binary instead trains three
+// small models (with and without training dynamics, character n-grams, cross-fitting)
+// and writes them into DIR as seeds, then exits.
+import Foundation
+import Quarry
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+  var bytes = Array(UnsafeBufferPointer(start: data, count: size))
+  if bytes.count >= 8 {
+    let sum = Checksum.of(Array(bytes[..<(bytes.count - 8)]))
+    for i in 0..<8 { bytes[bytes.count - 8 + i] = UInt8(truncatingIfNeeded: sum >> (8 * i)) }
+  }
+  do {
+    let model = try ModelFile.decode(bytes, path: "fuzz.qmodel")
+    let probs = Predictor(model: model, threads: 1).probabilities([
+      "the team won the match", "fresh bread and cheese, the bank raised rates",
+    ])
+    precondition(probs.count == 2 * model.labels.count)
+  } catch {}
+  return 0
+}
+
+@_cdecl("LLVMFuzzerInitialize")
+public func initialize(
+  _ argc: UnsafeMutablePointer<CInt>,
+  _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>
+) -> CInt {
+  guard let dir = ProcessInfo.processInfo.environment["QUARRY_FUZZ_WRITE_SEEDS"] else {
+    return 0
+  }
+  do {
+    var text = ""
+    for i in 0..<8 {
+      text += "sports\tthe team won the match \(i) goal\n"
+      text += "money\tthe bank raised rates \(i) percent\n"
+      text += "food\tfresh bread and cheese \(i) tasty\n"
+    }
+    let corpus = try CorpusReader.parse(bytes: Array(text.utf8), path: "tiny.tsv")
+    var config = TrainingConfig()
+    config.epochs = 2
+    config.dim = 4
+    config.batchSize = 8
+    config.threads = 1
+    config.crossFit = 0
+    config.mine = false
+    config.augment = false
+    func write(_ name: String, _ config: TrainingConfig) throws {
+      let model = try Finetune.run(train: corpus, valid: nil, pretrained: nil, config: config)
+      try Data(try ModelFile.encode(model)).write(to: URL(fileURLWithPath: dir + "/" + name))
+    }
+    try write("words.qmodel", config)
+    config.features.charNgramMin = 3
+    config.features.charNgramMax = 4
+    config.validFraction = 0.25
+    try write("chars-valid.qmodel", config)
+    config.features.charNgramMin = 0
+    config.features.charNgramMax = 0
+    config.crossFit = 2
+    config.crossFitEpochs = 1
+    try write("crossfit.qmodel", config)
+  } catch {
+    FileHandle.standardError.write("seed model: \(error)\n".data(using: .utf8)!)
+    _exit(1)
+  }
+  _exit(0)  // not exit: LeakSanitizer would report the globals still alive
+}
