@@ -6,6 +6,11 @@ import Foundation
 /// file is renamed over the target. On any error the temporary file is removed.
 public enum AtomicFile {
   public static func write(_ bytes: [UInt8], to path: String, sync: Bool = true) throws {
+    try write(parts: [bytes], to: path, sync: sync)
+  }
+
+  /// The same, for a file made of `parts` back to back (no copy joins them).
+  public static func write(parts: [[UInt8]], to path: String, sync: Bool = true) throws {
     try checkWritable(path)
     let tmp = "\(path).tmp-\(getpid())"
     let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
@@ -16,17 +21,19 @@ public enum AtomicFile {
     defer {
       if !ok { unlink(tmp) }
     }
-    var written = 0
-    try bytes.withUnsafeBytes { raw in
-      while written < raw.count {
-        let n = Foundation.write(fd, raw.baseAddress.map { $0 + written }, raw.count - written)
-        if n < 0 {
-          if errno == EINTR { continue }
-          let msg = String(cString: strerror(errno))
-          close(fd)
-          throw InputError(path: path, "cannot write: \(msg)")
+    for bytes in parts {
+      var written = 0
+      try bytes.withUnsafeBytes { raw in
+        while written < raw.count {
+          let n = Foundation.write(fd, raw.baseAddress.map { $0 + written }, raw.count - written)
+          if n < 0 {
+            if errno == EINTR { continue }
+            let msg = String(cString: strerror(errno))
+            close(fd)
+            throw InputError(path: path, "cannot write: \(msg)")
+          }
+          written += n
         }
-        written += n
       }
     }
     if sync, fsync(fd) != 0 {

@@ -26,13 +26,20 @@ public enum CheckpointFile {
   }
 
   public static func encode(_ state: TrainerState, fingerprint: String) throws -> [UInt8] {
+    Array(try parts(state, fingerprint: fingerprint, reusing: []).joined())
+  }
+
+  /// The file as `TensorFile.parts`, its tensor section built in `buffer`'s storage.
+  static func parts(_ state: TrainerState, fingerprint: String, reusing buffer: [UInt8]) throws
+    -> [[UInt8]]
+  {
     let m = state.model
     var meta = Metadata(
       fingerprint: fingerprint, epoch: state.epoch, step: state.step,
       rngState: String(state.rngState, radix: 16), classes: m.classes, dim: m.dim,
       featureCount: m.featureCount, wordCount: m.wordCount, dynamicsRows: state.dynamics.rows,
       summaries: state.summaries, bestEpoch: state.best?.epoch, bestLoss: state.best?.loss)
-    var t = TensorFile.Builder()
+    var t = TensorFile.Builder(reusing: buffer)
     addWeights(&t, m, prefix: "")
     if let best = state.best { addWeights(&t, best.model, prefix: "best.") }
     t.add("order", state.order)
@@ -41,7 +48,7 @@ public enum CheckpointFile {
     meta.tensors = t.entries
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
-    return TensorFile.encode(
+    return TensorFile.parts(
       magic: magic, version: version, metadata: [UInt8](try encoder.encode(meta)),
       section: t.section)
   }
@@ -54,7 +61,99 @@ public enum CheckpointFile {
   }
 
   public static func write(_ state: TrainerState, fingerprint: String, to path: String) throws {
-    try AtomicFile.write(try encode(state, fingerprint: fingerprint), to: path, sync: false)
+    try AtomicFile.write(
+      parts: try parts(state, fingerprint: fingerprint, reusing: []), to: path, sync: false)
+  }
+
+  /// Writes the states of a run, one an epoch, on a background thread while training goes
+  /// on. `save` copies the state (into buffers kept from the last save, so no fresh pages
+  /// are touched) and returns; the write of the last state must end before the next
+  /// starts, and `finish` waits for it. A write's error comes out of the next `save` or of
+  /// `finish`. The file at `path` always holds a whole checkpoint: the last one written.
+  public final class Writer: @unchecked Sendable {
+    let path: String
+    let fingerprint: String
+    private let queue = DispatchQueue(label: "quarry.checkpoint")
+    // Touched only on `queue`, or while nothing runs on it (after `queue.sync`).
+    private var snapshot: TrainerState? = nil
+    private var buffer: [UInt8] = []
+    private var failure: Error? = nil
+
+    public init(path: String, fingerprint: String) {
+      self.path = path
+      self.fingerprint = fingerprint
+    }
+
+    public func save(_ state: TrainerState) throws {
+      try finish()
+      if var s = snapshot {
+        // Refill the last snapshot's arrays in place: once `snapshot` lets go of them,
+        // their storage is `s`'s alone.
+        snapshot = nil
+        Writer.refill(&s.model, from: state.model)
+        if let b = state.best {
+          if s.best == nil { s.best = b } else { Writer.refill(&s.best!.model, from: b.model) }
+          s.best!.epoch = b.epoch
+          s.best!.loss = b.loss
+        } else {
+          s.best = nil
+        }
+        s.epoch = state.epoch
+        s.rngState = state.rngState
+        s.order = state.order
+        s.step = state.step
+        s.summaries = state.summaries
+        s.dynamics = state.dynamics
+        snapshot = s
+      } else {
+        snapshot = TrainerState(
+          epoch: state.epoch, model: Writer.copy(state.model), rngState: state.rngState,
+          order: state.order, step: state.step, summaries: state.summaries,
+          best: state.best.map {
+            .init(model: Writer.copy($0.model), epoch: $0.epoch, loss: $0.loss)
+          },
+          dynamics: state.dynamics)
+      }
+      queue.async { [self] in
+        guard let s = snapshot else { return }
+        do {
+          let parts = try CheckpointFile.parts(s, fingerprint: fingerprint, reusing: buffer)
+          try AtomicFile.write(parts: parts, to: path, sync: false)
+          buffer = parts[1]
+        } catch {
+          failure = error
+        }
+      }
+    }
+
+    /// Waits for the last write; throws its error, if it had one.
+    public func finish() throws {
+      queue.sync {}
+      if let failure { throw failure }
+    }
+
+    /// A copy of `m` whose arrays share no storage with it.
+    static func copy(_ m: Classifier) -> Classifier {
+      var c = m
+      refill(&c, from: m)
+      return c
+    }
+
+    /// `m`'s weights become `source`'s, written into `m`'s own storage.
+    static func refill(_ m: inout Classifier, from source: Classifier) {
+      func fill(_ a: inout [Float], _ b: [Float]) {
+        if a.count != b.count { a = [Float](repeating: 0, count: b.count) }
+        a.withUnsafeMutableBufferPointer { dst in
+          b.withUnsafeBufferPointer { src in
+            dst.baseAddress!.update(from: src.baseAddress!, count: src.count)
+          }
+        }
+      }
+      fill(&m.wide, source.wide)
+      fill(&m.embedding, source.embedding)
+      fill(&m.dense, source.dense)
+      fill(&m.bias, source.bias)
+    }
   }
 
   /// The state and the fingerprint it was saved with.

@@ -18,6 +18,15 @@ enum TensorFile {
     var entries: [Entry] = []
     var section: [UInt8] = []
 
+    init() {}
+
+    /// Starts empty in `buffer`'s storage (its capacity kept, so refilling it each epoch
+    /// touches no fresh pages).
+    init(reusing buffer: [UInt8]) {
+      section = buffer
+      section.removeAll(keepingCapacity: true)
+    }
+
     mutating func add(_ name: String, _ values: [Float]) {
       append(name, "f32", values.count) { appendLE(&$0, values) }
     }
@@ -52,6 +61,24 @@ enum TensorFile {
     out += section
     appendLE(&out, [Checksum.of(out)])
     return out
+  }
+
+  /// The same file as `encode`, as three parts to write back to back: header and
+  /// metadata (padded), `section` itself (not copied), and the checksum.
+  static func parts(magic: [UInt8], version: UInt32, metadata: [UInt8], section: [UInt8])
+    -> [[UInt8]]
+  {
+    var head: [UInt8] = magic
+    appendLE(&head, [version, 0])
+    appendLE(&head, [UInt64(metadata.count)])
+    head += metadata
+    while head.count % 8 != 0 { head.append(0) }
+    var sum = Checksum.Stream()
+    head.withUnsafeBytes { sum.update($0) }
+    section.withUnsafeBytes { sum.update($0) }
+    var tail: [UInt8] = []
+    appendLE(&tail, [sum.finish()])
+    return [head, section, tail]
   }
 
   /// A file whose header and checksum have been checked: its version, its metadata bytes

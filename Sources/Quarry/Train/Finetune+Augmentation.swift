@@ -42,13 +42,17 @@ extension Finetune {
   /// Rows longer than this (in words) are not augmented; R8's longest has 964.
   static let maxAugmentedTokens = 10_000
 
-  /// The trainer's `augment`: variants of mined rows (tokenized when mined), edited as word
-  /// keys, seeded by (seed, epoch, row), made on every thread in contiguous pieces joined in order (the same for
+  /// The trainer's `augment`: variants of mined rows, edited as word keys (of every row up
+  /// front, or with `precompute` false, of the mined rows when mined), seeded by (seed,
+  /// epoch, row), made on every thread in contiguous pieces joined in order (the same for
   /// any thread count), and featurized under `vocab` with their row's label.
   static func augmentation(
     _ aug: KeyAugmenter, trainTexts: [String], labels: [Int32], vocab: Vocabulary,
-    config: TrainingConfig
+    config: TrainingConfig, precompute: Bool = true
   ) -> Trainer.Augment {
+    // In memory, every row's word keys once; streamed (one block per call), when mined.
+    var keyFeaturizer = Featurizer(vocabulary: vocab, config: config.features)
+    let rowKeys = precompute ? trainTexts.map { keyFeaturizer.wordKeys($0) } : nil
     return { rows, epoch in
       let parts = rows.count >= 256 ? max(1, config.threads) : 1
       var pieces = [LabeledData](
@@ -61,7 +65,7 @@ extension Finetune {
           // EDA is for sentences: a row of more than `maxAugmentedTokens` words gets no
           // variants (a 50 MB row would otherwise be copied and featurized per variant).
           for r in rows[chunk(rows.count, part: t, parts: parts)] {
-            let keys = featurizer.wordKeys(trainTexts[r])
+            let keys = rowKeys?[r] ?? featurizer.wordKeys(trainTexts[r])
             guard keys.count <= maxAugmentedTokens else { continue }
             var rng = SplitMix64(
               seed: config.seed ^ (UInt64(epoch) << 40) ^ (UInt64(r) &* 0x9E37_79B9_7F4A_7C15))

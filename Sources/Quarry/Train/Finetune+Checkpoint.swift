@@ -23,9 +23,9 @@ extension Finetune {
         progress(.note("no checkpoint at \(path): starting from the first epoch"))
       }
     }
-    out.checkpoint = { state in
-      try CheckpointFile.write(state, fingerprint: fingerprint, to: path)
-    }
+    let writer = CheckpointFile.Writer(path: path, fingerprint: fingerprint)
+    out.checkpoint = { try writer.save($0) }
+    out.finish = { try writer.finish() }
     return out
   }
 

@@ -126,7 +126,8 @@ public enum StreamingFinetune {
         miningSeconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         let augment = augmenter.map {
           Finetune.augmentation(
-            $0, trainTexts: texts, labels: data.labels, vocab: vocab, config: config)
+            $0, trainTexts: texts, labels: data.labels, vocab: vocab, config: config,
+            precompute: false)
         }
         let base = done
         let outcome = try pass.run(

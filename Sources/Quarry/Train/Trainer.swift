@@ -39,6 +39,23 @@ public struct Trainer {
     augment: Augment? = nil, recordDynamics: Bool = true, control: Control = Control(),
     progress: (TrainingEvent) -> Void = { _ in }
   ) throws -> Result {
+    do {
+      let result = try trainEpochs(
+        model: initial, train: train, valid: valid, augment: augment,
+        recordDynamics: recordDynamics, control: control, progress: progress)
+      try control.finish()
+      return result
+    } catch {
+      try? control.finish()
+      throw error
+    }
+  }
+
+  private func trainEpochs(
+    model initial: Classifier, train: LabeledData, valid: LabeledData?,
+    augment: Augment?, recordDynamics: Bool, control: Control,
+    progress: (TrainingEvent) -> Void
+  ) throws -> Result {
     var model = initial
     let c = model.classes
     let bs = max(1, config.batchSize)

@@ -49,15 +49,19 @@ extension Trainer {
   /// asked to stop (checked before every batch).
   public struct Control {
     public var resume: TrainerState?
+    /// Called with the state after every epoch; it may save it in the background.
     public var checkpoint: ((TrainerState) throws -> Void)?
+    /// Called when training ends, however it ends: waits for the last save.
+    public var finish: () throws -> Void
     public var shouldStop: () -> Bool
 
     public init(
       resume: TrainerState? = nil, checkpoint: ((TrainerState) throws -> Void)? = nil,
-      shouldStop: @escaping () -> Bool = { false }
+      finish: @escaping () throws -> Void = {}, shouldStop: @escaping () -> Bool = { false }
     ) {
       self.resume = resume
       self.checkpoint = checkpoint
+      self.finish = finish
       self.shouldStop = shouldStop
     }
   }
