@@ -18,5 +18,6 @@ struct QuarryCommand: ParsableCommand {
     version: "quarry 0.1.0",
     subcommands: [
       FinetuneCommand.self, EvaluateCommand.self, PredictCommand.self, MineReportCommand.self,
+      EncodeCommand.self,
     ])
 }

@@ -3,7 +3,9 @@ import Foundation
 /// A safetensors file: 8 bytes little-endian header length N, N bytes of JSON mapping each
 /// tensor name to `{dtype, shape, data_offsets: [begin, end]}` (offsets relative to the
 /// byte after the header), then the data. Every offset and length is checked against the
-/// file and the shape before any data is read.
+/// file and the shape before any data is read. Any dtype of a known width is accepted in the
+/// header (checkpoints carry I64 buffers such as `position_ids`); only F32, F16 and BF16
+/// tensors can be read as floats.
 public struct Safetensors {
   public struct Tensor: Sendable {
     public var name: String
@@ -41,7 +43,8 @@ public struct Safetensors {
       else { throw InputError(path: path, "tensor '\(name)': malformed header entry") }
       guard let width = elementSize(dtype) else {
         throw InputError(
-          path: path, "tensor '\(name)': dtype \(dtype) not supported (F32, F16, BF16)")
+          path: path,
+          "tensor '\(name)': dtype \(dtype) not supported (F32, F16, BF16, F64, integers, BOOL)")
       }
       var elements = 1
       for d in shape {
@@ -66,21 +69,53 @@ public struct Safetensors {
 
   static func elementSize(_ dtype: String) -> Int? {
     switch dtype {
-    case "F32": return 4
-    case "F16", "BF16": return 2
+    case "F64", "I64", "U64": return 8
+    case "F32", "I32", "U32": return 4
+    case "F16", "BF16", "I16", "U16": return 2
+    case "I8", "U8", "BOOL": return 1
     default: return nil
     }
   }
 
-  /// The embedding table: the only 2-D tensor, or else the one named `*word_embeddings*`.
+  /// Whether `floats` can read a tensor of this dtype.
+  public static func isFloat(_ dtype: String) -> Bool {
+    dtype == "F32" || dtype == "F16" || dtype == "BF16"
+  }
+
+  /// The tensor called `name`, its shape checked against `shape`.
+  public func tensor(_ name: String, shape: [Int]) throws -> Tensor {
+    guard let t = tensors[name] else {
+      throw InputError(path: path, "no tensor '\(name)' (expected shape \(shape))")
+    }
+    guard t.shape == shape else {
+      throw InputError(path: path, "tensor '\(name)' has shape \(t.shape), expected \(shape)")
+    }
+    return t
+  }
+
+  /// The values of the tensor called `name` as float32, its shape checked against `shape`.
+  public func floats(_ name: String, shape: [Int]) throws -> [Float] {
+    try floats(tensor(name, shape: shape))
+  }
+
+  /// The embedding table: the only 2-D float tensor, or else the one named
+  /// `*word_embeddings*`.
   public func embeddingTable() throws -> Tensor {
     let twoD = tensors.values.filter {
-      $0.shape.count == 2 && $0.shape[1] >= 1 && $0.shape[1] <= 1 << 16
+      Safetensors.isFloat($0.dtype) && $0.shape.count == 2 && $0.shape[1] >= 1
+        && $0.shape[1] <= 1 << 16
     }
     .sorted { $0.name < $1.name }
     if twoD.count == 1 { return twoD[0] }
     let named = twoD.filter { $0.name.contains("word_embeddings") }
     if named.count == 1 { return named[0] }
+    if twoD.isEmpty,
+      let other = tensors.values.filter({ $0.shape.count == 2 }).min(by: { $0.name < $1.name })
+    {
+      throw InputError(
+        path: path,
+        "expected one 2-D embedding tensor of F32, F16 or BF16; '\(other.name)' is \(other.dtype)")
+    }
     throw InputError(
       path: path,
       "expected one 2-D embedding tensor, found \(twoD.map(\.name).sorted().joined(separator: ", "))"
@@ -88,18 +123,29 @@ public struct Safetensors {
   }
 
   /// A tensor's values as float32 (F16 and BF16 widened).
+  /// Other dtypes are an error naming the tensor.
   public func floats(_ t: Tensor) throws -> [Float] {
+    guard Safetensors.isFloat(t.dtype) else {
+      throw InputError(
+        path: path, "tensor '\(t.name)' has dtype \(t.dtype); expected F32, F16 or BF16")
+    }
     let count = t.shape.reduce(1, *)
     var out = [Float](repeating: 0, count: count)
     bytes.withUnsafeBytes { raw in
       let p = raw.baseAddress.map { $0 + dataStart + t.begin }
       guard let p else { return }
+      if t.dtype == "F32" {
+        out.withUnsafeMutableBytes { o in
+          for i in 0..<count {
+            o.storeBytes(
+              of: UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)),
+              toByteOffset: 4 * i, as: UInt32.self)
+          }
+        }
+        return
+      }
       for i in 0..<count {
         switch t.dtype {
-        case "F32":
-          out[i] = Float(
-            bitPattern: UInt32(
-              littleEndian: p.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
         case "BF16":
           let h = UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
           out[i] = Float(bitPattern: UInt32(h) << 16)
