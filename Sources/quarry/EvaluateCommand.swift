@@ -18,13 +18,16 @@ struct EvaluateCommand: ParsableCommand {
   @Flag(help: "Print one JSON object instead of tables.") var json = false
   @OptionGroup var compute: ComputeOptions
   @OptionGroup var corpus: CorpusOptions
+  @OptionGroup(title: "Encoder (for a model trained with --encoder)") var encoder: EncoderOptions
 
   func run() throws {
     let m = try ModelFile.read(model)
     let c = try corpus.read(data)
     let gold = try m.goldLabels(of: c)
-    let predictor = Predictor(model: m, threads: compute.threads)
-    let probs = predictor.probabilities(c.examples.map(\.text))
+    let predictor = Predictor(
+      model: m, threads: compute.threads,
+      encoder: try encoder.load(for: m, threads: compute.threads))
+    let probs = try predictor.probabilities(c.examples.map(\.text))
     let metrics = Metrics(probabilities: probs, gold: gold, classes: m.labels.count)
     if json {
       print(EvaluationReport(metrics: metrics, labels: m.labels, rows: gold.count).json())

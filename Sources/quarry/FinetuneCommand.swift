@@ -73,6 +73,9 @@ struct FinetuneCommand: ParsableCommand {
   var stream = false
   @Option(help: "With --stream: the most words and n-grams counted (rare ones are pruned).")
   var maxFeatures: Int = 2_000_000
+  @OptionGroup(title: "Encoder") var encoder: EncoderOptions
+  @Option(help: "With --encoder: the longest input in tokens (longer texts are cut).")
+  var encoderMaxLength: Int = 256
   @OptionGroup(title: "Hard-negative mining, focal loss and augmentation") var mining: MiningOptions
   @OptionGroup var compute: ComputeOptions
   @OptionGroup var corpus: CorpusOptions
@@ -96,6 +99,9 @@ struct FinetuneCommand: ParsableCommand {
     }
     guard ["balanced", "sqrt", "none"].contains(classWeights) else {
       throw ValidationError("--class-weights must be balanced, sqrt or none")
+    }
+    guard (8...4096).contains(encoderMaxLength) else {
+      throw ValidationError("--encoder-max-length must be 8…4096")
     }
     guard maxFeatures >= 1000 else { throw ValidationError("--max-features must be at least 1000") }
     guard !(noCheckpoint && (resume || checkpoint != nil)) else {
@@ -149,11 +155,17 @@ struct FinetuneCommand: ParsableCommand {
     Interrupts.install()
     let control = Finetune.Control(
       checkpoint: checkpointPath, resume: resume, shouldStop: { Interrupts.requested != 0 })
+    let frozen = try encoder.encoder.map {
+      try FrozenEncoder.load(
+        directory: $0, maxLength: encoderMaxLength, threads: compute.threads,
+        cacheDirectory: encoder.cacheDirectory)
+    }
     let model: Model
     do {
       model = try Finetune.run(
         train: trainCorpus, valid: validCorpus, pretrained: pretrained, config: config,
-        thesaurus: config.mine && config.augment ? mining.thesaurusPath() : nil, control: control
+        thesaurus: config.mine && config.augment ? mining.thesaurusPath() : nil,
+        encoder: frozen, control: control
       ) { event in
         switch event {
         case .note(let s): Diagnostics.note(s)
@@ -185,8 +197,9 @@ struct FinetuneCommand: ParsableCommand {
 
   /// finetune with the corpus read in pieces (`StreamingFinetune`).
   func runStreaming(config: TrainingConfig, start: Date) throws {
-    guard !resume, checkpoint == nil else {
-      throw ValidationError("--resume and --checkpoint do not go with a streamed corpus")
+    guard !resume, checkpoint == nil, encoder.encoder == nil else {
+      throw ValidationError(
+        "--resume, --checkpoint and --encoder do not go with a streamed corpus")
     }
     if validFraction > 0 && valid == nil {
       Diagnostics.warn("--valid-fraction is not used with a streamed corpus: give --valid")

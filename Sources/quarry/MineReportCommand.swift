@@ -27,6 +27,7 @@ struct MineReportCommand: ParsableCommand {
   var band: Float = 0.5
   @OptionGroup var compute: ComputeOptions
   @OptionGroup var corpus: CorpusOptions
+  @OptionGroup(title: "Encoder (for a model trained with --encoder)") var encoder: EncoderOptions
 
   func validate() throws {
     guard ["text", "json", "html"].contains(format) else {
@@ -41,7 +42,8 @@ struct MineReportCommand: ParsableCommand {
     let m = try ModelFile.read(model)
     let c = try corpus.read(data)
     let report = try MineReportBuilder(band: band, top: top).build(
-      model: m, modelPath: model, corpus: c, threads: compute.threads)
+      model: m, modelPath: model, corpus: c, threads: compute.threads,
+      encoder: try encoder.load(for: m, threads: compute.threads))
     let text: String
     switch json ? "json" : format {
     case "json":

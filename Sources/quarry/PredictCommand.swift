@@ -20,6 +20,7 @@ struct PredictCommand: ParsableCommand {
   @Option(help: "How many labels to print per line.") var k: Int = 1
   @Option(help: "Output format: tsv or jsonl.") var format: String = "tsv"
   @OptionGroup var compute: ComputeOptions
+  @OptionGroup(title: "Encoder (for a model trained with --encoder)") var encoder: EncoderOptions
 
   func validate() throws {
     guard k >= 1 else { throw ValidationError("--k must be at least 1") }
@@ -38,8 +39,10 @@ struct PredictCommand: ParsableCommand {
       bytes = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
     }
     let texts = try TextLines.split(bytes, path: path)
-    let predictor = Predictor(model: m, threads: compute.threads)
-    let probs = predictor.probabilities(texts)
+    let predictor = Predictor(
+      model: m, threads: compute.threads,
+      encoder: try encoder.load(for: m, threads: compute.threads))
+    let probs = try predictor.probabilities(texts)
     let top = predictor.topK(probs, k: k)
     var out = ""
     out.reserveCapacity(texts.count * 24 * k)

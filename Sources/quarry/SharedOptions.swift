@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Quarry
 
 /// Options every command that computes takes.
@@ -50,4 +51,37 @@ enum CorpusFormatChoice: String {
 extension CorpusFormatChoice {
   /// The reader's format; nil for `auto` (detected from the file).
   var format: CorpusFormat? { CorpusFormat(rawValue: rawValue) }
+}
+
+/// The frozen encoder of a model: where its checkpoint is and where vectors are cached.
+struct EncoderOptions: ParsableArguments {
+  @Option(
+    help: """
+      A BERT-family checkpoint folder (model.safetensors, config.json, vocab.txt). finetune: \
+      its mean-pooled vectors join the features. Other commands: the folder to use instead \
+      of the one the model names (its weights must be the same).
+      """)
+  var encoder: String?
+
+  @Option(help: "Where encoder vectors are cached (default: $QUARRY_CACHE/features).")
+  var featureCache: String?
+
+  @Flag(help: "Encode every text, reading and writing no cache.")
+  var noFeatureCache = false
+
+  var cacheDirectory: String? {
+    if noFeatureCache { return nil }
+    if let featureCache { return featureCache }
+    let root =
+      ProcessInfo.processInfo.environment["QUARRY_CACHE"] ?? NSHomeDirectory() + "/.cache/quarry"
+    return root + "/features"
+  }
+
+  /// The encoder `model` reads, checked against the weights it was trained with; nil for
+  /// a model without one.
+  func load(for model: Model, threads: Int) throws -> FrozenEncoder? {
+    guard let info = model.metadata.encoder else { return nil }
+    return try FrozenEncoder.load(
+      for: info, directory: encoder, threads: threads, cacheDirectory: cacheDirectory)
+  }
 }

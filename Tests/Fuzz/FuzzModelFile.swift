@@ -22,7 +22,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   }
   do {
     let model = try ModelFile.decode(bytes, path: "fuzz.qmodel")
-    let probs = Predictor(model: model, threads: 1).probabilities([
+    let probs = try Predictor(model: model, threads: 1).probabilities([
       "the team won the match", "fresh bread and cheese, the bank raised rates",
     ])
     precondition(probs.count == 2 * model.labels.count)

@@ -130,7 +130,7 @@ final class ClassifierTests: XCTestCase {
   func testTopK() throws {
     let model = try predictorModel()
     let p = Predictor(model: model, threads: 1)
-    let probs = p.probabilities(["good great", "awful poor"])
+    let probs = try p.probabilities(["good great", "awful poor"])
     XCTAssertEqual(probs.count, 4)
     for i in 0..<2 { XCTAssertEqual(probs[(2 * i)..<(2 * i + 2)].reduce(0, +), 1, accuracy: 1e-5) }
     let top = p.topK(probs, k: 5)

@@ -113,6 +113,14 @@ final class EncoderTests: XCTestCase {
     bad(good.replacingOccurrences(of: #""gelu""#, with: #""relu""#), "hidden_act")
     bad(good.replacingOccurrences(of: "1536", with: "\"big\""), "intermediate_size")
     bad("[1]", "not a JSON object")
+    bad(good.replacingOccurrences(of: "1536", with: "true"), "intermediate_size")
+    // 1 is a number, not JSON's true (Foundation on Linux bridges both to Bool).
+    let one = try BertConfig.parse(
+      bytes: Array(
+        good.replacingOccurrences(of: "\"num_hidden_layers\": 6", with: "\"num_hidden_layers\": 1")
+          .utf8),
+      path: "config.json")
+    XCTAssertEqual(one.layers, 1)
   }
 
   // MARK: Kernels against naive references
@@ -434,7 +442,7 @@ private func naiveAttention(_ qkv: [Float], lengths: [Int], hidden h: Int, heads
 }
 
 /// A tiny BERT with random weights, written as safetensors, and its naive forward pass.
-private enum TinyBert {
+enum TinyBert {
   struct Tensor {
     var name: String
     var shape: [Int]

@@ -83,7 +83,7 @@ final class MineReportBuilderTests: XCTestCase {
   ) {
     let c = model.labels.count
     let gold = corpus.examples.map { model.labels.firstIndex(of: $0.label)! }
-    let p = Predictor(model: model, threads: 1).probabilities(corpus.examples.map(\.text))
+    let p = try! Predictor(model: model, threads: 1).probabilities(corpus.examples.map(\.text))
     var margin: [Float] = []
     var rival: [Int] = []
     for (i, y) in gold.enumerated() {

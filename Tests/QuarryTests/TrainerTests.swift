@@ -52,7 +52,7 @@ final class TrainerTests: XCTestCase {
     XCTAssertTrue(epochs.allSatisfy { $0.loss.isFinite })
     // Held-out texts, drawn afresh.
     let test = TrainerTests.synthetic(count: 60, seed: 999)
-    let probs = Predictor(model: model, threads: 1).probabilities(test.map(\.text))
+    let probs = try Predictor(model: model, threads: 1).probabilities(test.map(\.text))
     let gold = test.map { Int32(model.labels.firstIndex(of: $0.label)!) }
     let metrics = Metrics(probabilities: probs, gold: gold, classes: 3)
     XCTAssertGreaterThanOrEqual(metrics.accuracy, 0.95)

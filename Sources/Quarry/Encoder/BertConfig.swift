@@ -59,7 +59,10 @@ public struct BertConfig: Sendable, Equatable {
         if let value { return value }
         throw InputError(path: path, "missing \"\(key)\"")
       }
-      guard let n = raw as? NSNumber, !(raw is Bool), let i = Int(exactly: n.doubleValue),
+      // `raw is Bool` holds for the number 1 on Linux's Foundation: tell JSON's true and
+      // false by their Objective-C type code instead.
+      guard let n = raw as? NSNumber, String(cString: n.objCType) != "c",
+        let i = Int(exactly: n.doubleValue),
         i > 0
       else { throw InputError(path: path, "\"\(key)\" must be a positive integer, found \(raw)") }
       return i

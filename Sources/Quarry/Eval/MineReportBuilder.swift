@@ -20,13 +20,14 @@ public struct MineReportBuilder {
     self.top = top
   }
 
-  public func build(model: Model, modelPath: String, corpus: Corpus, threads: Int) throws
-    -> MineReport
-  {
+  public func build(
+    model: Model, modelPath: String, corpus: Corpus, threads: Int, encoder: FrozenEncoder? = nil
+  ) throws -> MineReport {
     let labels = model.labels
     let c = labels.count
     let gold = try model.goldLabels(of: corpus)
-    let probs = Predictor(model: model, threads: threads).probabilities(corpus.examples.map(\.text))
+    let probs = try Predictor(model: model, threads: threads, encoder: encoder)
+      .probabilities(corpus.examples.map(\.text))
     let (margin, rival) = Miner.margins(probabilities: probs, labels: gold, classes: c)
     let predicted = Metrics.argmax(probs, classes: c)
 

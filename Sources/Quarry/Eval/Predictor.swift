@@ -1,16 +1,27 @@
-/// Class probabilities of raw texts under a model, featurized as in training.
+/// Class probabilities of raw texts under a model, featurized as in training (with the
+/// model's frozen encoder, when it has one: `encoder` must then be its weights).
 public struct Predictor {
   public let model: Model
   public let threads: Int
+  public let encoder: FrozenEncoder?
 
-  public init(model: Model, threads: Int = 2) {
+  public init(model: Model, threads: Int = 2, encoder: FrozenEncoder? = nil) {
     self.model = model
     self.threads = max(1, threads)
+    self.encoder = encoder
   }
 
   /// Row-major N×C probabilities of `texts`.
-  public func probabilities(_ texts: [String]) -> [Float] {
-    let m = featurize(texts)
+  public func probabilities(_ texts: [String]) throws -> [Float] {
+    var m = featurize(texts)
+    if model.classifier.encoderDim > 0 {
+      guard let encoder, encoder.hidden == model.classifier.encoderDim else {
+        throw InputError(
+          path: model.metadata.encoder?.path ?? "--encoder",
+          "this model reads an encoder's vectors: give its checkpoint folder with --encoder")
+      }
+      m.attachDense(try encoder.vectors(texts).vectors, dim: encoder.hidden)
+    }
     setBLASThreads(1)
     return model.classifier.probabilities(m, threads: threads)
   }

@@ -18,6 +18,7 @@ public enum CheckpointFile {
     var dim: Int
     var featureCount: Int
     var wordCount: Int
+    var encoderDim: Int?
     var dynamicsRows: Int
     var summaries: [EpochSummary]
     var bestEpoch: Int?
@@ -37,7 +38,8 @@ public enum CheckpointFile {
     var meta = Metadata(
       fingerprint: fingerprint, epoch: state.epoch, step: state.step,
       rngState: String(state.rngState, radix: 16), classes: m.classes, dim: m.dim,
-      featureCount: m.featureCount, wordCount: m.wordCount, dynamicsRows: state.dynamics.rows,
+      featureCount: m.featureCount, wordCount: m.wordCount, encoderDim: m.encoderDim,
+      dynamicsRows: state.dynamics.rows,
       summaries: state.summaries, bestEpoch: state.best?.epoch, bestLoss: state.best?.loss)
     var t = TensorFile.Builder(reusing: buffer)
     addWeights(&t, m, prefix: "")
@@ -58,6 +60,7 @@ public enum CheckpointFile {
     t.add(prefix + "embedding", m.embedding)
     t.add(prefix + "dense", m.dense)
     t.add(prefix + "bias", m.bias)
+    if m.encoderDim > 0 { t.add(prefix + "encoder.weights", m.encoderWeights) }
   }
 
   public static func write(_ state: TrainerState, fingerprint: String, to path: String) throws {
@@ -153,6 +156,7 @@ public enum CheckpointFile {
       fill(&m.embedding, source.embedding)
       fill(&m.dense, source.dense)
       fill(&m.bias, source.bias)
+      fill(&m.encoderWeights, source.encoderWeights)
     }
   }
 
@@ -175,7 +179,9 @@ public enum CheckpointFile {
     }
     let (c, d, f, w, rows) =
       (meta.classes, meta.dim, meta.featureCount, meta.wordCount, meta.dynamicsRows)
+    let h = meta.encoderDim ?? 0
     guard c >= 2, d >= 1, d <= 1 << 16, f >= w, w >= 0, f <= 1 << 31, rows >= 0,
+      h >= 0, h <= 1 << 16,
       meta.epoch >= 0, meta.step >= 0, let rngState = UInt64(meta.rngState, radix: 16)
     else {
       throw fail("shape classes \(c), dim \(d), features \(f), words \(w), rows \(rows)")
@@ -188,7 +194,9 @@ public enum CheckpointFile {
           wide: try file.floats(prefix + "wide", f * c, in: tensors),
           embedding: try file.floats(prefix + "embedding", w * d, in: tensors),
           dense: try file.floats(prefix + "dense", c * d, in: tensors),
-          bias: try file.floats(prefix + "bias", c, in: tensors))
+          bias: try file.floats(prefix + "bias", c, in: tensors), encoderDim: h,
+          encoderWeights: h > 0
+            ? try file.floats(prefix + "encoder.weights", c * h, in: tensors) : [])
       else { throw fail("weights do not fit the shapes") }
       return m
     }

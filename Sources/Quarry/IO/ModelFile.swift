@@ -20,6 +20,7 @@ public enum ModelFile {
     t.add("embedding", c.embedding)
     t.add("dense", c.dense)
     t.add("bias", c.bias)
+    if c.encoderDim > 0 { t.add("encoder.weights", c.encoderWeights) }
     t.add("idf", v.idf)
     t.add("index.keys", v.index.slotKeys)
     t.add("index.rows", v.index.slotRows)
@@ -87,6 +88,9 @@ public enum ModelFile {
     let embedding = try file.floats("embedding", w * d, in: tensors)
     let dense = try file.floats("dense", c * d, in: tensors)
     let bias = try file.floats("bias", c, in: tensors)
+    let h = meta.encoder?.hidden ?? 0
+    guard h >= 0, h <= 1 << 16 else { throw fail("encoder width \(h)") }
+    let encoderWeights = h > 0 ? try file.floats("encoder.weights", c * h, in: tensors) : []
     let idf = try file.floats("idf", f, in: tensors)
     let keys = try file.uint64s("index.keys", slots, in: tensors)
     let rows = try file.int32s("index.rows", slots, in: tensors)
@@ -96,7 +100,7 @@ public enum ModelFile {
     guard
       let classifier = Classifier(
         classes: c, featureCount: f, wordCount: w, dim: d, wide: wide, embedding: embedding,
-        dense: dense, bias: bias)
+        dense: dense, bias: bias, encoderDim: h, encoderWeights: encoderWeights)
     else { throw fail("weights do not fit the shapes") }
     // Training dynamics, when the file has them.
     var dynamics: Dynamics? = nil

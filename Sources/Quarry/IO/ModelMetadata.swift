@@ -9,6 +9,8 @@ public struct ModelMetadata: Codable, Sendable, Equatable {
   public var wordCount: Int
   public var corpus: CorpusInfo
   public var pretrained: PretrainedInfo?
+  /// The frozen encoder whose pooled vectors the model reads, when it has one.
+  public var encoder: EncoderInfo? = nil
   public var bestEpoch: Int
   public var epochs: [EpochSummary]
   public var tensors: [TensorEntry] = []
@@ -28,6 +30,25 @@ public struct ModelMetadata: Codable, Sendable, Equatable {
     public var tokenCoverage: Float
     /// Share of the vocabulary's words that have one.
     public var typeCoverage: Float
+  }
+
+  public struct EncoderInfo: Codable, Sendable, Equatable {
+    /// The checkpoint folder it was trained with (a default for later commands).
+    public var path: String
+    /// sha256 of its model.safetensors: the model refuses other weights.
+    public var weightsSHA256: String
+    /// H, the pooled vector's width; the longest input in tokens; the pooling.
+    public var hidden: Int
+    public var maxLength: Int
+    public var pooling: String
+
+    public init(path: String, weightsSHA256: String, hidden: Int, maxLength: Int, pooling: String) {
+      self.path = path
+      self.weightsSHA256 = weightsSHA256
+      self.hidden = hidden
+      self.maxLength = maxLength
+      self.pooling = pooling
+    }
   }
 
   public struct TensorEntry: Codable, Sendable, Equatable {

@@ -1,11 +1,12 @@
 /// The parameters of Quarry's wide-and-deep classifier and its batched forward pass:
 ///
-///   e_i = Σ_w a_{i,w} · E[w]                       (embedding bag, D)
-///   z_i = W_d · e_i + b + Σ_f x_{i,f} · W_w[f]      (logits, C)
+///   e_i = Σ_w a_{i,w} · E[w]                                (embedding bag, D)
+///   z_i = W_d · e_i + b + Σ_f x_{i,f} · W_w[f] + W_u · u_i    (logits, C)
 ///   p_i = softmax(z_i)
 ///
-/// with E (V×D) initialised from pretrained vectors, W_d (C×D) dense on BLAS, and W_w (F×C)
-/// the wide linear part over the tf-idf vector x of words and hashed n-grams.
+/// with E (V×D) initialised from pretrained vectors, W_d (C×D) dense on BLAS, W_w (F×C)
+/// the wide linear part over the tf-idf vector x of words and hashed n-grams, and, with a
+/// frozen encoder, W_u (C×H) over its pooled vector u_i (the feature matrix's dense rows).
 public struct Classifier: Sendable, Equatable {
   public let classes: Int
   public let dim: Int
@@ -19,13 +20,20 @@ public struct Classifier: Sendable, Equatable {
   public var dense: [Float]
   /// b: classes.
   public var bias: [Float]
+  /// H, the width of the encoder vectors u (0: no encoder).
+  public let encoderDim: Int
+  /// W_u: classes × encoderDim.
+  public var encoderWeights: [Float]
 
   /// A fresh model: E from `embedding` (already initialised), everything else zero, as
   /// fastText starts its output matrix: the first steps then depend on E alone.
   public init(
-    classes: Int, featureCount: Int, wordCount: Int, dim: Int, embedding: [Float]
+    classes: Int, featureCount: Int, wordCount: Int, dim: Int, embedding: [Float],
+    encoderDim: Int = 0
   ) {
-    precondition(embedding.count == wordCount * dim)
+    precondition(embedding.count == wordCount * dim && encoderDim >= 0)
+    self.encoderDim = encoderDim
+    self.encoderWeights = Array(repeating: 0, count: classes * encoderDim)
     self.classes = classes
     self.dim = dim
     self.featureCount = featureCount
@@ -39,12 +47,16 @@ public struct Classifier: Sendable, Equatable {
   /// Rebuilds a model from stored tensors; nil when a length does not fit the shape.
   public init?(
     classes: Int, featureCount: Int, wordCount: Int, dim: Int, wide: [Float],
-    embedding: [Float], dense: [Float], bias: [Float]
+    embedding: [Float], dense: [Float], bias: [Float], encoderDim: Int = 0,
+    encoderWeights: [Float] = []
   ) {
     guard classes >= 2, dim >= 1, featureCount >= wordCount, wordCount >= 0,
       wide.count == featureCount * classes, embedding.count == wordCount * dim,
-      dense.count == classes * dim, bias.count == classes
+      dense.count == classes * dim, bias.count == classes, encoderDim >= 0,
+      encoderWeights.count == classes * encoderDim
     else { return nil }
+    self.encoderDim = encoderDim
+    self.encoderWeights = encoderWeights
     self.classes = classes
     self.dim = dim
     self.featureCount = featureCount
@@ -56,11 +68,13 @@ public struct Classifier: Sendable, Equatable {
   }
 
   /// Logits of the documents `docs` of `m`, written to `logits` (B×C); `hidden` (B×D)
-  /// receives the embedding bags. The sparse parts run on `threads` threads, the dense
-  /// layer is one sgemm over the batch.
+  /// receives the embedding bags, and `encoded` (B×H, when there is an encoder part) the
+  /// documents' encoder vectors. The sparse parts run on `threads` threads, the dense
+  /// layers are one sgemm each over the batch.
   public func forward(
     _ m: FeatureMatrix, docs: UnsafeBufferPointer<Int>, hidden: UnsafeMutablePointer<Float>,
-    logits: UnsafeMutablePointer<Float>, threads: Int
+    logits: UnsafeMutablePointer<Float>, threads: Int,
+    encoded: UnsafeMutablePointer<Float>? = nil
   ) {
     let b = docs.count
     embedding.withUnsafeBufferPointer { e in
@@ -100,6 +114,24 @@ public struct Classifier: Sendable, Equatable {
         }
       }
     }
+    // The encoder part: Z += U · W_uᵀ over the batch's gathered encoder vectors.
+    if encoderDim > 0 {
+      precondition(m.denseDim == encoderDim, "encoder features missing or of another width")
+      let h = encoderDim
+      let u = encoded ?? UnsafeMutablePointer<Float>.allocate(capacity: b * h)
+      defer { if encoded == nil { u.deallocate() } }
+      m.dense.withUnsafeBufferPointer { src in
+        for (i, d) in docs.enumerated() {
+          (u + i * h).update(from: src.baseAddress! + d * h, count: h)
+        }
+      }
+      // Z += U · W_uᵀ  (B×H · H×C)
+      encoderWeights.withUnsafeBufferPointer { wu in
+        sgemm(
+          transA: false, transB: true, m: b, n: classes, k: h, alpha: 1, u, wu.baseAddress!,
+          beta: 1, logits)
+      }
+    }
   }
 
   /// Every parameter is finite (a diverged run is not).
@@ -113,6 +145,7 @@ public struct Classifier: Sendable, Equatable {
       }
     }
     return finite(wide) && finite(embedding) && finite(dense) && finite(bias)
+      && finite(encoderWeights)
   }
 
   /// Class probabilities of every document of `m` (N×C, row-major), in batches.
@@ -120,19 +153,22 @@ public struct Classifier: Sendable, Equatable {
     let n = m.count
     var out = [Float](repeating: 0, count: n * classes)
     var hidden = [Float](repeating: 0, count: batchSize * dim)
+    var encoded = [Float](repeating: 0, count: batchSize * encoderDim)
     let all = Array(0..<n)
     all.withUnsafeBufferPointer { idx in
       out.withUnsafeMutableBufferPointer { o in
         hidden.withUnsafeMutableBufferPointer { h in
-          var s = 0
-          while s < n {
-            let e = min(n, s + batchSize)
-            let z = o.base + s * classes
-            forward(
-              m, docs: UnsafeBufferPointer(rebasing: idx[s..<e]), hidden: h.base,
-              logits: z, threads: threads)
-            softmaxRows(z, batch: e - s, classes: classes)
-            s = e
+          encoded.withUnsafeMutableBufferPointer { u in
+            var s = 0
+            while s < n {
+              let e = min(n, s + batchSize)
+              let z = o.base + s * classes
+              forward(
+                m, docs: UnsafeBufferPointer(rebasing: idx[s..<e]), hidden: h.base,
+                logits: z, threads: threads, encoded: u.baseAddress)
+              softmaxRows(z, batch: e - s, classes: classes)
+              s = e
+            }
           }
         }
       }

@@ -10,15 +10,33 @@ public struct FeatureMatrix: Sendable {
   public private(set) var bagWeights: [Float] = []
   public private(set) var tokens = 0
   public private(set) var knownTokens = 0
+  /// Dense features per document (an encoder's pooled vectors), row-major count×denseDim;
+  /// denseDim is 0 when there are none.
+  public private(set) var denseDim = 0
+  public private(set) var dense: [Float] = []
 
   public init() {}
 
   public var count: Int { wideStart.count - 1 }
 
+  /// Gives every document its dense row: `values` is count×`dim`.
+  public mutating func attachDense(_ values: [Float], dim: Int) {
+    precondition(dim >= 1 && values.count == count * dim)
+    denseDim = dim
+    dense = values
+  }
+
+  /// The dense row of document `d`.
+  public func denseRow(_ d: Int) -> ArraySlice<Float> {
+    dense[(d * denseDim)..<((d + 1) * denseDim)]
+  }
+
   /// The documents `docs`, in that order, copied slice by slice.
   public func rows(_ docs: [Int]) -> FeatureMatrix {
     var m = FeatureMatrix()
+    m.denseDim = denseDim
     for d in docs {
+      if denseDim > 0 { m.dense.append(contentsOf: denseRow(d)) }
       let w = wideStart[d]..<wideStart[d + 1]
       m.wideRows.append(contentsOf: wideRows[w])
       m.wideValues.append(contentsOf: wideValues[w])
@@ -31,7 +49,13 @@ public struct FeatureMatrix: Sendable {
     return m
   }
 
-  public mutating func append(_ f: SparseFeatures) {
+  /// Appends a document; with dense features, `dense` is its row.
+  public mutating func append(_ f: SparseFeatures, dense row: ArraySlice<Float> = []) {
+    if !row.isEmpty || denseDim > 0 {
+      precondition(count == 0 || row.count == denseDim)
+      denseDim = row.count
+      dense.append(contentsOf: row)
+    }
     wideRows.append(contentsOf: f.wideRows)
     wideValues.append(contentsOf: f.wideValues)
     wideStart.append(wideRows.count)
@@ -70,6 +94,11 @@ public struct FeatureMatrix: Sendable {
 extension FeatureMatrix {
   /// Appends the documents of `other` after these.
   public mutating func append(contentsOf other: FeatureMatrix) {
+    if other.count > 0 && (other.denseDim > 0 || denseDim > 0) {
+      precondition(count == 0 || other.denseDim == denseDim)
+      denseDim = other.denseDim
+      dense += other.dense
+    }
     let wideBase = wideRows.count
     let bagBase = bagRows.count
     wideRows += other.wideRows

@@ -48,7 +48,7 @@ extension Finetune {
   /// any thread count), and featurized under `vocab` with their row's label.
   static func augmentation(
     _ aug: KeyAugmenter, trainTexts: [String], labels: [Int32], vocab: Vocabulary,
-    config: TrainingConfig, precompute: Bool = true
+    config: TrainingConfig, precompute: Bool = true, encoded: FeatureMatrix? = nil
   ) -> Trainer.Augment {
     // In memory, every row's word keys once; streamed (one block per call), when mined.
     var keyFeaturizer = Featurizer(vocabulary: vocab, config: config.features)
@@ -71,7 +71,13 @@ extension Finetune {
               seed: config.seed ^ (UInt64(epoch) << 40) ^ (UInt64(r) &* 0x9E37_79B9_7F4A_7C15))
             for v in aug.variants(of: keys, count: config.augmentVariants, rng: &rng) {
               featurizer.features(wordKeys: v, into: &scratch)
-              piece.features.append(scratch)
+              // A variant keeps its row's encoder vector (encoding every variant of every
+              // epoch would cost more than the rest of training).
+              if let encoded, encoded.denseDim > 0 {
+                piece.features.append(scratch, dense: encoded.denseRow(r))
+              } else {
+                piece.features.append(scratch)
+              }
               piece.labels.append(labels[r])
             }
           }

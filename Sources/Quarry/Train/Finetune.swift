@@ -34,8 +34,8 @@ public enum Finetune {
 
   public static func run(
     train corpus: Corpus, valid validCorpus: Corpus?, pretrained: String?, config: TrainingConfig,
-    thesaurus thesaurusPath: String? = nil, control: Control = Control(),
-    progress: (Event) -> Void = { _ in }
+    thesaurus thesaurusPath: String? = nil, encoder: FrozenEncoder? = nil,
+    control: Control = Control(), progress: (Event) -> Void = { _ in }
   ) throws -> Model {
     let labels = corpus.labelsInOrder.sorted()
     guard labels.count >= 2 else {
@@ -83,11 +83,11 @@ public enum Finetune {
     let (embedding, dim, pretrainedInfo) = try initialEmbedding(
       pretrained: pretrained, vocab: vocab, counts: counts, config: config, progress: progress)
 
-    let trainData = LabeledData(
+    var trainData = LabeledData(
       features: FeatureMatrix(
         texts: trainTexts, vocabulary: vocab, config: config.features, threads: config.threads),
       labels: trainRows.map { labelIndex[$0.label] ?? 0 })
-    let validData =
+    var validData =
       validRows.isEmpty
       ? nil
       : LabeledData(
@@ -95,16 +95,27 @@ public enum Finetune {
           texts: validRows.map(\.text), vocabulary: vocab, config: config.features,
           threads: config.threads),
         labels: validRows.map { labelIndex[$0.label] ?? 0 })
+    if let encoder {
+      let h = encoder.hidden
+      trainData.features.attachDense(
+        try encodeNoting(encoder, trainTexts, what: "training", progress: progress), dim: h)
+      if validData != nil {
+        validData!.features.attachDense(
+          try encodeNoting(encoder, validRows.map(\.text), what: "validation", progress: progress),
+          dim: h)
+      }
+    }
 
     var modelConfig = config
     modelConfig.dim = dim
     setBLASThreads(1)
     let initial = Classifier(
       classes: labels.count, featureCount: vocab.featureCount, wordCount: vocab.wordCount,
-      dim: dim, embedding: embedding)
+      dim: dim, embedding: embedding, encoderDim: encoder?.hidden ?? 0)
     let augment = augmenter.map {
       augmentation(
-        $0, trainTexts: trainTexts, labels: trainData.labels, vocab: vocab, config: config)
+        $0, trainTexts: trainTexts, labels: trainData.labels, vocab: vocab, config: config,
+        encoded: trainData.features)
     }
     let fingerprint = runFingerprint(
       config: modelConfig, corpus: corpus, valid: validCorpus, initial: initial,
@@ -137,10 +148,34 @@ public enum Finetune {
       corpus: .init(
         path: corpus.path, contentHash: corpus.contentHashHex,
         rows: corpus.examples.count, trainRows: trainRows.count, validRows: validRows.count),
-      pretrained: pretrainedInfo, bestEpoch: result.bestEpoch, epochs: result.epochs)
+      pretrained: pretrainedInfo, encoder: encoder?.info, bestEpoch: result.bestEpoch,
+      epochs: result.epochs)
     return Model(
       metadata: meta, vocabulary: vocab, classifier: result.model, dynamics: result.dynamics,
       trainLines: trainRows.map { Int32(clamping: $0.line) }, heldOut: heldOut)
+  }
+
+  /// The encoder's pooled vectors of `texts`, with a note of where they came from.
+  static func encodeNoting(
+    _ encoder: FrozenEncoder, _ texts: [String], what: String, progress: (Event) -> Void
+  ) throws -> [Float] {
+    let start = DispatchTime.now().uptimeNanoseconds
+    var lastNote = start
+    let (v, cached) = try encoder.vectors(texts) { done, total in
+      let now = DispatchTime.now().uptimeNanoseconds
+      if now - lastNote > 10_000_000_000 {
+        lastNote = now
+        progress(.note("encoder: \(done) of \(total) \(what) texts encoded"))
+      }
+    }
+    let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    progress(
+      .note(
+        cached
+          ? String(
+            format: "encoder: %d %@ vectors read from the cache (%.2f s)", texts.count, what, secs)
+          : String(format: "encoder: %d %@ texts encoded in %.1f s", texts.count, what, secs)))
+    return v
   }
 
   /// The distinct tokens of `texts`.

@@ -67,7 +67,8 @@ public struct Trainer {
     var rng = SplitMix64(seed: config.seed &+ 0x5151)
     var order = Array(0..<n)
     var pass = TrainingPass(
-      config: config, classes: c, dim: model.dim, classWeight: classWeight,
+      config: config, classes: c, dim: model.dim, encoderDim: model.encoderDim,
+      classWeight: classWeight,
       totalSteps: config.epochs * ((n + bs - 1) / bs))
     var summaries: [EpochSummary] = []
     var best: TrainerState.Best? = nil
@@ -77,7 +78,8 @@ public struct Trainer {
     if let state = control.resume {
       guard state.order.count == n, state.dynamics.rows == n || state.dynamics.epochs == 0,
         state.model.classes == c, state.model.featureCount == model.featureCount,
-        state.model.wordCount == model.wordCount, state.model.dim == model.dim
+        state.model.wordCount == model.wordCount, state.model.dim == model.dim,
+        state.model.encoderDim == model.encoderDim
       else { throw TrainingError.stateMismatch }
       model = state.model
       rng = SplitMix64(seed: state.rngState)
@@ -176,8 +178,13 @@ public struct Trainer {
     var dBias: [Float]
     var labels: [Int32]
     var weights: [Float]
+    /// The batch's encoder vectors U (B×H) and ∂L/∂W_u (C×H), when there is an encoder.
+    var encoded: [Float]
+    var dEncoder: [Float]
 
-    init(batch: Int, dim: Int, classes: Int) {
+    init(batch: Int, dim: Int, classes: Int, encoderDim: Int = 0) {
+      encoded = [Float](repeating: 0, count: batch * encoderDim)
+      dEncoder = [Float](repeating: 0, count: classes * encoderDim)
       hidden = [Float](repeating: 0, count: batch * dim)
       logits = [Float](repeating: 0, count: batch * classes)
       dHidden = [Float](repeating: 0, count: batch * dim)
@@ -207,7 +214,11 @@ public struct Trainer {
     scratch.hidden.withUnsafeMutableBufferPointer { h in
       scratch.logits.withUnsafeMutableBufferPointer { z in
         // Forward.
-        model.forward(m, docs: docs, hidden: h.base, logits: z.base, threads: threads)
+        scratch.encoded.withUnsafeMutableBufferPointer { u in
+          model.forward(
+            m, docs: docs, hidden: h.base, logits: z.base, threads: threads,
+            encoded: u.baseAddress)
+        }
         // Loss and ∂L/∂Z, in place of the probabilities.
         softmaxRows(z.base, batch: b, classes: c)
         loss = focalForwardBackward(
@@ -220,6 +231,16 @@ public struct Trainer {
           linearBackward(
             dWeight: &scratch.dDense, dBias: &scratch.dBias, dx: dh.base, dOut: z.base,
             x: h.base, weight: model.dense, batch: b, inDim: d, outDim: c)
+          // Encoder part: ∂L/∂W_u = Gᵀ · U  (C×B · B×H); U is frozen, so no ∂L/∂U.
+          if model.encoderDim > 0 {
+            scratch.encoded.withUnsafeBufferPointer { u in
+              scratch.dEncoder.withUnsafeMutableBufferPointer { dw in
+                sgemm(
+                  transA: true, transB: false, m: c, n: model.encoderDim, k: b, alpha: 1,
+                  z.base, u.baseAddress!, beta: 0, dw.baseAddress!)
+              }
+            }
+          }
           // Sparse backward, applied to the rows as SGD steps.
           sparseStep(
             model: &model, m: m, docs: docs, dLogits: z.base, dHidden: dh.base, lr: lr,
@@ -231,6 +252,9 @@ public struct Trainer {
     let denseLR = lr * config.denseLRScale / Float(b)
     for i in model.dense.indices { model.dense[i] -= denseLR * scratch.dDense[i] }
     for i in model.bias.indices { model.bias[i] -= denseLR * scratch.dBias[i] }
+    for i in model.encoderWeights.indices {
+      model.encoderWeights[i] -= denseLR * scratch.dEncoder[i]
+    }
     return loss
   }
   public enum TrainingError: Error, CustomStringConvertible {

@@ -22,13 +22,17 @@ struct TrainingPass {
     var passSeconds = 0.0
   }
 
-  init(config: TrainingConfig, classes: Int, dim: Int, classWeight: [Float], totalSteps: Int) {
+  init(
+    config: TrainingConfig, classes: Int, dim: Int, encoderDim: Int = 0, classWeight: [Float],
+    totalSteps: Int
+  ) {
     self.config = config
     self.classWeight = classWeight
     self.miner = Miner(config: config, classes: classes)
     self.totalSteps = Double(max(1, totalSteps))
     self.step = 0
-    self.scratch = Trainer.Scratch(batch: max(1, config.batchSize), dim: dim, classes: classes)
+    self.scratch = Trainer.Scratch(
+      batch: max(1, config.batchSize), dim: dim, classes: classes, encoderDim: encoderDim)
   }
 
   /// Trains `model` on the rows of `data` in `order`, then on the mined rows of `scores`

@@ -1,0 +1,125 @@
+import Foundation
+
+/// A pretrained encoder used frozen: its mean-pooled vectors are features of the classifier
+/// (`Classifier.encoderWeights`), computed once per text list and cached on disk.
+///
+/// The weights are known by the sha256 of `model.safetensors`; a model records it and
+/// refuses to run against other weights. The cache file of a text list is named by that
+/// digest, a checksum of the texts and the maximum length, so a second finetune of the same
+/// corpus (or an evaluate of the same test file) reads vectors instead of encoding them. A
+/// cache file that does not read back whole is ignored and rewritten.
+public struct FrozenEncoder: Sendable {
+  public let encoder: BertEncoder
+  public let directory: String
+  public let weightsSHA256: String
+  public var maxLength: Int
+  public var threads: Int
+  /// Where pooled vectors are cached; nil: no cache.
+  public var cacheDirectory: String?
+
+  public static let pooling = "mean"
+
+  public static func load(
+    directory: String, maxLength: Int = 256, threads: Int = 2, cacheDirectory: String? = nil
+  ) throws -> FrozenEncoder {
+    let encoder = try BertEncoder.load(directory: directory)
+    let sha = try SHA256.hex(ofFile: encoder.source + "/model.safetensors")
+    return FrozenEncoder(
+      encoder: encoder, directory: encoder.source, weightsSHA256: sha,
+      maxLength: min(maxLength, encoder.config.maxPositions), threads: threads,
+      cacheDirectory: cacheDirectory)
+  }
+
+  /// Loads the encoder a model was trained with, from `directory` (default: the folder the
+  /// model names), refusing weights whose sha256 differs.
+  public static func load(
+    for info: ModelMetadata.EncoderInfo, directory: String? = nil, threads: Int,
+    cacheDirectory: String?
+  ) throws -> FrozenEncoder {
+    let e = try load(
+      directory: directory ?? info.path, maxLength: info.maxLength, threads: threads,
+      cacheDirectory: cacheDirectory)
+    guard e.weightsSHA256 == info.weightsSHA256 else {
+      throw InputError(
+        path: e.directory + "/model.safetensors",
+        "these encoder weights (sha256 \(e.weightsSHA256.prefix(16))…) are not the ones the model was trained with (\(info.weightsSHA256.prefix(16))…)"
+      )
+    }
+    return e
+  }
+
+  public var hidden: Int { encoder.config.hidden }
+
+  public var info: ModelMetadata.EncoderInfo {
+    .init(
+      path: directory, weightsSHA256: weightsSHA256, hidden: hidden, maxLength: maxLength,
+      pooling: FrozenEncoder.pooling)
+  }
+
+  /// Mean-pooled vectors of `texts`, rows×H in input order, from the cache when it has
+  /// them. `progress(done, total)` follows the encoding (not called on a cache hit).
+  public func vectors(
+    _ texts: [String], progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
+  ) throws -> (vectors: [Float], cached: Bool) {
+    let path = cachePath(texts)
+    if let path, let v = readCache(path, rows: texts.count) { return (v, true) }
+    let f = try encoder.encode(
+      texts, options: EncodeOptions(maxLength: maxLength, batchSize: 32, threads: threads),
+      progress: progress)
+    if let path {
+      // A cache that cannot be written only costs time next run.
+      try? FileManager.default.createDirectory(
+        atPath: cacheDirectory!, withIntermediateDirectories: true)
+      try? writeCache(path, vectors: f.mean, rows: texts.count)
+    }
+    return (f.mean, false)
+  }
+
+  static let cacheMagic: [UInt8] = Array("QUARRYEF".utf8)
+
+  struct CacheMetadata: Codable {
+    var weightsSHA256: String
+    var maxLength: Int
+    var rows: Int
+    var hidden: Int
+    var tensors: [ModelMetadata.TensorEntry] = []
+  }
+
+  func cachePath(_ texts: [String]) -> String? {
+    guard let dir = cacheDirectory else { return nil }
+    var sum = Checksum.Stream()
+    for t in texts {
+      var t = t
+      t.withUTF8 { sum.update(UnsafeRawBufferPointer($0)) }
+      withUnsafeBytes(of: UInt8(0)) { sum.update($0) }
+    }
+    let key = String(sum.finish(), radix: 16)
+    return "\(dir)/\(weightsSHA256.prefix(16))-\(key)-\(texts.count)-\(maxLength).qfeat"
+  }
+
+  func readCache(_ path: String, rows: Int) -> [Float]? {
+    guard let bytes = try? FileBytes.read(path),
+      let file = try? TensorFile.parse(
+        bytes, path: path, magic: FrozenEncoder.cacheMagic, maxVersion: 1, kind: "feature cache"),
+      let meta = try? JSONDecoder().decode(CacheMetadata.self, from: Data(bytes[file.metadata])),
+      meta.weightsSHA256 == weightsSHA256, meta.maxLength == maxLength, meta.rows == rows,
+      meta.hidden == hidden,
+      let v = try? file.floats("mean", rows * hidden, in: meta.tensors)
+    else { return nil }
+    return v
+  }
+
+  func writeCache(_ path: String, vectors: [Float], rows: Int) throws {
+    var t = TensorFile.Builder()
+    t.add("mean", vectors)
+    var meta = CacheMetadata(
+      weightsSHA256: weightsSHA256, maxLength: maxLength, rows: rows, hidden: hidden)
+    meta.tensors = t.entries
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    try AtomicFile.write(
+      parts: TensorFile.parts(
+        magic: FrozenEncoder.cacheMagic, version: 1, metadata: [UInt8](try encoder.encode(meta)),
+        section: t.section), to: path, sync: false)
+  }
+}
