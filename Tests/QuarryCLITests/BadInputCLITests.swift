@@ -181,8 +181,9 @@ final class BadInputCLITests: CLITestCase {
   func assertSignalDuringTraining(
     _ signal: Int32, name: String, file: StaticString = #filePath, line: UInt = #line
   ) throws {
-    let train = FileManager.default.homeDirectoryForCurrentUser
-      .appendingPathComponent(".cache/quarry/corpora/r8/train.tsv").path
+    let cache =
+      ProcessInfo.processInfo.environment["QUARRY_CACHE"] ?? NSHomeDirectory() + "/.cache/quarry"
+    let train = cache + "/corpora/r8/train.tsv"
     guard FileManager.default.fileExists(atPath: train) else {
       if ProcessInfo.processInfo.environment["QUARRY_REQUIRE_DATA"] == "1" {
         XCTFail("R8 corpus not found at \(train) (QUARRY_REQUIRE_DATA=1)", file: file, line: line)
