@@ -18,7 +18,7 @@ public enum StreamingFinetune {
   public static func run(
     train path: String, format: CorpusFormat? = nil, skipBadRows: Bool = false,
     valid validCorpus: Corpus?, pretrained: String?, config: TrainingConfig,
-    maxFeatures: Int = 2_000_000, blockBytes: Int = 16 << 20,
+    maxFeatures: Int = 2_000_000, blockBytes: Int = 16 << 20, vectorCache: String? = nil,
     shouldStop: @escaping () -> Bool = { false },
     progress: (Finetune.Event) -> Void = { _ in }
   ) throws -> Model {
@@ -65,7 +65,8 @@ public enum StreamingFinetune {
             : "")))
 
     let (embedding, dim, pretrainedInfo) = try Finetune.initialEmbedding(
-      pretrained: pretrained, vocab: vocab, counts: counts, config: config, progress: progress)
+      pretrained: pretrained, vocab: vocab, counts: counts, config: config,
+      vectorCache: vectorCache, progress: progress)
     var modelConfig = config
     modelConfig.dim = dim
     modelConfig.validFraction = 0
@@ -162,17 +163,8 @@ public enum StreamingFinetune {
         summary.minedTrained = minedTrained
       }
       if let validData, validData.count > 0 {
-        let vprobs = model.probabilities(validData.features, threads: threads)
-        let metrics = Metrics(probabilities: vprobs, gold: validData.labels, classes: labels.count)
-        let vloss = Trainer.meanLoss(
-          probabilities: vprobs, gold: validData.labels, classes: labels.count)
-        summary.validLoss = vloss
-        summary.validAccuracy = metrics.accuracy
-        summary.validMacroF1 = metrics.macroF1
-        if best.map({ vloss < $0.loss }) ?? true {
-          best = .init(model: model, epoch: epoch, loss: vloss)
-          summary.isBest = true
-        }
+        Trainer.validate(
+          model, on: validData, epoch: epoch, threads: threads, summary: &summary, best: &best)
       }
       summaries.append(summary)
       let secs = Double(DispatchTime.now().uptimeNanoseconds - epochStart) / 1e9

@@ -134,18 +134,8 @@ public struct Trainer {
       summary.minedPerClass = mined?.perClass
       summary.minedTrained = mined?.trained
       if let valid, valid.count > 0 {
-        let vprobs = model.probabilities(valid.features, threads: threads)
-        let metrics = Metrics(probabilities: vprobs, gold: valid.labels, classes: c)
-        let vloss = Trainer.meanLoss(probabilities: vprobs, gold: valid.labels, classes: c)
-        summary.validLoss = vloss
-        summary.validAccuracy = metrics.accuracy
-        summary.validMacroF1 = metrics.macroF1
-        // Lowest validation loss: smoother than macro-F1 on a small set, whose rare
-        // classes swing it by whole rows.
-        if best.map({ vloss < $0.loss }) ?? true {
-          best = .init(model: model, epoch: epoch, loss: vloss)
-          summary.isBest = true
-        }
+        Trainer.validate(
+          model, on: valid, epoch: epoch, threads: threads, summary: &summary, best: &best)
       } else {
         summary.isBest = true
       }
@@ -310,6 +300,26 @@ public struct Trainer {
           }
         }
       }
+    }
+  }
+
+  /// Scores `model` on `valid` into `summary`; the epoch becomes `best` when its
+  /// validation loss is the lowest so far (smoother than macro-F1 on a small set, whose
+  /// rare classes swing it by whole rows).
+  static func validate(
+    _ model: Classifier, on valid: LabeledData, epoch: Int, threads: Int,
+    summary: inout EpochSummary, best: inout TrainerState.Best?
+  ) {
+    let c = model.classes
+    let vprobs = model.probabilities(valid.features, threads: threads)
+    let metrics = Metrics(probabilities: vprobs, gold: valid.labels, classes: c)
+    let vloss = Trainer.meanLoss(probabilities: vprobs, gold: valid.labels, classes: c)
+    summary.validLoss = vloss
+    summary.validAccuracy = metrics.accuracy
+    summary.validMacroF1 = metrics.macroF1
+    if best.map({ vloss < $0.loss }) ?? true {
+      best = .init(model: model, epoch: epoch, loss: vloss)
+      summary.isBest = true
     }
   }
 
