@@ -8,7 +8,8 @@ import XCTest
 /// all-MiniLM-L6-v2 against the Hugging Face fixture.
 ///
 /// The last needs the weights (`Scripts/lib/fetch_minilm.sh`, under `$QUARRY_CACHE` or
-/// `~/.cache/quarry`) and `../shared/fixtures/minilm-reference.json`; without them those
+/// `~/.cache/quarry`) and the fixture (`Corpora/fixtures/minilm-reference.json`, a copy of
+/// `../shared/fixtures/minilm-reference.json`); without them those
 /// tests skip, or fail when `QUARRY_REQUIRE_DATA=1`.
 final class EncoderTests: XCTestCase {
 
@@ -657,9 +658,12 @@ private struct Fixture {
   var maxLength: Int
   var sentences: [Sentence]
 
+  /// The repository's copy (Corpora/fixtures), else ../shared/fixtures beside it.
   static var path: String {
     let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
       .deletingLastPathComponent().deletingLastPathComponent()
+    let own = repo.appendingPathComponent("Corpora/fixtures/minilm-reference.json").path
+    if FileManager.default.fileExists(atPath: own) { return own }
     return repo.deletingLastPathComponent().appendingPathComponent(
       "shared/fixtures/minilm-reference.json"
     ).path
