@@ -73,6 +73,11 @@ struct FinetuneCommand: ParsableCommand {
   var stream = false
   @Option(help: "With --stream: the most words and n-grams counted (rare ones are pruned).")
   var maxFeatures: Int = 2_000_000
+  @Flag(
+    help:
+      "Parse --pretrained's text every run, instead of keeping a binary copy in $QUARRY_CACHE/vector-cache."
+  )
+  var noVectorCache = false
   @OptionGroup(title: "Encoder") var encoder: EncoderOptions
   @Option(help: "With --encoder: the longest input in tokens (longer texts are cut).")
   var encoderMaxLength: Int = 256
@@ -165,7 +170,7 @@ struct FinetuneCommand: ParsableCommand {
       model = try Finetune.run(
         train: trainCorpus, valid: validCorpus, pretrained: pretrained, config: config,
         thesaurus: config.mine && config.augment ? mining.thesaurusPath() : nil,
-        encoder: frozen, control: control
+        encoder: frozen, vectorCache: vectorCache, control: control
       ) { event in
         switch event {
         case .note(let s): Diagnostics.note(s)
@@ -187,6 +192,14 @@ struct FinetuneCommand: ParsableCommand {
     }
     summary += String(format: ") in %.2f s", Date().timeIntervalSince(start))
     Diagnostics.note(summary)
+  }
+
+  /// Where the binary copies of pretrained text vectors are kept (nil: none).
+  var vectorCache: String? {
+    if noVectorCache { return nil }
+    let root =
+      ProcessInfo.processInfo.environment["QUARRY_CACHE"] ?? NSHomeDirectory() + "/.cache/quarry"
+    return root + "/vector-cache"
   }
 
   /// A file larger than a quarter of the machine's memory is streamed.
@@ -215,7 +228,7 @@ struct FinetuneCommand: ParsableCommand {
       model = try StreamingFinetune.run(
         train: train, format: try corpus.corpusFormat().format, skipBadRows: corpus.skipBadRows,
         valid: validCorpus, pretrained: pretrained, config: config, maxFeatures: maxFeatures,
-        shouldStop: { Interrupts.requested != 0 }
+        vectorCache: vectorCache, shouldStop: { Interrupts.requested != 0 }
       ) { event in
         switch event {
         case .note(let s): Diagnostics.note(s)

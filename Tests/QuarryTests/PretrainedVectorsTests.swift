@@ -264,4 +264,65 @@ final class PretrainedVectorsTests: XCTestCase {
       ) { XCTAssertTrue($0 is InputError) }
     }
   }
+
+  // MARK: The binary cache of a text file
+
+  func testCachedLoadEqualsTheTextLoadAndFollowsTheSource() throws {
+    try withTemporaryDirectory { dir in
+      let path = dir + "/v.vec"
+      let cache = dir + "/cache"
+      // HELLO and hello are the same word: the first stays, the second is a duplicate.
+      try writeFile(
+        path, "5 3\nHELLO 1 2 3\nworld 4 5 6\nhello 9 9 9\nzebra 0 0 0\nécole 7 8 9\n")
+      let text = try PretrainedVectors.load(path: path, vocabulary: vocab, into: initial, dim: dim)
+      // The first load with a cache parses the text and writes the copy.
+      let first = try PretrainedVectors.load(
+        path: path, vocabulary: vocab, into: initial, dim: dim, cacheDirectory: cache)
+      let copy = try XCTUnwrap(VectorCache.file(for: path, in: cache))
+      XCTAssertTrue(FileManager.default.fileExists(atPath: copy))
+      let cached = try XCTUnwrap(
+        VectorCache.load(source: path, directory: cache, vocabulary: vocab, into: initial, dim: dim)
+      )
+      for r in [first, cached] {
+        XCTAssertEqual(r.embedding, text.embedding)
+        XCTAssertEqual(r.found, text.found)
+        XCTAssertEqual(r.fileWords, text.fileWords)
+        XCTAssertEqual(r.duplicates, text.duplicates)
+      }
+      XCTAssertEqual(values(cached, "hello"), [1, 2, 3])
+      XCTAssertEqual(cached.duplicates, 1)
+
+      // Another width, a changed source, or a damaged copy: no cache hit.
+      XCTAssertNil(
+        VectorCache.load(source: path, directory: cache, vocabulary: vocab, into: initial, dim: 2))
+      var bytes = try FileBytes.read(copy)
+      bytes[bytes.count / 2] ^= 1
+      try writeFile(copy, bytes)
+      XCTAssertNil(
+        VectorCache.load(source: path, directory: cache, vocabulary: vocab, into: initial, dim: dim)
+      )
+      try writeFile(path, "2 3\nhello 3 2 1\nworld 6 5 4\n")
+      XCTAssertNil(
+        VectorCache.load(source: path, directory: cache, vocabulary: vocab, into: initial, dim: dim)
+      )
+      let changed = try PretrainedVectors.load(
+        path: path, vocabulary: vocab, into: initial, dim: dim, cacheDirectory: cache)
+      XCTAssertEqual(values(changed, "hello"), [3, 2, 1])
+    }
+  }
+
+  /// A bad line of a word the corpus lacks is not checked by the text path; such a file is
+  /// never cached, so the cache cannot turn it into an error or hide it.
+  func testAFileWithABadLineIsNotCached() throws {
+    try withTemporaryDirectory { dir in
+      let path = dir + "/v.vec"
+      let cache = dir + "/cache"
+      try writeFile(path, "hello 1 2 3\nzebra 1 nan 3\n")
+      let r = try PretrainedVectors.load(
+        path: path, vocabulary: vocab, into: initial, dim: dim, cacheDirectory: cache)
+      XCTAssertEqual(values(r, "hello"), [1, 2, 3])
+      let copy = try XCTUnwrap(VectorCache.file(for: path, in: cache))
+      XCTAssertFalse(FileManager.default.fileExists(atPath: copy))
+    }
+  }
 }

@@ -32,13 +32,28 @@ public struct PretrainedVectors {
   }
 
   /// Fills rows of `embedding` (`vocabulary.wordCount` × dim) with the vectors of `path`.
+  /// With `cacheDirectory`, a text file is read from its binary copy there (`VectorCache`)
+  /// when one is current; otherwise it is parsed, then copied there for next time.
   public static func load(
-    path: String, vocabulary: Vocabulary, into embedding: [Float], dim: Int
+    path: String, vocabulary: Vocabulary, into embedding: [Float], dim: Int,
+    cacheDirectory: String? = nil, threads: Int = 2
   ) throws -> Result {
     if path.lowercased().hasSuffix(".safetensors") {
       return try loadSafetensors(path: path, vocabulary: vocabulary, into: embedding, dim: dim)
     }
-    return try TextVectors.load(path: path, vocabulary: vocabulary, into: embedding, dim: dim)
+    if let cacheDirectory,
+      let r = VectorCache.load(
+        source: path, directory: cacheDirectory, vocabulary: vocabulary, into: embedding,
+        dim: dim)
+    {
+      return r
+    }
+    let r = try TextVectors.load(
+      path: path, vocabulary: vocabulary, into: embedding, dim: dim, threads: threads)
+    if let cacheDirectory {
+      VectorCache.build(source: path, directory: cacheDirectory, dim: dim, threads: threads)
+    }
+    return r
   }
 
   static func loadSafetensors(

@@ -97,23 +97,7 @@ enum TensorFile {
     func range(_ name: String, _ dtype: String, _ count: Int, in entries: [Entry]) throws
       -> Range<Int>
     {
-      guard let t = entries.first(where: { $0.name == name }) else {
-        throw fail("tensor '\(name)' missing")
-      }
-      let width = dtype == "u64" ? 8 : 4
-      let available = section.count
-      guard t.dtype == dtype, t.count == count else {
-        throw fail("tensor '\(name)' is \(t.dtype)[\(t.count)], expected \(dtype)[\(count)]")
-      }
-      guard count >= 0, count <= available / width, t.offset >= 0,
-        t.offset <= available - count * width
-      else {
-        throw fail(
-          "tensor '\(name)' (\(count) values at offset \(t.offset)) lies outside the \(available)-byte tensor section"
-        )
-      }
-      let s = section.lowerBound + t.offset
-      return s..<(s + count * width)
+      try TensorFile.range(name, dtype, count, in: entries, section: section, fail: fail)
     }
 
     func floats(_ name: String, _ count: Int, in entries: [Entry]) throws -> [Float] {
@@ -129,16 +113,58 @@ enum TensorFile {
     }
   }
 
+  /// The bytes of tensor `name` in a file whose section is `section`: it must be
+  /// `dtype`[`count`] and lie inside the section.
+  static func range(
+    _ name: String, _ dtype: String, _ count: Int, in entries: [Entry], section: Range<Int>,
+    fail: (String) -> InputError
+  ) throws -> Range<Int> {
+    guard let t = entries.first(where: { $0.name == name }) else {
+      throw fail("tensor '\(name)' missing")
+    }
+    let width = dtype == "u64" ? 8 : 4
+    let available = section.count
+    guard t.dtype == dtype, t.count == count else {
+      throw fail("tensor '\(name)' is \(t.dtype)[\(t.count)], expected \(dtype)[\(count)]")
+    }
+    guard count >= 0, count <= available / width, t.offset >= 0,
+      t.offset <= available - count * width
+    else {
+      throw fail(
+        "tensor '\(name)' (\(count) values at offset \(t.offset)) lies outside the \(available)-byte tensor section"
+      )
+    }
+    let s = section.lowerBound + t.offset
+    return s..<(s + count * width)
+  }
+
   /// Checks the magic, the version (at most `maxVersion`; a newer one asks for an upgrade),
   /// the checksum and the metadata length. `kind` names the file in errors.
   static func parse(
     _ bytes: [UInt8], path: String, magic: [UInt8], maxVersion: UInt32, kind: String
   ) throws -> Parsed {
+    let (version, metadata, section) = try bytes.withUnsafeBytes {
+      try layout($0, path: path, magic: magic, maxVersion: maxVersion, kind: kind)
+    }
+    return Parsed(
+      bytes: bytes, path: path, kind: kind, version: version, metadata: metadata,
+      section: section)
+  }
+
+  /// The checks of `parse` on bytes in place (a mapped file): the version, and where the
+  /// metadata and the tensor section lie.
+  static func layout(
+    _ raw: UnsafeRawBufferPointer, path: String, magic: [UInt8], maxVersion: UInt32,
+    kind: String
+  ) throws -> (version: UInt32, metadata: Range<Int>, section: Range<Int>) {
     func fail(_ m: String) -> InputError { InputError(path: path, "not a valid \(kind): \(m)") }
-    guard bytes.count >= 32, Array(bytes[0..<8]) == magic else {
+    func le<T: FixedWidthInteger>(_ at: Int, _: T.Type) -> T {
+      T(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: T.self))
+    }
+    guard raw.count >= 32, Array(raw[0..<8]) == magic else {
       throw fail("it does not start with the Quarry \(kind) header")
     }
-    let version = readLE(bytes, 8, as: UInt32.self)
+    let version = le(8, UInt32.self)
     guard version <= maxVersion else {
       throw InputError(
         path: path,
@@ -146,24 +172,20 @@ enum TensorFile {
       )
     }
     guard version >= 1 else { throw fail("version \(version)") }
-    let stored = readLE(bytes, bytes.count - 8, as: UInt64.self)
-    let actual = bytes.withUnsafeBytes {
-      Checksum.of(UnsafeRawBufferPointer(rebasing: $0[0..<(bytes.count - 8)]))
-    }
+    let stored = le(raw.count - 8, UInt64.self)
+    let actual = Checksum.of(UnsafeRawBufferPointer(rebasing: raw[0..<(raw.count - 8)]))
     guard stored == actual else {
       throw fail("checksum mismatch (the file is truncated or corrupt)")
     }
-    let metaLength = readLE(bytes, 16, as: UInt64.self)
-    guard metaLength <= UInt64(bytes.count - 32) else {
+    let metaLength = le(16, UInt64.self)
+    guard metaLength <= UInt64(raw.count - 32) else {
       throw fail("metadata length \(metaLength)")
     }
     let metaEnd = 24 + Int(metaLength)
     let sectionStart = (metaEnd + 7) / 8 * 8
-    let sectionEnd = bytes.count - 8
+    let sectionEnd = raw.count - 8
     guard sectionStart <= sectionEnd else { throw fail("no tensor section") }
-    return Parsed(
-      bytes: bytes, path: path, kind: kind, version: version, metadata: 24..<metaEnd,
-      section: sectionStart..<sectionEnd)
+    return (version, 24..<metaEnd, sectionStart..<sectionEnd)
   }
 }
 

@@ -37,9 +37,10 @@ enum TextVectors {
     throw InputError(path: path, "no vector lines in the first 64 KiB")
   }
 
-  /// A line whose word the vocabulary knows.
+  /// A line whose word the vocabulary knows (or any word line, when scanning for all).
   private struct Match {
     var row: Int32
+    var key: UInt64
     var line: Int  // within its part, 1-based
     var valuesStart: Int
     var end: Int
@@ -53,36 +54,100 @@ enum TextVectors {
     var error: (line: Int, message: String)? = nil
   }
 
+  /// Pass 1 on `threads` threads over contiguous pieces of whole lines: the matching lines
+  /// of each piece and the line number each piece starts after. Throws the first bad line.
+  private static func scanParts(
+    _ buf: UnsafeBufferPointer<UInt8>, path: String, index: FeatureIndex?, wordCount: Int,
+    dim: Int, threads: Int
+  ) throws -> (scans: [PartScan], lineBase: [Int]) {
+    let n = buf.count
+    let base = buf.base
+    let parts = n > 1 << 20 ? max(1, threads) : 1
+    var bounds = [0]
+    for t in 1..<parts {
+      var s = max(n * t / parts, bounds[t - 1])
+      while s < n, base[s - 1] != 0x0A { s += 1 }
+      bounds.append(s)
+    }
+    bounds.append(n)
+    var scans = [PartScan](repeating: PartScan(), count: parts)
+    scans.withUnsafeMutableBufferPointer { out in
+      parallelFor(parts) { t in
+        out[t] = scan(
+          base, bounds[t]..<bounds[t + 1], isFirst: t == 0, index: index, wordCount: wordCount,
+          dim: dim)
+      }
+    }
+    var lineBase = [0]
+    for s in scans { lineBase.append(lineBase[lineBase.count - 1] + s.lines) }
+    for (t, s) in scans.enumerated() {
+      if let e = s.error { throw InputError(path: path, line: lineBase[t] + e.line, e.message) }
+    }
+    let words = scans.reduce(0) { $0 + $1.words }
+    if let h = scans[0].headerCount, h != words {
+      throw InputError(path: path, line: 1, "header says \(h) words, the file has \(words)")
+    }
+    return (scans, lineBase)
+  }
+
+  /// Pass 3: parses the values of `lines` (match, line number) into `out`, row i of it
+  /// at `rowOf(i, match)`·dim, each thread a contiguous share; throws the first bad line.
+  private static func parseLines(
+    _ base: UnsafePointer<UInt8>, _ lines: [(Match, Int)], path: String, dim: Int,
+    threads: Int, into out: inout [Float], rowOf: (Int, Match) -> Int
+  ) throws {
+    let parts = lines.count >= 1024 ? max(1, threads) : 1
+    var errors = [(line: Int, message: String)?](repeating: nil, count: parts)
+    out.withUnsafeMutableBufferPointer { o in
+      errors.withUnsafeMutableBufferPointer { errs in
+        parallelFor(parts) { t in
+          for i in chunk(lines.count, part: t, parts: parts) {
+            let (m, line) = lines[i]
+            if let message = parseValues(
+              base + m.valuesStart, base + m.end, dim: dim, into: o.base + rowOf(i, m) * dim)
+            {
+              errs[t] = (line, message)
+              return
+            }
+          }
+        }
+      }
+    }
+    if let e = errors.compactMap({ $0 }).min(by: { $0.line < $1.line }) {
+      throw InputError(path: path, line: e.line, e.message)
+    }
+  }
+
+  /// Every word of the file, in file order: its key (FNV-1a of the lowercased word) and its
+  /// vector, every line checked. For `VectorCache`.
+  static func loadAll(path: String, dim: Int, threads: Int = 2) throws -> (
+    keys: [UInt64], vectors: [Float]
+  ) {
+    let file = try MappedFile(path)
+    return try file.withBytes { buf in
+      let (scans, lineBase) = try scanParts(
+        buf, path: path, index: nil, wordCount: 0, dim: dim, threads: threads)
+      var lines: [(Match, Int)] = []
+      for (t, s) in scans.enumerated() {
+        for m in s.matches { lines.append((m, lineBase[t] + m.line)) }
+      }
+      var vectors = [Float](repeating: 0, count: lines.count * dim)
+      try parseLines(
+        buf.base, lines, path: path, dim: dim, threads: threads, into: &vectors
+      ) { i, _ in i }
+      return (lines.map { $0.0.key }, vectors)
+    }
+  }
+
   static func load(
     path: String, vocabulary: Vocabulary, into embedding: [Float], dim: Int, threads: Int = 2
   ) throws -> PretrainedVectors.Result {
     let file = try MappedFile(path)
     return try file.withBytes { buf in
-      let n = buf.count
-      let base = buf.base
-      // Split at line boundaries.
-      let parts = n > 1 << 20 ? max(1, threads) : 1
-      var bounds = [0]
-      for t in 1..<parts {
-        var s = max(n * t / parts, bounds[t - 1])
-        while s < n, base[s - 1] != 0x0A { s += 1 }
-        bounds.append(s)
-      }
-      bounds.append(n)
-      var scans = [PartScan](repeating: PartScan(), count: parts)
-      scans.withUnsafeMutableBufferPointer { out in
-        parallelFor(parts) { t in
-          out[t] = scan(
-            base, bounds[t]..<bounds[t + 1], isFirst: t == 0, index: vocabulary.index,
-            wordCount: vocabulary.wordCount, dim: dim)
-        }
-      }
-      // Line numbers, errors and duplicates in file order.
-      var lineBase = [0]
-      for s in scans { lineBase.append(lineBase[lineBase.count - 1] + s.lines) }
-      for (t, s) in scans.enumerated() {
-        if let e = s.error { throw InputError(path: path, line: lineBase[t] + e.line, e.message) }
-      }
+      let (scans, lineBase) = try scanParts(
+        buf, path: path, index: vocabulary.index, wordCount: vocabulary.wordCount, dim: dim,
+        threads: threads)
+      // Duplicates in file order: the first line of a word wins.
       var found = [Bool](repeating: false, count: vocabulary.wordCount)
       var winners: [(Match, Int)] = []
       var duplicates = 0
@@ -97,29 +162,12 @@ enum TextVectors {
         }
       }
       let words = scans.reduce(0) { $0 + $1.words }
-      if let h = scans[0].headerCount, h != words {
-        throw InputError(path: path, line: 1, "header says \(h) words, the file has \(words)")
-      }
-      // Parse the winners' values, each thread a contiguous share.
+      // Parse the winners' values into their rows.
       var out = embedding
-      var errors = [(line: Int, message: String)?](repeating: nil, count: parts)
-      out.withUnsafeMutableBufferPointer { o in
-        errors.withUnsafeMutableBufferPointer { errs in
-          parallelFor(parts) { t in
-            for (m, line) in winners[chunk(winners.count, part: t, parts: parts)] {
-              if let message = parseValues(
-                base + m.valuesStart, base + m.end, dim: dim, into: o.base + Int(m.row) * dim)
-              {
-                errs[t] = (line, message)
-                return
-              }
-            }
-          }
-        }
-      }
-      if let e = errors.compactMap({ $0 }).min(by: { $0.line < $1.line }) {
-        throw InputError(path: path, line: e.line, e.message)
-      }
+      try parseLines(
+        buf.base, winners, path: path, dim: dim, threads: buf.count > 1 << 20 ? threads : 1,
+        into: &out
+      ) { _, m in Int(m.row) }
       return PretrainedVectors.Result(
         embedding: out, dim: dim, found: found, fileWords: words, duplicates: duplicates)
     }
@@ -127,7 +175,7 @@ enum TextVectors {
 
   /// Pass 1 over the lines of `range`.
   private static func scan(
-    _ base: UnsafePointer<UInt8>, _ range: Range<Int>, isFirst: Bool, index: FeatureIndex,
+    _ base: UnsafePointer<UInt8>, _ range: Range<Int>, isFirst: Bool, index: FeatureIndex?,
     wordCount: Int, dim: Int
   ) -> PartScan {
     var r = PartScan()
@@ -177,10 +225,14 @@ enum TextVectors {
         }
         lowered = Array(s.lowercased().utf8)
       }
-      let row = lowered.withUnsafeBufferPointer { FNV1a.hash($0, 0..<$0.count) }
-      let found = index.row(row)
+      let key = lowered.withUnsafeBufferPointer { FNV1a.hash($0, 0..<$0.count) }
+      guard let index else {
+        r.matches.append(Match(row: -1, key: key, line: r.lines, valuesStart: w, end: end))
+        continue
+      }
+      let found = index.row(key)
       if found >= 0, Int(found) < wordCount {
-        r.matches.append(Match(row: found, line: r.lines, valuesStart: w, end: end))
+        r.matches.append(Match(row: found, key: key, line: r.lines, valuesStart: w, end: end))
       }
     }
     return r

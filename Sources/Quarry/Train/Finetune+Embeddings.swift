@@ -7,7 +7,7 @@ extension Finetune {
   /// training tokens (from `counts`) and of vocabulary words that have a vector.
   static func initialEmbedding(
     pretrained: String?, vocab: Vocabulary, counts: Vocabulary.Counts, config: TrainingConfig,
-    progress: (Event) -> Void
+    vectorCache: String? = nil, progress: (Event) -> Void
   ) throws -> (embedding: [Float], dim: Int, info: ModelMetadata.PretrainedInfo?) {
     var rng = SplitMix64(seed: config.seed)
     var dim = config.dim
@@ -18,7 +18,8 @@ extension Finetune {
       dim = try PretrainedVectors.dimension(path: pretrained)
       let zero = [Float](repeating: 0, count: vocab.wordCount * dim)
       let loaded = try PretrainedVectors.load(
-        path: pretrained, vocabulary: vocab, into: zero, dim: dim)
+        path: pretrained, vocabulary: vocab, into: zero, dim: dim, cacheDirectory: vectorCache,
+        threads: max(1, config.threads))
       embedding = loaded.embedding
       // Words the file lacks start random, at the scale of the pretrained values.
       var sum2: Double = 0

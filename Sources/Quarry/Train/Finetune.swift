@@ -35,7 +35,8 @@ public enum Finetune {
   public static func run(
     train corpus: Corpus, valid validCorpus: Corpus?, pretrained: String?, config: TrainingConfig,
     thesaurus thesaurusPath: String? = nil, encoder: FrozenEncoder? = nil,
-    control: Control = Control(), progress: (Event) -> Void = { _ in }
+    vectorCache: String? = nil, control: Control = Control(),
+    progress: (Event) -> Void = { _ in }
   ) throws -> Model {
     let labels = corpus.labelsInOrder.sorted()
     guard labels.count >= 2 else {
@@ -81,7 +82,8 @@ public enum Finetune {
       ))
 
     let (embedding, dim, pretrainedInfo) = try initialEmbedding(
-      pretrained: pretrained, vocab: vocab, counts: counts, config: config, progress: progress)
+      pretrained: pretrained, vocab: vocab, counts: counts, config: config,
+      vectorCache: vectorCache, progress: progress)
 
     var trainData = LabeledData(
       features: FeatureMatrix(
