@@ -461,4 +461,39 @@ final class KernelGradientTests: XCTestCase {
     XCTAssertEqual(l3, l4)
     XCTAssertEqual(inPlace, separate)
   }
+
+  /// The focal factors against their definition, by hand: effective weights
+  /// w_i · min(N q_i^γ, 1) sum to at most Σ w_i, reach it when no row is capped, and are
+  /// all 1 at γ = 0.
+  func testFocalRowScales() {
+    let classes = 2
+    // p_t = 0.9, 0.5, 0.99, 0.2 → q = 0.1, 0.5, 0.01, 0.8.
+    let p: [Float] = [0.9, 0.1, 0.5, 0.5, 0.01, 0.99, 0.8, 0.2]
+    let labels: [Int32] = [0, 1, 1, 1]
+    let weights: [Float] = [1, 2, 1, 0.5]
+    let q: [Float] = [0.1, 0.5, 0.01, 0.8]
+    var s = [Float](repeating: 0, count: 4)
+    focalRowScales(
+      probs: p, labels: labels, weights: weights, gamma: 2, batch: 4, classes: classes, into: &s)
+    let total = weights.reduce(0, +)
+    let focal = zip(weights, q).reduce(Float(0)) { $0 + $1.0 * $1.1 * $1.1 }
+    let n = total / focal
+    for i in 0..<4 {
+      XCTAssertEqual(s[i], min(n, 1 / (q[i] * q[i])), accuracy: 1e-3 * s[i], "row \(i)")
+      XCTAssertLessThanOrEqual(s[i] * q[i] * q[i], 1 + 1e-5, "no row above cross-entropy")
+    }
+    let effective = (0..<4).reduce(Float(0)) { $0 + weights[$1] * s[$1] * q[$1] * q[$1] }
+    XCTAssertLessThanOrEqual(effective, total * (1 + 1e-5))
+    // Rows of equal difficulty: nothing is capped, the total is cross-entropy's.
+    let even: [Float] = [0.6, 0.4, 0.4, 0.6]
+    var e = [Float](repeating: 0, count: 2)
+    focalRowScales(
+      probs: even, labels: [0, 1], weights: [1, 1], gamma: 2, batch: 2, classes: 2, into: &e)
+    XCTAssertEqual(e[0] * 0.16 + e[1] * 0.16, 2, accuracy: 1e-5)
+    var zero = [Float](repeating: 0, count: 4)
+    focalRowScales(
+      probs: p, labels: labels, weights: weights, gamma: 0, batch: 4, classes: classes,
+      into: &zero)
+    XCTAssertEqual(zero, [1, 1, 1, 1])
+  }
 }

@@ -171,8 +171,11 @@ public struct Trainer {
     /// The batch's encoder vectors U (B×H) and ∂L/∂W_u (C×H), when there is an encoder.
     var encoded: [Float]
     var dEncoder: [Float]
+    /// The focal gradient's per-row factors (`focalRowScales`).
+    var rowScales: [Float]
 
     init(batch: Int, dim: Int, classes: Int, encoderDim: Int = 0) {
+      rowScales = [Float](repeating: 1, count: batch)
       encoded = [Float](repeating: 0, count: batch * encoderDim)
       dEncoder = [Float](repeating: 0, count: classes * encoderDim)
       hidden = [Float](repeating: 0, count: batch * dim)
@@ -211,9 +214,22 @@ public struct Trainer {
         }
         // Loss and ∂L/∂Z, in place of the probabilities.
         softmaxRows(z.base, batch: b, classes: c)
+        if gamma > 0 {
+          scratch.rowScales.withUnsafeMutableBufferPointer { s in
+            focalRowScales(
+              probs: z.base, labels: scratch.labels, weights: scratch.weights, gamma: gamma,
+              batch: b, classes: c, into: s.baseAddress!)
+          }
+        }
         loss = focalForwardBackward(
           probs: z.base, labels: scratch.labels, weights: scratch.weights, gamma: gamma,
           batch: b, classes: c, dLogits: z.base)
+        if gamma > 0 {
+          for i in 0..<b {
+            let s = scratch.rowScales[i]
+            for k in 0..<c { z.base[i * c + k] *= s }
+          }
+        }
         // Dense backward: dW_d, db, dH.
         for i in scratch.dDense.indices { scratch.dDense[i] = 0 }
         for i in scratch.dBias.indices { scratch.dBias[i] = 0 }
