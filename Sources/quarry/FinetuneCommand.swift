@@ -109,6 +109,13 @@ struct FinetuneCommand: ParsableCommand {
       throw ValidationError("--encoder-max-length must be 8…4096")
     }
     guard maxFeatures >= 1000 else { throw ValidationError("--max-features must be at least 1000") }
+    if let checkpoint {
+      let c = (checkpoint as NSString).standardizingPath
+      for (flag, path) in [("--output", output), ("--train", train), ("--valid", valid ?? "")]
+      where !path.isEmpty && (path as NSString).standardizingPath == c {
+        throw ValidationError("--checkpoint must not be the same file as \(flag)")
+      }
+    }
     guard !(noCheckpoint && (resume || checkpoint != nil)) else {
       throw ValidationError("--no-checkpoint cannot go with --resume or --checkpoint")
     }
@@ -196,10 +203,7 @@ struct FinetuneCommand: ParsableCommand {
 
   /// Where the binary copies of pretrained text vectors are kept (nil: none).
   var vectorCache: String? {
-    if noVectorCache { return nil }
-    let root =
-      ProcessInfo.processInfo.environment["QUARRY_CACHE"] ?? NSHomeDirectory() + "/.cache/quarry"
-    return root + "/vector-cache"
+    noVectorCache ? nil : cacheRoot + "/vector-cache"
   }
 
   /// A file larger than a quarter of the machine's memory is streamed.
@@ -237,6 +241,9 @@ struct FinetuneCommand: ParsableCommand {
       }
     } catch Trainer.TrainingError.interrupted(let epoch) {
       throw interrupted(during: epoch == 0 ? "reading" : "epoch \(epoch)", checkpoint: nil)
+    }
+    if Interrupts.requested != 0 {
+      throw interrupted(during: "the last steps", checkpoint: nil)
     }
     try ModelFile.write(model, to: output)
     Diagnostics.note(

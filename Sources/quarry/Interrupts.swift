@@ -9,6 +9,8 @@ private let requestedSignal = Atomic<Int32>(0)
 /// ends the process at once, by the signal's default action.
 enum Interrupts {
   static func install() {
+    // Touch the global first: its lazy initialisation must not happen in a handler.
+    _ = requestedSignal.load(ordering: .relaxed)
     for s in [SIGINT, SIGTERM] {
       signal(s) { sig in
         let (exchanged, _) = requestedSignal.compareExchange(

@@ -72,9 +72,7 @@ struct EncoderOptions: ParsableArguments {
   var cacheDirectory: String? {
     if noFeatureCache { return nil }
     if let featureCache { return featureCache }
-    let root =
-      ProcessInfo.processInfo.environment["QUARRY_CACHE"] ?? NSHomeDirectory() + "/.cache/quarry"
-    return root + "/features"
+    return cacheRoot + "/features"
   }
 
   /// The encoder `model` reads, checked against the weights it was trained with; nil for
@@ -84,4 +82,9 @@ struct EncoderOptions: ParsableArguments {
     return try FrozenEncoder.load(
       for: info, directory: encoder, threads: threads, cacheDirectory: cacheDirectory)
   }
+}
+
+/// Quarry's cache folder: `$QUARRY_CACHE`, else `~/.cache/quarry` (as Scripts/setup uses).
+var cacheRoot: String {
+  ProcessInfo.processInfo.environment["QUARRY_CACHE"] ?? NSHomeDirectory() + "/.cache/quarry"
 }

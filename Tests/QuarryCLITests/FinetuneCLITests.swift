@@ -164,6 +164,18 @@ final class FinetuneCLITests: CLITestCase {
       try ModelFileBytes(path: a).tensorSection == (try ModelFileBytes(path: b).tensorSection))
   }
 
+  /// A checkpoint at the model's or the corpus's path would delete or overwrite it.
+  func testCheckpointAtTheOutputOrTrainPathIsRefused() throws {
+    let out = path("m.qmodel")
+    for target in [out, CLI.tiny("train.tsv")] {
+      let r = try quarry([
+        "finetune", "--train", CLI.tiny("train.tsv"), "--output", out, "--checkpoint", target,
+      ])
+      assertFailure(r, status: 64, mentions: ["--checkpoint must not be the same file"])
+    }
+    XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+  }
+
   func testHelpListsAnExample() throws {
     let r = try quarry(["finetune", "--help"])
     XCTAssertTrue(r.succeeded, r.summary)

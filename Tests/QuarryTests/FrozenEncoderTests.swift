@@ -147,6 +147,19 @@ final class FrozenEncoderTests: XCTestCase {
       XCTAssertTrue(again.contains { $0.contains("read from the cache") }, "\(again)")
       XCTAssertTrue(try ModelFile.encode(model) == ModelFile.encode(second))
 
+      // A checkpoint of this run is refused when resumed with other encoder weights.
+      let ckpt = dir + "/run.checkpoint"
+      _ = try Finetune.run(
+        train: corpus, valid: nil, pretrained: nil, config: config, encoder: encoder,
+        control: .init(checkpoint: ckpt))
+      let other = try FrozenEncoder.load(
+        directory: dir + "/other", maxLength: 16, threads: 2, cacheDirectory: cache)
+      expectInputError("resume with other encoder weights") {
+        _ = try Finetune.run(
+          train: corpus, valid: nil, pretrained: nil, config: config, encoder: other,
+          control: .init(checkpoint: ckpt, resume: true))
+      }
+
       // The model file keeps W_u and the encoder's identity.
       let back = try ModelFile.decode(try ModelFile.encode(model), path: "m")
       XCTAssertEqual(back.classifier, model.classifier)

@@ -73,6 +73,18 @@ final class StreamingTests: XCTestCase {
     }
   }
 
+  func testALineLongerThanTheLimitIsNamed() throws {
+    try withTemporaryDirectory { dir in
+      let path = dir + "/c.tsv"
+      try writeFile(path, "a\tshort\nb\t" + String(repeating: "x", count: 5000) + "\n")
+      let e = expectInputError("long line") {
+        _ = try CorpusStream.scan(path: path, blockBytes: 100, maxLineBytes: 1000) { _ in }
+      }
+      XCTAssertEqual(e?.line, 2)
+      XCTAssertTrue(e?.message.contains("longer than") ?? false, "\(String(describing: e))")
+    }
+  }
+
   func testCSVAndEmptyFilesAreRefused() throws {
     try withTemporaryDirectory { dir in
       try writeFile(dir + "/c.csv", "text,label\nhello,a\n")

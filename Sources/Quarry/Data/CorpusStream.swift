@@ -30,7 +30,8 @@ public struct CorpusStream: Sendable {
   /// Reads the file once, calling `body` with the rows of every block in order.
   public static func scan(
     path: String, format: CorpusFormat? = nil, skipBadRows: Bool = false,
-    blockBytes: Int = 16 << 20, body: ([Example]) throws -> Void
+    blockBytes: Int = 16 << 20, maxLineBytes: Int = 64 << 20,
+    body: ([Example]) throws -> Void
   ) throws -> CorpusStream {
     let fd = try openForReading(path)
     defer { close(fd) }
@@ -41,6 +42,8 @@ public struct CorpusStream: Sendable {
     var stream: CorpusStream? = nil
     var buffer = [UInt8](repeating: 0, count: max(1, blockBytes))
     var atEnd = false
+    var searched = 0  // bytes of `carry` already searched for a line end
+    let longest = max(blockBytes, maxLineBytes)
     while !atEnd {
       let n = try readSome(fd, into: &buffer, path: path)
       if n == 0 {
@@ -53,11 +56,18 @@ public struct CorpusStream: Sendable {
       let cut: Int
       if atEnd {
         cut = carry.count
-      } else if carry.count >= blockBytes, let nl = carry.lastIndex(of: 0x0A) {
+      } else if carry.count >= blockBytes, let nl = carry[searched...].lastIndex(of: 0x0A) {
         cut = nl + 1
       } else {
+        if carry.count >= blockBytes { searched = carry.count }
+        guard carry.count <= longest else {
+          throw InputError(
+            path: path, line: nextLine,
+            "a line longer than \(longest) bytes: a streamed corpus holds one row a line")
+        }
         continue
       }
+      searched = 0
       guard cut > 0 else { continue }
       let piece = Array(carry[0..<cut])
       carry.removeFirst(cut)

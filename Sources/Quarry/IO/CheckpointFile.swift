@@ -27,13 +27,15 @@ public enum CheckpointFile {
   }
 
   public static func encode(_ state: TrainerState, fingerprint: String) throws -> [UInt8] {
-    Array(try parts(state, fingerprint: fingerprint, reusing: []).joined())
+    var none: [UInt8] = []
+    return Array(try parts(state, fingerprint: fingerprint, reusing: &none).joined())
   }
 
-  /// The file as `TensorFile.parts`, its tensor section built in `buffer`'s storage.
-  static func parts(_ state: TrainerState, fingerprint: String, reusing buffer: [UInt8]) throws
-    -> [[UInt8]]
-  {
+  /// The file as `TensorFile.parts`, its tensor section built in `buffer`'s storage (which
+  /// the section takes over; `buffer` is left empty).
+  static func parts(
+    _ state: TrainerState, fingerprint: String, reusing buffer: inout [UInt8]
+  ) throws -> [[UInt8]] {
     let m = state.model
     var meta = Metadata(
       fingerprint: fingerprint, epoch: state.epoch, step: state.step,
@@ -41,7 +43,7 @@ public enum CheckpointFile {
       featureCount: m.featureCount, wordCount: m.wordCount, encoderDim: m.encoderDim,
       dynamicsRows: state.dynamics.rows,
       summaries: state.summaries, bestEpoch: state.best?.epoch, bestLoss: state.best?.loss)
-    var t = TensorFile.Builder(reusing: buffer)
+    var t = TensorFile.Builder(reusing: &buffer)
     addWeights(&t, m, prefix: "")
     if let best = state.best { addWeights(&t, best.model, prefix: "best.") }
     t.add("order", state.order)
@@ -61,11 +63,6 @@ public enum CheckpointFile {
     t.add(prefix + "dense", m.dense)
     t.add(prefix + "bias", m.bias)
     if m.encoderDim > 0 { t.add(prefix + "encoder.weights", m.encoderWeights) }
-  }
-
-  public static func write(_ state: TrainerState, fingerprint: String, to path: String) throws {
-    try AtomicFile.write(
-      parts: try parts(state, fingerprint: fingerprint, reusing: []), to: path, sync: false)
   }
 
   /// Writes the states of a run, one an epoch, on a background thread while training goes
@@ -120,9 +117,10 @@ public enum CheckpointFile {
       queue.async { [self] in
         guard let s = snapshot else { return }
         do {
-          let parts = try CheckpointFile.parts(s, fingerprint: fingerprint, reusing: buffer)
+          var parts = try CheckpointFile.parts(s, fingerprint: fingerprint, reusing: &buffer)
           try AtomicFile.write(parts: parts, to: path, sync: false)
-          buffer = parts[1]
+          // Keep the section's storage for the next save (the only reference left to it).
+          swap(&buffer, &parts[1])
         } catch {
           failure = error
         }
@@ -180,7 +178,8 @@ public enum CheckpointFile {
     let (c, d, f, w, rows) =
       (meta.classes, meta.dim, meta.featureCount, meta.wordCount, meta.dynamicsRows)
     let h = meta.encoderDim ?? 0
-    guard c >= 2, d >= 1, d <= 1 << 16, f >= w, w >= 0, f <= 1 << 31, rows >= 0,
+    guard c >= 2, c <= 1 << 16, d >= 1, d <= 1 << 16, f >= w, w >= 0, f <= 1 << 31,
+      rows >= 0, rows <= 1 << 40,
       h >= 0, h <= 1 << 16,
       meta.epoch >= 0, meta.step >= 0, let rngState = UInt64(meta.rngState, radix: 16)
     else {

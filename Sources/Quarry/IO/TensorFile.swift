@@ -20,10 +20,10 @@ enum TensorFile {
 
     init() {}
 
-    /// Starts empty in `buffer`'s storage (its capacity kept, so refilling it each epoch
-    /// touches no fresh pages).
-    init(reusing buffer: [UInt8]) {
-      section = buffer
+    /// Starts empty in `buffer`'s storage, which it takes over (its capacity kept, so
+    /// refilling it each epoch touches no fresh pages); `buffer` is left empty.
+    init(reusing buffer: inout [UInt8]) {
+      swap(&section, &buffer)
       section.removeAll(keepingCapacity: true)
     }
 
@@ -52,15 +52,7 @@ enum TensorFile {
   static func encode(magic: [UInt8], version: UInt32, metadata: [UInt8], section: [UInt8])
     -> [UInt8]
   {
-    var out: [UInt8] = magic
-    out.reserveCapacity(32 + metadata.count + section.count)
-    appendLE(&out, [version, 0])
-    appendLE(&out, [UInt64(metadata.count)])
-    out += metadata
-    while out.count % 8 != 0 { out.append(0) }
-    out += section
-    appendLE(&out, [Checksum.of(out)])
-    return out
+    Array(parts(magic: magic, version: version, metadata: metadata, section: section).joined())
   }
 
   /// The same file as `encode`, as three parts to write back to back: header and

@@ -54,7 +54,7 @@ enum VectorCache {
         let meta = try? JSONDecoder().decode(
           Metadata.self, from: Data(UnsafeRawBufferPointer(rebasing: raw[metaRange]))),
         meta.source == id.path, meta.size == id.size, meta.modified == id.modified,
-        meta.dim == dim, meta.words >= 0,
+        meta.dim == dim, meta.words >= 0, meta.words <= section.count / 8,
         let keys = try? TensorFile.range(
           "keys", "u64", meta.words, in: meta.tensors, section: section, fail: fail),
         let vectors = try? TensorFile.range(

@@ -48,7 +48,8 @@ extension Finetune {
   /// any thread count), and featurized under `vocab` with their row's label.
   static func augmentation(
     _ aug: KeyAugmenter, trainTexts: [String], labels: [Int32], vocab: Vocabulary,
-    config: TrainingConfig, precompute: Bool = true, encoded: FeatureMatrix? = nil
+    config: TrainingConfig, precompute: Bool = true, encoded: FeatureMatrix? = nil,
+    firstRow: Int = 0
   ) -> Trainer.Augment {
     // In memory, every row's word keys once; streamed (one block per call), when mined.
     var keyFeaturizer = Featurizer(vocabulary: vocab, config: config.features)
@@ -68,7 +69,8 @@ extension Finetune {
             let keys = rowKeys?[r] ?? featurizer.wordKeys(trainTexts[r])
             guard keys.count <= maxAugmentedTokens else { continue }
             var rng = SplitMix64(
-              seed: config.seed ^ (UInt64(epoch) << 40) ^ (UInt64(r) &* 0x9E37_79B9_7F4A_7C15))
+              seed: config.seed ^ (UInt64(epoch) << 40)
+                ^ (UInt64(firstRow + r) &* 0x9E37_79B9_7F4A_7C15))
             for v in aug.variants(of: keys, count: config.augmentVariants, rng: &rng) {
               featurizer.features(wordKeys: v, into: &scratch)
               // A variant keeps its row's encoder vector (encoding every variant of every

@@ -30,16 +30,21 @@ extension Finetune {
   }
 
   /// A digest of everything a run starts from: the settings (thread count excepted, which
-  /// does not change the result), the training and validation corpora, the synonyms that
-  /// joined the vocabulary, and the initial weights (which hold the pretrained vectors).
+  /// does not change the result), the training and validation corpora and their formats,
+  /// the synonyms that joined the vocabulary, the encoder's weights and maximum length, and
+  /// the initial weights (which hold the pretrained vectors).
   static func runFingerprint(
     config: TrainingConfig, corpus: Corpus, valid: Corpus?, initial: Classifier,
-    extraWords: [String]
+    extraWords: [String], encoder: ModelMetadata.EncoderInfo?
   ) -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    var bytes = [UInt8]((try? encoder.encode(config)) ?? Data())
+    let json = JSONEncoder()
+    json.outputFormatting = [.sortedKeys]
+    var bytes = [UInt8]((try? json.encode(config)) ?? Data())
     bytes += Array("|\(corpus.contentHashHex)|\(valid?.contentHashHex ?? "-")|".utf8)
+    bytes += Array("\(corpus.format.rawValue)|\(valid?.format.rawValue ?? "-")|".utf8)
+    if let encoder {
+      bytes += Array("\(encoder.weightsSHA256)|\(encoder.maxLength)|\(encoder.pooling)|".utf8)
+    }
     bytes += Array(extraWords.joined(separator: "\n").utf8)
     let weights = initial.embedding.withUnsafeBytes { Checksum.of($0) }
     return String(format: "%016llx-%016llx", Checksum.of(bytes), weights)

@@ -121,7 +121,7 @@ public enum Finetune {
     }
     let fingerprint = runFingerprint(
       config: modelConfig, corpus: corpus, valid: validCorpus, initial: initial,
-      extraWords: extraWords)
+      extraWords: extraWords, encoder: encoder?.info)
     let trainerControl = try trainerControl(
       control, fingerprint: fingerprint, progress: progress)
     let result = try Trainer(config: modelConfig).train(

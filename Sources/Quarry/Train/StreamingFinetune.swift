@@ -99,6 +99,11 @@ public enum StreamingFinetune {
       totalSteps: config.epochs * steps)
     var rng = SplitMix64(seed: config.seed &+ 0x5151)
     var blockOrder = Array(stream.blocks.indices)
+    // Each block's first row in the whole file: variants are seeded by it.
+    var firstRow = [Int](repeating: 0, count: stream.blocks.count)
+    for b in stream.blocks.indices.dropFirst() {
+      firstRow[b] = firstRow[b - 1] + stream.blocks[b - 1].rows
+    }
     var summaries: [EpochSummary] = []
     var best: TrainerState.Best? = nil
     for epoch in 1...max(1, config.epochs) {
@@ -128,7 +133,7 @@ public enum StreamingFinetune {
         let augment = augmenter.map {
           Finetune.augmentation(
             $0, trainTexts: texts, labels: data.labels, vocab: vocab, config: config,
-            precompute: false)
+            precompute: false, firstRow: firstRow[b])
         }
         let base = done
         let outcome = try pass.run(
