@@ -1,4 +1,6 @@
-// libFuzzer target for the model-file reader (`ModelFile.decode`).
+// libFuzzer target for the model-file reader (`ModelFile.decode`) and, for inputs that
+// start with the checkpoint's magic "QUARRYCK", the checkpoint reader
+// (`CheckpointFile.decode`), which shares the model file's container.
 //
 // The input is a model file, except that its last 8 bytes are replaced by the checksum of
 // the bytes before them: without that, nearly every mutation would stop at the checksum
@@ -8,8 +10,8 @@
 // trap or sanitizer report is a bug. Built and run by Scripts/fuzz (not by SwiftPM).
 //
 // With QUARRY_FUZZ_WRITE_SEEDS=DIR in the environment, the binary instead trains three
-// small models (with and without training dynamics, character n-grams, cross-fitting)
-// and writes them into DIR as seeds, then exits.
+// small models (with and without training dynamics, character n-grams, cross-fitting) and
+// a run that leaves a checkpoint, writes them into DIR as seeds, then exits.
 import Foundation
 import Quarry
 
@@ -19,6 +21,15 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   if bytes.count >= 8 {
     let sum = Checksum.of(Array(bytes[..<(bytes.count - 8)]))
     for i in 0..<8 { bytes[bytes.count - 8 + i] = UInt8(truncatingIfNeeded: sum >> (8 * i)) }
+  }
+  if bytes.starts(with: Array("QUARRYCK".utf8)) {
+    if let (state, _) = try? CheckpointFile.decode(bytes, path: "fuzz.checkpoint") {
+      // What decoding promises: a permutation, and weights that fit their shapes.
+      precondition(state.order.count == Set(state.order).count)
+      let m = state.model
+      precondition(m.wide.count == m.featureCount * m.classes && m.dense.count == m.classes * m.dim)
+    }
+    return 0
   }
   do {
     let model = try ModelFile.decode(bytes, path: "fuzz.qmodel")
@@ -68,6 +79,12 @@ public func initialize(
     config.crossFit = 2
     config.crossFitEpochs = 1
     try write("crossfit.qmodel", config)
+    // A checkpoint, with a validation share (so it holds the best epoch's weights too).
+    config.crossFit = 0
+    config.validFraction = 0.25
+    _ = try Finetune.run(
+      train: corpus, valid: nil, pretrained: nil, config: config,
+      control: .init(checkpoint: dir + "/run.checkpoint"))
   } catch {
     FileHandle.standardError.write("seed model: \(error)\n".data(using: .utf8)!)
     _exit(1)
