@@ -157,14 +157,9 @@ struct FinetuneCommand: ParsableCommand {
       return try runStreaming(config: config, start: start)
     }
     let trainCorpus = try corpus.read(train)
-    let validCorpus = try valid.map(corpus.read)
-    if let pretrained, !FileManager.default.fileExists(atPath: pretrained) {
-      throw InputError(path: pretrained, "no such file")
-    }
-    try AtomicFile.checkWritable(output)
+    let validCorpus = try checkInputs()
     let checkpointPath = noCheckpoint ? nil : (checkpoint ?? output + ".checkpoint")
     if let checkpointPath { try AtomicFile.checkWritable(checkpointPath) }
-    Interrupts.install()
     let control = Finetune.Control(
       checkpoint: checkpointPath, resume: resume, shouldStop: { Interrupts.requested != 0 })
     let frozen = try encoder.encoder.map {
@@ -172,23 +167,11 @@ struct FinetuneCommand: ParsableCommand {
         directory: $0, maxLength: encoderMaxLength, threads: compute.threads,
         cacheDirectory: encoder.cacheDirectory)
     }
-    let model: Model
-    do {
-      model = try Finetune.run(
+    let model = try underInterrupts(config: config, checkpoint: checkpointPath) { progress in
+      try Finetune.run(
         train: trainCorpus, valid: validCorpus, pretrained: pretrained, config: config,
         thesaurus: config.mine && config.augment ? mining.thesaurusPath() : nil,
-        encoder: frozen, vectorCache: vectorCache, control: control
-      ) { event in
-        switch event {
-        case .note(let s): Diagnostics.note(s)
-        case .training(let t): Diagnostics.show(t, epochs: config.epochs)
-        }
-      }
-    } catch Trainer.TrainingError.interrupted(let epoch) {
-      throw interrupted(during: "epoch \(epoch)", checkpoint: checkpointPath)
-    }
-    if Interrupts.requested != 0 {
-      throw interrupted(during: "the last steps", checkpoint: checkpointPath)
+        encoder: frozen, vectorCache: vectorCache, control: control, progress: progress)
     }
     try ModelFile.write(model, to: output)
     if let checkpointPath { unlink(checkpointPath) }
@@ -221,33 +204,51 @@ struct FinetuneCommand: ParsableCommand {
     if validFraction > 0 && valid == nil {
       Diagnostics.warn("--valid-fraction is not used with a streamed corpus: give --valid")
     }
+    let validCorpus = try checkInputs()
+    let model = try underInterrupts(config: config, checkpoint: nil) { progress in
+      try StreamingFinetune.run(
+        train: train, format: try corpus.corpusFormat().format, skipBadRows: corpus.skipBadRows,
+        valid: validCorpus, pretrained: pretrained, config: config, maxFeatures: maxFeatures,
+        vectorCache: vectorCache, shouldStop: { Interrupts.requested != 0 }, progress: progress)
+    }
+    try ModelFile.write(model, to: output)
+    Diagnostics.note(
+      String(format: "wrote %@ in %.2f s", output, Date().timeIntervalSince(start)))
+  }
+
+  /// Reads --valid, and checks --pretrained exists and --output can be written, before any
+  /// long work.
+  func checkInputs() throws -> Corpus? {
     let validCorpus = try valid.map(corpus.read)
     if let pretrained, !FileManager.default.fileExists(atPath: pretrained) {
       throw InputError(path: pretrained, "no such file")
     }
     try AtomicFile.checkWritable(output)
+    return validCorpus
+  }
+
+  /// Runs a trainer with SIGINT/SIGTERM caught and its progress on stderr. A signal ends
+  /// it (during training, or after it, before the model is written) with `interrupted`.
+  func underInterrupts(
+    config: TrainingConfig, checkpoint: String?,
+    _ body: ((Finetune.Event) -> Void) throws -> Model
+  ) throws -> Model {
     Interrupts.install()
     let model: Model
     do {
-      model = try StreamingFinetune.run(
-        train: train, format: try corpus.corpusFormat().format, skipBadRows: corpus.skipBadRows,
-        valid: validCorpus, pretrained: pretrained, config: config, maxFeatures: maxFeatures,
-        vectorCache: vectorCache, shouldStop: { Interrupts.requested != 0 }
-      ) { event in
+      model = try body { event in
         switch event {
         case .note(let s): Diagnostics.note(s)
         case .training(let t): Diagnostics.show(t, epochs: config.epochs)
         }
       }
     } catch Trainer.TrainingError.interrupted(let epoch) {
-      throw interrupted(during: epoch == 0 ? "reading" : "epoch \(epoch)", checkpoint: nil)
+      throw interrupted(during: epoch == 0 ? "reading" : "epoch \(epoch)", checkpoint: checkpoint)
     }
     if Interrupts.requested != 0 {
-      throw interrupted(during: "the last steps", checkpoint: nil)
+      throw interrupted(during: "the last steps", checkpoint: checkpoint)
     }
-    try ModelFile.write(model, to: output)
-    Diagnostics.note(
-      String(format: "wrote %@ in %.2f s", output, Date().timeIntervalSince(start)))
+    return model
   }
 
   /// Says what a signal stopped and how to carry on; the exit status is 128 + the signal.

@@ -39,22 +39,12 @@ public enum Finetune {
     progress: (Event) -> Void = { _ in }
   ) throws -> Model {
     let labels = corpus.labelsInOrder.sorted()
-    guard labels.count >= 2 else {
-      throw InputError(
-        path: corpus.path,
-        "only one class (\(labels.first ?? "")): a classifier needs at least two labels")
-    }
-    let labelIndex = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, Int32($0)) })
+    let labelIndex = try classIndex(labels, train: corpus.path, valid: validCorpus)
 
     // Validation rows: a given corpus, or a stratified seeded share of the training rows.
     var trainRows = corpus.examples
     var validRows: [Example] = []
     if let validCorpus {
-      for e in validCorpus.examples where labelIndex[e.label] == nil {
-        throw InputError(
-          path: validCorpus.path, line: e.line,
-          "label '\(e.label)' does not occur in the training corpus \(corpus.path)")
-      }
       validRows = validCorpus.examples
     } else if config.validFraction > 0 {
       (trainRows, validRows) = stratifiedSplit(
@@ -155,6 +145,25 @@ public enum Finetune {
     return Model(
       metadata: meta, vocabulary: vocab, classifier: result.model, dynamics: result.dynamics,
       trainLines: trainRows.map { Int32(clamping: $0.line) }, heldOut: heldOut)
+  }
+
+  /// The class index of each label (sorted `labels`, at least two), after checking that
+  /// every label of `valid` is one of them.
+  static func classIndex(_ labels: [String], train path: String, valid: Corpus?) throws
+    -> [String: Int32]
+  {
+    guard labels.count >= 2 else {
+      throw InputError(
+        path: path,
+        "only one class (\(labels.first ?? "")): a classifier needs at least two labels")
+    }
+    let index = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, Int32($0)) })
+    for e in valid?.examples ?? [] where index[e.label] == nil {
+      throw InputError(
+        path: valid!.path, line: e.line,
+        "label '\(e.label)' does not occur in the training corpus \(path)")
+    }
+    return index
   }
 
   /// The encoder's pooled vectors of `texts`, with a note of where they came from.

@@ -36,19 +36,7 @@ public enum StreamingFinetune {
       }
     }
     let labels = labelCounts.keys.sorted()
-    guard labels.count >= 2 else {
-      throw InputError(
-        path: path, "only one class (\(labels.first ?? "")): a classifier needs at least two labels"
-      )
-    }
-    let labelIndex = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, Int32($0)) })
-    if let validCorpus {
-      for e in validCorpus.examples where labelIndex[e.label] == nil {
-        throw InputError(
-          path: validCorpus.path, line: e.line,
-          "label '\(e.label)' does not occur in the training corpus \(path)")
-      }
-    }
+    let labelIndex = try Finetune.classIndex(labels, train: path, valid: validCorpus)
     let (vocab, counts) = builder.finish(minCount: config.minCount)
     progress(
       .note(
