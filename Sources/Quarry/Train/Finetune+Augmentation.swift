@@ -51,9 +51,25 @@ extension Finetune {
     config: TrainingConfig, precompute: Bool = true, encoded: FeatureMatrix? = nil,
     firstRow: Int = 0
   ) -> Trainer.Augment {
-    // In memory, every row's word keys once; streamed (one block per call), when mined.
-    var keyFeaturizer = Featurizer(vocabulary: vocab, config: config.features)
-    let rowKeys = precompute ? trainTexts.map { keyFeaturizer.wordKeys($0) } : nil
+    // In memory, every row's tokens and n-gram rows once; streamed (one block per call),
+    // when mined. A variant then looks up only the n-grams its edits made.
+    let prepared: [Prepared]? =
+      precompute
+      ? {
+        var rows = [Prepared](
+          repeating: Prepared(length: 0, tokens: [], ngrams: .init(byOrder: [])),
+          count: trainTexts.count)
+        let parts = trainTexts.count >= 256 ? max(1, config.threads) : 1
+        rows.withUnsafeMutableBufferPointer { out in
+          parallelFor(parts) { t in
+            var f = Featurizer(vocabulary: vocab, config: config.features)
+            for r in chunk(trainTexts.count, part: t, parts: parts) {
+              out[r] = prepare(aug, f.wordKeys(trainTexts[r]), &f)
+            }
+          }
+        }
+        return rows
+      }() : nil
     return { rows, epoch in
       let parts = rows.count >= 256 ? max(1, config.threads) : 1
       var pieces = [LabeledData](
@@ -66,13 +82,13 @@ extension Finetune {
           // EDA is for sentences: a row of more than `maxAugmentedTokens` words gets no
           // variants (a 50 MB row would otherwise be copied and featurized per variant).
           for r in rows[chunk(rows.count, part: t, parts: parts)] {
-            let keys = rowKeys?[r] ?? featurizer.wordKeys(trainTexts[r])
-            guard keys.count <= maxAugmentedTokens else { continue }
+            let row = prepared?[r] ?? prepare(aug, featurizer.wordKeys(trainTexts[r]), &featurizer)
+            guard row.length <= maxAugmentedTokens else { continue }
             var rng = SplitMix64(
               seed: config.seed ^ (UInt64(epoch) << 40)
                 ^ (UInt64(firstRow + r) &* 0x9E37_79B9_7F4A_7C15))
-            for v in aug.variants(of: keys, count: config.augmentVariants, rng: &rng) {
-              featurizer.features(wordKeys: v, into: &scratch)
+            for v in aug.variants(of: row.tokens, count: config.augmentVariants, rng: &rng) {
+              featurizer.features(variant: v, original: row.ngrams, into: &scratch)
               // A variant keeps its row's encoder vector (encoding every variant of every
               // epoch would cost more than the rest of training).
               if let encoded, encoded.denseDim > 0 {
@@ -90,5 +106,22 @@ extension Finetune {
       for p in pieces.dropFirst() { all.append(p) }
       return all
     }
+  }
+
+  /// A training row ready for augmentation: its tokens and the rows of its n-grams.
+  struct Prepared {
+    /// Words in the row (its tokens are left empty when there are too many to augment).
+    var length: Int
+    var tokens: [KeyAugmenter.Token]
+    var ngrams: Featurizer.NgramRows
+  }
+
+  /// Rows longer than `maxAugmentedTokens` get no variants, so nothing is looked up.
+  static func prepare(_ aug: KeyAugmenter, _ keys: [UInt64], _ f: inout Featurizer) -> Prepared {
+    guard keys.count <= maxAugmentedTokens else {
+      return Prepared(length: keys.count, tokens: [], ngrams: .init(byOrder: []))
+    }
+    return Prepared(
+      length: keys.count, tokens: aug.tokens(of: keys), ngrams: f.ngramRows(wordKeys: keys))
   }
 }
