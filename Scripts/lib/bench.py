@@ -34,6 +34,27 @@ import bench_workers as W  # noqa: E402  (pure Python, no heavy imports)
 
 ALL_SYSTEMS = ["quarry", "fasttext", "fasttext-glove", "sklearn-lr", "sklearn-svc"]
 DEFAULT_CORPORA = "r8,sms"
+DEFAULT_SPLIT_CORPORA = "sms"
+SPLITS_HELP = """\
+seeded splits (--splits N or --split-seeds LIST):
+  A single split cannot say which system is more accurate, so this mode scores every
+  system on several splits of each corpus (default just sms):
+  1. pool the corpus's train.tsv and test.tsv rows, each label's rows in the order of the
+     source the corpus was made from: for sms, Scripts/setup's seeded split is undone,
+     giving spam_collection.csv's order; for other corpora, train.tsv's rows then
+     test.tsv's, in file order;
+  2. for each split seed S: sklearn.model_selection.train_test_split(rows, test_size=0.2,
+     stratify=labels, random_state=S), with the pinned scikit-learn and numpy (for sms,
+     4862 rows: 3889 train, 973 test).  Only the order within each label matters to it,
+     so for sms these are the splits train_test_split makes of spam_collection.csv;
+  3. train every system on the split's train rows (training seed --seed, the same for
+     every split) and score it on the test rows, predicting them once (no repeats, no
+     timing figures).
+  It prints accuracy / macro-F1 per split and system, then per system the mean and sd
+  (n - 1) over splits, then for quarry against each peer the number of splits where
+  quarry's macro-F1 is >= the peer's and the mean and sd of the difference.  --json gives
+  the same as one object.
+"""
 WORKERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_workers.py")
 GNU_TIME = "/usr/bin/time"
 
@@ -347,16 +368,17 @@ def bench_sklearn(corpus, args, kind):
     return res
 
 
-def bench_quarry(corpus, args, glove):
+def bench_quarry(corpus, args, glove, warm=True):
     q = args.quarry
     model = os.path.join(corpus.work, "quarry.qmodel")
     out = os.path.join(corpus.work, "quarry.pred")
     # Untimed: make sure the binary copy of the vectors exists ($QUARRY_CACHE/vector-cache),
     # as after any earlier finetune with them; the timed run then reads it, not the text.
-    subprocess.run(
-        [q, "finetune", "--train", corpus.train, "--output", model, "--pretrained", glove,
-         "--epochs", "1", "--cross-fit", "0", "--no-mine", "--no-checkpoint"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    if warm:
+        subprocess.run(
+            [q, "finetune", "--train", corpus.train, "--output", model, "--pretrained", glove,
+             "--epochs", "1", "--cross-fit", "0", "--no-mine", "--no-checkpoint"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     log("%s/quarry: training" % corpus.name)
     tr = run_measured(
         [q, "finetune", "--train", corpus.train, "--output", model, "--pretrained", glove,
@@ -395,6 +417,19 @@ def bench_quarry(corpus, args, glove):
             if os.path.exists(p):
                 os.unlink(p)
     return res
+
+
+def run_system(corpus, system, args, warm=True):
+    """Trains and scores one system on one corpus (one train/test pair)."""
+    if system == "quarry":
+        return bench_quarry(corpus, args, args.vectors, warm=warm)
+    if system == "fasttext":
+        return bench_fasttext(corpus, args)
+    if system == "fasttext-glove":
+        return bench_fasttext(corpus, args, glove=args.vectors)
+    if system == "sklearn-lr":
+        return bench_sklearn(corpus, args, "lr")
+    return bench_sklearn(corpus, args, "svc")
 
 
 # --------------------------------------------------------------------------- report
@@ -575,6 +610,283 @@ def print_table(report):
           % (report["total_seconds"], report["bench_seconds"]))
 
 
+# --------------------------------------------------------------------------- seeded splits
+#
+# --splits N / --split-seeds LIST: accuracy over several seeded stratified 80/20 splits of
+# each corpus's pooled rows, instead of one run on its fixed split.  The procedure (also in
+# --help and the README):
+#   1. Pool the corpus's train.tsv and test.tsv rows.  Their order is each label's rows in
+#      the order of the source the corpus was made from: for sms, Scripts/setup's seeded
+#      split (Scripts/lib/make_corpora.py) is undone, giving spam_collection.csv's order;
+#      for other corpora, train.tsv's rows then test.tsv's, each in file order.
+#   2. For each split seed S: sklearn.model_selection.train_test_split(rows, test_size=0.2,
+#      stratify=labels, random_state=S) (scikit-learn and numpy pinned by Scripts/bench).
+#      It draws each label's test rows from that label's rows in pooled order, so only the
+#      order within each label matters: for sms these are exactly the splits that
+#      train_test_split makes of spam_collection.csv read in file order.
+#   3. Every system trains on the split's train rows and is scored on its test rows, as in
+#      the default mode (the same functions), but with the test texts predicted once
+#      (no repeats) and no timing figures reported.
+
+
+def undo_setup_split(name, train_rows, test_rows):
+    """Each label's rows in the order of the file Scripts/setup split, or None when the
+    corpus is not one whose split can be undone.  Scripts/setup's SMS split: for each label
+    in sorted order, rng.shuffle() the label's row indices (rng = random.Random(SMS_SEED),
+    one generator for all labels) and the first round(n * SMS_TEST_PERCENT / 100) are test;
+    train and test keep file order.  A shuffle's permutation depends only on the list's
+    length, so replaying it tells which of a label's file positions went to test."""
+    if name != "sms":
+        return None
+    import random
+
+    import make_corpora as MC  # standard library only
+
+    labels = sorted({l for l, _ in train_rows} | {l for l, _ in test_rows})
+    counts = {lab: sum(1 for l, _ in train_rows + test_rows if l == lab) for lab in labels}
+    if counts != MC.SMS_EXPECTED:
+        log("warning: sms label counts %s are not Scripts/setup's %s; pooling train then test rows"
+            % (counts, MC.SMS_EXPECTED))
+        return None
+    rng = random.Random(MC.SMS_SEED)
+    pooled = []
+    for lab in labels:
+        tr = [r for r in train_rows if r[0] == lab]
+        te = [r for r in test_rows if r[0] == lab]
+        n = len(tr) + len(te)
+        perm = list(range(n))
+        rng.shuffle(perm)
+        k = round(n * MC.SMS_TEST_PERCENT / 100)
+        if k != len(te):
+            log("warning: sms test.tsv has %d %r rows, Scripts/setup's split %d; pooling train "
+                "then test rows" % (len(te), lab, k))
+            return None
+        test_pos = set(perm[:k])
+        it_tr, it_te = iter(tr), iter(te)
+        pooled += [next(it_te) if i in test_pos else next(it_tr) for i in range(n)]
+    return pooled
+
+
+def pooled_rows(name, train, test):
+    """The corpus's train and test rows as one list of (label, text), in source order
+    (step 1 above), and a phrase saying which order it is."""
+    train_rows = list(zip(*W.read_tsv(train)))
+    test_rows = list(zip(*W.read_tsv(test)))
+    restored = undo_setup_split(name, train_rows, test_rows)
+    if restored is not None:
+        return restored, "each label's rows in the source file's order (Scripts/setup's split undone)"
+    return train_rows + test_rows, "train.tsv's rows then test.tsv's, in file order"
+
+
+def seeded_split(rows, seed):
+    """(train rows, test rows): step 2 above."""
+    from sklearn.model_selection import train_test_split
+
+    labels = [l for l, _ in rows]
+    return train_test_split(rows, test_size=0.2, stratify=labels, random_state=seed)
+
+
+def write_rows(path, rows):
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.writelines("%s\t%s\n" % r for r in rows)
+
+
+def mean_sd(xs):
+    """Mean and sample standard deviation (n - 1; None for one value)."""
+    if not xs:
+        return None, None
+    m = sum(xs) / len(xs)
+    if len(xs) < 2:
+        return m, None
+    return m, (sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) ** 0.5
+
+
+def split_summaries(splits, systems):
+    """Per corpus and system the mean and sd over splits; per corpus, quarry against each
+    peer on the splits where both have a result."""
+    summary, versus = [], []
+    for corpus in dict.fromkeys(sp["corpus"] for sp in splits):
+        mine = [sp for sp in splits if sp["corpus"] == corpus]
+        for system in systems:
+            ok = [sp["results"][system] for sp in mine if "error" not in sp["results"].get(system, {"error": 1})]
+            acc_m, acc_sd = mean_sd([r["accuracy"] for r in ok])
+            f1_m, f1_sd = mean_sd([r["macro_f1"] for r in ok])
+            summary.append({"corpus": corpus, "system": system, "splits": len(ok), "of": len(mine),
+                            "accuracy_mean": acc_m, "accuracy_sd": acc_sd,
+                            "macro_f1_mean": f1_m, "macro_f1_sd": f1_sd})
+        if "quarry" not in systems:
+            continue
+        for peer in systems:
+            if peer == "quarry":
+                continue
+            pairs = [(sp["results"]["quarry"]["macro_f1"], sp["results"][peer]["macro_f1"])
+                     for sp in mine
+                     if "macro_f1" in sp["results"].get("quarry", {})
+                     and "macro_f1" in sp["results"].get(peer, {})]
+            d_m, d_sd = mean_sd([q - p for q, p in pairs])
+            versus.append({"corpus": corpus, "peer": peer, "splits": len(pairs),
+                           "quarry_macro_f1_ge": sum(1 for q, p in pairs if q >= p),
+                           "quarry_macro_f1_equal": sum(1 for q, p in pairs if q == p),
+                           "macro_f1_difference_mean": d_m, "macro_f1_difference_sd": d_sd,
+                           "definition": "quarry's macro-F1 minus %s's, per split" % peer})
+    return summary, versus
+
+
+def text_table(head, rows, left):
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+
+    def line(cells):
+        return "  ".join(
+            str(c).ljust(w) if i in left else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths))
+        ).rstrip()
+
+    return [line(head), "  ".join("-" * w for w in widths)] + [line(r) for r in rows]
+
+
+def print_splits_table(report):
+    m, s = report["machine"], report["settings"]
+    systems = s["systems"]
+    print("Quarry benchmark over seeded splits  %s" % report["date"])
+    print("machine: %s, nproc %s, kernel %s, load average at start %s, at end %s" % (
+        m["cpu"], m["nproc"], m["kernel"],
+        fmt(m["loadavg_start"] and m["loadavg_start"][0], ".2f"),
+        fmt(m["loadavg_end"] and m["loadavg_end"][0], ".2f")))
+    v = report["versions"]
+    print("versions: python %s, fasttext-wheel %s, scikit-learn %s, numpy %s"
+          % (v["python"], v["fasttext-wheel"], v["scikit-learn"], v["numpy"]))
+    print("settings: training seed %s for every split, threads %s, fastText tokenize=%s, quarry=%s"
+          % (s["seed"], s["threads"], s["ft_tokenize"], s["quarry"]))
+    print("splits: %s" % s["split_procedure"])
+    for name, c in report["corpora"].items():
+        print("  %s: %d rows pooled, %s" % (name, c["pooled_rows"], c["pooled_order"]))
+    print()
+    print("Per split, accuracy / macro-F1 on the split's test rows:")
+    head = ["corpus", "split seed", "train", "test"] + systems
+    rows = []
+    for sp in report["splits"]:
+        cells = [sp["corpus"], sp["seed"], sp["train_rows"], sp["test_rows"]]
+        for system in systems:
+            r = sp["results"].get(system, {})
+            cells.append("ERROR" if "error" in r else "%.4f / %.4f" % (r["accuracy"], r["macro_f1"]))
+        rows.append(cells)
+    for l in text_table(head, rows, {0}):
+        print(l)
+    print()
+    print("Per system over the splits, mean ± sd (sd with n - 1):")
+    rows = []
+    for e in report["summary"]:
+        ms = lambda k: "-" if e[k + "_mean"] is None else "%.4f ± %s" % (
+            e[k + "_mean"], fmt(e[k + "_sd"], ".4f"))
+        rows.append([e["corpus"], e["system"], "%d of %d" % (e["splits"], e["of"]),
+                     ms("accuracy"), ms("macro_f1")])
+    for l in text_table(["corpus", "system", "splits", "accuracy", "macro-F1"], rows, {0, 1}):
+        print(l)
+    if report["quarry_vs_peers"]:
+        print()
+        print("Quarry against each peer, macro-F1 split by split:")
+        rows = []
+        for e in report["quarry_vs_peers"]:
+            rows.append([e["corpus"], e["peer"],
+                         "%d of %d" % (e["quarry_macro_f1_ge"], e["splits"])
+                         + (" (%d equal)" % e["quarry_macro_f1_equal"] if e["quarry_macro_f1_equal"] else ""),
+                         "-" if e["macro_f1_difference_mean"] is None else "%+.4f ± %s" % (
+                             e["macro_f1_difference_mean"], fmt(e["macro_f1_difference_sd"], ".4f"))])
+        for l in text_table(["corpus", "peer", "splits where quarry >= peer", "quarry - peer, mean ± sd"],
+                            rows, {0, 1}):
+            print(l)
+    for sp in report["splits"]:
+        for system, r in sp["results"].items():
+            for w in r.get("warnings", []):
+                print("warning: %s split %s/%s: %s" % (sp["corpus"], sp["seed"], system, w))
+            if "error" in r:
+                print("error: %s split %s/%s: %s" % (sp["corpus"], sp["seed"], system, r["error"].splitlines()[0]))
+    for sk in report["skipped"]:
+        print("skipped: %s" % sk)
+    print("total wall time: %.1fs (%.1fs after waiting for an idle machine)"
+          % (report["total_seconds"], report["bench_seconds"]))
+
+
+SPLIT_PROCEDURE = (
+    "sklearn.model_selection.train_test_split(pooled rows, test_size=0.2, stratify=labels, "
+    "random_state=SEED) for SEED in %s")
+
+
+def run_splits(args, corpora, systems, skipped, work_root, t_start, t_bench, load_start):
+    """The --splits / --split-seeds mode: every system on every seeded split of every corpus."""
+    splits, pooled_info = [], {}
+    warm = True
+    try:
+        for name, train, test in corpora:
+            rows, order = pooled_rows(name, train, test)
+            pooled_info[name] = {"train": train, "test": test, "pooled_rows": len(rows), "pooled_order": order}
+            log("%s: %d rows pooled (%s); %d splits" % (name, len(rows), order, len(args.split_seeds)))
+            for seed in args.split_seeds:
+                work = os.path.join(work_root, name, "split-%d" % seed)
+                os.makedirs(work, exist_ok=True)
+                train_rows, test_rows = seeded_split(rows, seed)
+                tr_path, te_path = os.path.join(work, "train.tsv"), os.path.join(work, "test.tsv")
+                write_rows(tr_path, train_rows)
+                write_rows(te_path, test_rows)
+                corpus = Corpus("%s@%d" % (name, seed), tr_path, te_path, work, args)
+                entry = {"corpus": name, "seed": seed, "train_rows": len(train_rows),
+                         "test_rows": len(test_rows), "results": {}}
+                for system in systems:
+                    try:
+                        r = run_system(corpus, system, args, warm=warm)
+                        if system == "quarry":
+                            warm = False  # the vectors' binary copy exists from now on
+                        kept = {k: r[k] for k in ("accuracy", "macro_f1", "evaluate_accuracy",
+                                                  "evaluate_macro_f1", "warnings") if k in r}
+                        log("%s/%s: accuracy %.4f, macro-F1 %.4f"
+                            % (corpus.name, system, r["accuracy"], r["macro_f1"]))
+                    except BenchError as e:
+                        log("ERROR %s/%s: %s" % (corpus.name, system, e))
+                        kept = {"error": str(e)}
+                    for w in kept.get("warnings", []):
+                        log("warning: %s/%s: %s" % (corpus.name, system, w))
+                    entry["results"][system] = kept
+                splits.append(entry)
+    finally:
+        if not args.keep_work and not args.workdir:
+            shutil.rmtree(work_root, ignore_errors=True)
+
+    summary, versus = split_summaries(splits, systems)
+    report = {
+        "mode": "splits",
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "machine": dict(machine_info(), loadavg_start=load_start, loadavg_end=loadavg()),
+        "versions": versions(),
+        "settings": {
+            "systems": systems,
+            "split_seeds": args.split_seeds,
+            "split_procedure": SPLIT_PROCEDURE % ",".join(str(x) for x in args.split_seeds),
+            "seed": args.seed,
+            "threads": args.threads,
+            "ft_tokenize": args.ft_tokenize,
+            "fasttext": dict(W.FT_PARAMS),
+            "sklearn_lr": "TfidfVectorizer(ngram_range=(1,2), sublinear_tf=True) + LogisticRegression(C=10, max_iter=2000)",
+            "sklearn_svc": "TfidfVectorizer(ngram_range=(1,2), sublinear_tf=True) + LinearSVC(C=1, class_weight='balanced')",
+            "quarry": args.quarry,
+            "vectors": args.vectors,
+        },
+        "corpora": pooled_info,
+        "splits": splits,
+        "summary": summary,
+        "quarry_vs_peers": versus,
+        "skipped": skipped,
+        "total_seconds": time.perf_counter() - t_start,
+        "bench_seconds": time.perf_counter() - t_bench,
+    }
+    if args.save_json:
+        with open(args.save_json, "w") as f:
+            json.dump(report, f, indent=2)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print_splits_table(report)
+    return 1 if any("error" in r for sp in splits for r in sp["results"].values()) else 0
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -582,14 +894,23 @@ def parse_args(argv):
     ap = argparse.ArgumentParser(
         prog="Scripts/bench",
         description="Benchmark Quarry against fastText and scikit-learn on the catalog's corpora.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=SPLITS_HELP,
     )
     ap.add_argument("--root", required=True, help=argparse.SUPPRESS)
     ap.add_argument("--cache", required=True, help=argparse.SUPPRESS)
-    ap.add_argument("--corpora", default=DEFAULT_CORPORA, help="comma-separated catalog names (default r8,sms)")
+    ap.add_argument("--corpora", default=None,
+                    help="comma-separated catalog names (default r8,sms; with --splits, sms)")
+    many = ap.add_mutually_exclusive_group()
+    many.add_argument("--splits", type=int, metavar="N",
+                      help="score every system on N seeded stratified 80/20 splits of each corpus's "
+                           "pooled rows, split seeds 0..N-1 (see below)")
+    many.add_argument("--split-seeds", metavar="S1,S2,...",
+                      help="the same with these split seeds, e.g. 0,1,7,42,123,2024")
     ap.add_argument("--systems", default=",".join(ALL_SYSTEMS), help="comma-separated, from: " + ", ".join(ALL_SYSTEMS))
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     ap.add_argument("--save-json", metavar="PATH", help="also write the JSON report to PATH")
-    ap.add_argument("--repeat-predict", type=int, default=20, help="copies of the test texts in the predict input (default 20)")
+    ap.add_argument("--repeat-predict", type=int, default=20, help="copies of the test texts in the predict input (default 20; 1 with --splits)")
     ap.add_argument("--quarry", default=None, help="quarry binary (default .build/release/quarry in the repo)")
     ap.add_argument("--vectors", default=None, help="GloVe .vec (default $CACHE/vectors/glove.6B.50d.vec)")
     ap.add_argument("--seed", type=int, default=1)
@@ -604,6 +925,21 @@ def parse_args(argv):
     ap.add_argument("--keep-work", action="store_true", help="keep models and predictions under the work dir")
     ap.add_argument("--workdir", default=None, help="work dir (default: a fresh dir under $CACHE/bench-work)")
     a = ap.parse_args(argv)
+    if a.splits is not None:
+        if a.splits < 1:
+            ap.error("--splits must be >= 1")
+        a.split_seeds = list(range(a.splits))
+    elif a.split_seeds is not None:
+        try:
+            a.split_seeds = [int(x) for x in a.split_seeds.split(",") if x.strip()]
+        except ValueError:
+            ap.error("--split-seeds takes comma-separated integers")
+        if not a.split_seeds or min(a.split_seeds) < 0 or len(set(a.split_seeds)) != len(a.split_seeds):
+            ap.error("--split-seeds takes distinct integers >= 0")
+    if a.split_seeds is not None:
+        a.repeat_predict = 1  # no timing figures in this mode: predict the test texts once
+    if a.corpora is None:
+        a.corpora = DEFAULT_CORPORA if a.split_seeds is None else DEFAULT_SPLIT_CORPORA
     a.corpora = [c.strip() for c in a.corpora.split(",") if c.strip()]
     a.systems = [s.strip() for s in a.systems.split(",") if s.strip()]
     bad = [s for s in a.systems if s not in ALL_SYSTEMS]
@@ -623,7 +959,7 @@ def main(argv):
         wait_quiet(args.wait_quiet)
     t_bench = time.perf_counter()
     load_start = loadavg()
-    if load_start and load_start[0] > 0.5:
+    if load_start and load_start[0] > 0.5 and args.split_seeds is None:
         log("warning: load average %.2f before starting: something else is using the CPU, "
             "timings will be off" % load_start[0])
     systems = [s for s in ALL_SYSTEMS if s in args.systems]  # canonical order
@@ -648,6 +984,8 @@ def main(argv):
         os.makedirs(base, exist_ok=True)
         work_root = tempfile.mkdtemp(prefix="run-", dir=base)
     log("work dir %s" % work_root)
+    if args.split_seeds is not None:
+        return run_splits(args, corpora, systems, skipped, work_root, t_start, t_bench, load_start)
 
     results = []
     try:
@@ -658,16 +996,7 @@ def main(argv):
             for system in systems:
                 base = {"corpus": name, "system": system}
                 try:
-                    if system == "quarry":
-                        r = bench_quarry(corpus, args, args.vectors)
-                    elif system == "fasttext":
-                        r = bench_fasttext(corpus, args)
-                    elif system == "fasttext-glove":
-                        r = bench_fasttext(corpus, args, glove=args.vectors)
-                    elif system == "sklearn-lr":
-                        r = bench_sklearn(corpus, args, "lr")
-                    else:
-                        r = bench_sklearn(corpus, args, "svc")
+                    r = run_system(corpus, system, args)
                     log("%s/%s: accuracy %.4f, macro-F1 %.4f, %.0f docs/s"
                         % (name, system, r["accuracy"], r["macro_f1"], r["predict_docs_per_s"]))
                 except BenchError as e:
