@@ -100,6 +100,8 @@ public enum Finetune {
 
     var modelConfig = config
     modelConfig.dim = dim
+    modelConfig.learningRate = learningRateNoting(
+      config, tokens: counts.totalTokens, rows: trainRows.count, progress: progress)
     setBLASThreads(1)
     let initial = Classifier(
       classes: labels.count, featureCount: vocab.featureCount, wordCount: vocab.wordCount,
@@ -122,10 +124,16 @@ public enum Finetune {
     var heldOut: [Float]? = nil
     if config.crossFit >= 2 {
       let start = DispatchTime.now().uptimeNanoseconds
+      // The folds train at the unscaled rate: fitted more closely, they leave fewer flipped
+      // labels unseen. SMS with 5% flipped (seeds 5 and 7), label-issue precision / recall
+      // at the scaled rate 0.980 / 0.768 and 0.953 / 0.737; at the base rate 0.938 / 0.861
+      // and 0.918 / 0.871.
+      var foldConfig = modelConfig
+      foldConfig.learningRate = config.learningRate
       heldOut = try CrossFit.probabilities(
         initial: initial, data: trainData,
         groups: trainRows.map { FNV1a.hash($0.text.utf8) }, folds: config.crossFit,
-        config: modelConfig, shouldStop: control.shouldStop)
+        config: foldConfig, shouldStop: control.shouldStop)
       let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
       progress(
         .note(
@@ -164,6 +172,24 @@ public enum Finetune {
         "label '\(e.label)' does not occur in the training corpus \(path)")
     }
     return index
+  }
+
+  /// The learning rate for `rows` training rows of `tokens` word tokens in all
+  /// (`TrainingConfig.scaledLearningRate`), with a note when it is scaled.
+  static func learningRateNoting(
+    _ config: TrainingConfig, tokens: Int, rows: Int, progress: (Event) -> Void
+  ) -> Float {
+    let meanWords = Double(tokens) / Double(max(rows, 1))
+    let lr = config.scaledLearningRate(meanWords: meanWords)
+    if lr != config.learningRate {
+      progress(
+        .note(
+          String(
+            format:
+              "learning rate %.3g: %.3g × %.1f words per row / 100 (short texts take smaller steps; --lr sets it)",
+            lr, config.learningRate, meanWords)))
+    }
+    return lr
   }
 
   /// The encoder's pooled vectors of `texts`, with a note of where they came from.

@@ -57,6 +57,8 @@ public enum StreamingFinetune {
       vectorCache: vectorCache, progress: progress)
     var modelConfig = config
     modelConfig.dim = dim
+    modelConfig.learningRate = Finetune.learningRateNoting(
+      config, tokens: counts.totalTokens, rows: builder.documents, progress: progress)
     modelConfig.validFraction = 0
     modelConfig.crossFit = 0
     setBLASThreads(1)

@@ -7,7 +7,11 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
   public var dim = 50
   public var epochs = 20
   /// Per-example learning rate of the wide part and the dense layer; decays linearly to 0.
+  /// With `scaleLearningRate`, the base of `scaledLearningRate`.
   public var learningRate: Float = 2
+  /// Scale the learning rate by the corpus's text length (`scaledLearningRate`). Not
+  /// stored: the model file stores the rate it was trained with.
+  public var scaleLearningRate = true
   /// Learning rate of the embedding rows, as a multiple of `learningRate`.
   public var embeddingLRScale: Float = 1
   /// Learning rate of the dense layer (on the batch-mean gradient), as a multiple of
@@ -65,6 +69,20 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
   public var threads = 2
 
   public init() {}
+
+  /// The learning rate for a corpus of `meanWords` words per training row: with
+  /// `scaleLearningRate`, η · min(1, w̄ / 100), else η. A short text's unit tf-idf vector
+  /// spreads over few features and its embedding bag over few words, so each of its steps
+  /// moves those weights further. Measured (seed 1, accuracy / macro-F1, w̄ in Quarry's
+  /// tokens) at η = 2 against the scaled rate: SMS (w̄ 20.4, η 0.41) 0.9913 / 0.9808 against
+  /// 0.9930 / 0.9844, the mean of 6 seeded splits; Friends speakers (w̄ 17.3) 0.3144 /
+  /// 0.3129 against 0.3288 / 0.3277; election tweets (w̄ 28.5) 0.9738 / 0.9737 at both.
+  /// R8, R52 and 20 Newsgroups (w̄ over 100) keep η = 2: at η = 1 their macro-F1 fell
+  /// from 0.949 to 0.928, 0.762 to 0.679 and 0.851 to 0.849.
+  public func scaledLearningRate(meanWords: Double) -> Float {
+    guard scaleLearningRate, meanWords.isFinite, meanWords >= 0 else { return learningRate }
+    return learningRate * Float(min(1, meanWords / 100))
+  }
 
   private enum CodingKeys: String, CodingKey {
     case features, minCount, dim, epochs, learningRate, embeddingLRScale, denseLRScale
