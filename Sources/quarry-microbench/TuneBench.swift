@@ -124,7 +124,8 @@ func runTune(_ t: TuneArguments) throws {
     t.inputsCache + "/train-\(tag).f32", encoder: encoder, ids: trainIDs, layers: o.layers,
     threads: o.threads)
   let testInputs = try cachedInputs(
-    t.inputsCache + "/test-\(o.layers)-\(t.maxLength).f32", encoder: encoder, ids: testIDs, layers: o.layers,
+    t.inputsCache + "/test-\(o.layers)-\(t.maxLength).f32", encoder: encoder, ids: testIDs,
+    layers: o.layers,
     threads: o.threads)
   note(
     "train: \(trainIDs.count) texts, \(trainInputs.tokens) tokens; test: \(testIDs.count) texts, \(testInputs.tokens) tokens"
@@ -139,25 +140,22 @@ func runTune(_ t: TuneArguments) throws {
   }
   var epochStart = Date()
   var epochTimes: [Double] = []
-  var lastEpoch = 0
   let steps = (trainIDs.count + o.batchSize - 1) / o.batchSize
   let tuned = LayerTuner.train(
     encoder: encoder, inputs: trainInputs, labels: trainLabels, classes: names.count,
     weights: weights, options: o
   ) { epoch, batch, loss in
-    if epoch != lastEpoch {
-      lastEpoch = epoch
-      epochStart = Date()
-    }
     if batch % 50 == 0 {
       note(String(format: "  epoch %d batch %d/%d loss %.4f", epoch + 1, batch, steps, loss))
     }
     if batch == steps - 1 {
       let s = Date().timeIntervalSince(epochStart)
       epochTimes.append(s)
+      epochStart = Date()
       note(
         String(
-          format: "epoch %d: %.1f s, %.0f tokens/s", epoch + 1, s, Double(trainInputs.tokens) / s))
+          format: "epoch %d: %.1f s, %.0f tokens/s", epoch + 1, s,
+          Double(trainInputs.tokens) / s))
     }
   }
   let evalStart = Date()

@@ -388,6 +388,29 @@ final class EncoderBackwardTests: XCTestCase {
     }
   }
 
+  /// An epoch's batches hold every text once, sorted by length inside each pool of 16
+  /// batches; the seed decides them; the rate rises over the warm-up, then falls to near 0.
+  func testEpochBatchesAndRateSchedule() {
+    var rng = SplitMix64(seed: 3)
+    let lengths = (0..<203).map { _ in 1 + Int(rng.next() % 50) }
+    var a = SplitMix64(seed: 9)
+    var b = SplitMix64(seed: 9)
+    let batches = LayerTuner.shuffledBatches(lengths: lengths, size: 4, rng: &a)
+    XCTAssertEqual(batches, LayerTuner.shuffledBatches(lengths: lengths, size: 4, rng: &b))
+    XCTAssertNotEqual(batches, LayerTuner.shuffledBatches(lengths: lengths, size: 4, rng: &a))
+    XCTAssertEqual(batches.flatMap { $0 }.sorted(), Array(lengths.indices))
+    XCTAssertEqual(batches.count, 51)
+    for batch in batches {
+      XCTAssertLessThanOrEqual(batch.count, 4)
+      XCTAssertEqual(batch.map { lengths[$0] }, batch.map { lengths[$0] }.sorted(by: >))
+    }
+    XCTAssertEqual(LayerTuner.rateFactor(step: 0, total: 100, warmup: 10), 0.1)
+    XCTAssertEqual(LayerTuner.rateFactor(step: 9, total: 100, warmup: 10), 1)
+    XCTAssertEqual(LayerTuner.rateFactor(step: 10, total: 100, warmup: 10), 1)
+    XCTAssertEqual(LayerTuner.rateFactor(step: 99, total: 100, warmup: 10), 1 / 90)
+    XCTAssertEqual(LayerTuner.rateFactor(step: 0, total: 5, warmup: 0), 1)
+  }
+
   // MARK: Helpers
 
   func randomLayer(_ c: BertConfig, _ rng: inout SplitMix64, scale: Float = 0.5)
