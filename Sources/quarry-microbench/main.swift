@@ -183,6 +183,16 @@ func comparisons(_ figures: [Figure], work: ForwardWork) -> [Figure] {
   return out
 }
 
+if CommandLine.arguments.dropFirst().first == "tune" {
+  do {
+    try runTune(parseTuneArguments(Array(CommandLine.arguments.dropFirst(2))))
+    exit(0)
+  } catch {
+    FileHandle.standardError.write(Data("quarry-microbench tune: \(error)\n".utf8))
+    exit(1)
+  }
+}
+
 let options = parseOptions(Array(CommandLine.arguments.dropFirst()))
 do {
   let report = try run(options)

@@ -56,7 +56,7 @@ func attentionForward(
 }
 
 /// Scratch slots 0..<n handed out and returned under a lock.
-private final class SlotPool: @unchecked Sendable {
+final class SlotPool: @unchecked Sendable {
   private let lock = NSLock()
   private var free: [Int]
 

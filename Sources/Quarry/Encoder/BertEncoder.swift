@@ -87,17 +87,7 @@ public struct BertEncoder: Sendable {
     progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
   ) throws -> EncoderFeatures {
     let h = config.hidden
-    for (i, seq) in ids.enumerated() {
-      guard !seq.isEmpty, seq.count <= config.maxPositions else {
-        throw InputError(
-          path: source,
-          "sequence \(i) has \(seq.count) tokens; expected 1...\(config.maxPositions)")
-      }
-      if let bad = seq.first(where: { $0 < 0 || Int($0) >= config.vocabSize }) {
-        throw InputError(
-          path: source, "sequence \(i) holds token id \(bad), outside 0..<\(config.vocabSize)")
-      }
-    }
+    try check(ids: ids)
     let order = ids.indices.sorted {
       ids[$0].count > ids[$1].count || (ids[$0].count == ids[$1].count && $0 < $1)
     }
@@ -132,49 +122,78 @@ public struct BertEncoder: Sendable {
       rows: ids.count, hidden: h, mean: mean, cls: cls, lengths: ids.map(\.count), flops: flops)
   }
 
-  /// The forward pass of one batch of packed sequences, leaving the last layer's vectors in
-  /// `workspace.x` ((Σ lengths)×H). Returns the flops of its sgemms.
+  /// Throws an `InputError` unless every sequence is non-empty, no longer than the model's
+  /// positions, and holds only ids below the vocabulary size.
+  func check(ids: [[Int32]]) throws {
+    for (i, seq) in ids.enumerated() {
+      guard !seq.isEmpty, seq.count <= config.maxPositions else {
+        throw InputError(
+          path: source,
+          "sequence \(i) has \(seq.count) tokens; expected 1...\(config.maxPositions)")
+      }
+      if let bad = seq.first(where: { $0 < 0 || Int($0) >= config.vocabSize }) {
+        throw InputError(
+          path: source, "sequence \(i) holds token id \(bad), outside 0..<\(config.vocabSize)")
+      }
+    }
+  }
+
+  /// The forward pass of one batch of packed sequences, leaving the vectors after the first
+  /// `layerCount` layers (default all) in `workspace.x` ((Σ lengths)×H). Returns the flops
+  /// of its sgemms and attention.
   func forward(
-    packed ids: [Int32], lengths: [Int], workspace ws: EncoderWorkspace, threads: Int
+    packed ids: [Int32], lengths: [Int], workspace ws: EncoderWorkspace, threads: Int,
+    layerCount: Int? = nil
   ) -> Double {
     let c = config
-    let (h, i, rows) = (c.hidden, c.intermediate, ids.count)
+    let (h, rows) = (c.hidden, ids.count)
+    let count = min(layerCount ?? weights.layers.count, weights.layers.count)
     embeddingForward(ws.x, ids: ids, lengths: lengths, weights: weights, hidden: h)
     withPointers(weights.embeddingNormScale, weights.embeddingNormShift) { g, b in
       layerNormForward(
         ws.x, scale: g, shift: b, rows: rows, n: h, eps: c.layerNormEps, threads: threads)
     }
-    for l in weights.layers {
-      withPointers(l.qkv, l.qkvBias) { w, b in
-        linearForward(
-          ws.qkv, ws.x, weight: w, bias: b, rows: rows, n: h, m: 3 * h, threads: threads)
-      }
-      attentionForward(
-        ws.ctx, qkv: ws.qkv, lengths: lengths, hidden: h, heads: c.heads, threads: threads)
-      withPointers(l.attentionOut, l.attentionOutBias) { w, b in
-        linearForward(
-          ws.x, ws.ctx, weight: w, bias: b, rows: rows, n: h, m: h, accumulate: true,
-          threads: threads)
-      }
-      withPointers(l.attentionNormScale, l.attentionNormShift) { g, b in
-        layerNormForward(
-          ws.x, scale: g, shift: b, rows: rows, n: h, eps: c.layerNormEps, threads: threads)
-      }
-      withPointers(l.ffnIn, l.ffnInBias) { w, b in
-        linearForward(ws.ffn, ws.x, weight: w, bias: b, rows: rows, n: h, m: i, threads: threads)
-      }
-      geluForward(ws.ffn, count: rows * i, threads: threads)
-      withPointers(l.ffnOut, l.ffnOutBias) { w, b in
-        linearForward(
-          ws.x, ws.ffn, weight: w, bias: b, rows: rows, n: i, m: h, accumulate: true,
-          threads: threads)
-      }
-      withPointers(l.outputNormScale, l.outputNormShift) { g, b in
-        layerNormForward(
-          ws.x, scale: g, shift: b, rows: rows, n: h, eps: c.layerNormEps, threads: threads)
-      }
+    for l in weights.layers.prefix(count) {
+      layerForward(l, lengths: lengths, workspace: ws, threads: threads)
     }
-    return BertEncoder.flops(lengths: lengths, config: c)
+    return BertEncoder.flops(lengths: lengths, config: c) * Double(count)
+      / Double(max(c.layers, 1))
+  }
+
+  /// One transformer block over the packed rows in `workspace.x` ((Σ lengths)×H), in place.
+  func layerForward(
+    _ l: BertLayerWeights, lengths: [Int], workspace ws: EncoderWorkspace, threads: Int
+  ) {
+    let c = config
+    let (h, i) = (c.hidden, c.intermediate)
+    let rows = lengths.reduce(0, +)
+    withPointers(l.qkv, l.qkvBias) { w, b in
+      linearForward(ws.qkv, ws.x, weight: w, bias: b, rows: rows, n: h, m: 3 * h, threads: threads)
+    }
+    attentionForward(
+      ws.ctx, qkv: ws.qkv, lengths: lengths, hidden: h, heads: c.heads, threads: threads)
+    withPointers(l.attentionOut, l.attentionOutBias) { w, b in
+      linearForward(
+        ws.x, ws.ctx, weight: w, bias: b, rows: rows, n: h, m: h, accumulate: true,
+        threads: threads)
+    }
+    withPointers(l.attentionNormScale, l.attentionNormShift) { g, b in
+      layerNormForward(
+        ws.x, scale: g, shift: b, rows: rows, n: h, eps: c.layerNormEps, threads: threads)
+    }
+    withPointers(l.ffnIn, l.ffnInBias) { w, b in
+      linearForward(ws.ffn, ws.x, weight: w, bias: b, rows: rows, n: h, m: i, threads: threads)
+    }
+    geluForward(ws.ffn, count: rows * i, threads: threads)
+    withPointers(l.ffnOut, l.ffnOutBias) { w, b in
+      linearForward(
+        ws.x, ws.ffn, weight: w, bias: b, rows: rows, n: i, m: h, accumulate: true,
+        threads: threads)
+    }
+    withPointers(l.outputNormScale, l.outputNormShift) { g, b in
+      layerNormForward(
+        ws.x, scale: g, shift: b, rows: rows, n: h, eps: c.layerNormEps, threads: threads)
+    }
   }
 
   /// The sgemm and attention flops of one forward pass over sequences of these lengths:

@@ -51,10 +51,13 @@ func linearForward(
 /// LayerNorm of each row, in place: y = (x − μ) / √(σ² + ε) · γ + β, where μ and σ² are
 /// the row's mean and (biased) variance (two passes, in Float).
 ///
-/// x: rows×n, γ and β: n. Cost: about 8·rows·n flops.
+/// x: rows×n, γ and β: n. When given, `savedMean` and `savedInverse` (rows each) receive
+/// every row's μ and 1/√(σ² + ε), for `layerNormBackward`; the output is the same either way.
+/// Cost: about 8·rows·n flops.
 func layerNormForward(
   _ x: UnsafeMutablePointer<Float>, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>,
-  rows: Int, n: Int, eps: Float, threads: Int = 1
+  rows: Int, n: Int, eps: Float, threads: Int = 1,
+  savedMean: UnsafeMutablePointer<Float>? = nil, savedInverse: UnsafeMutablePointer<Float>? = nil
 ) {
   let parts = pieces(rows, threads: threads, grain: 256)
   dynamicFor(parts, threads: threads) { part in
@@ -69,6 +72,8 @@ func layerNormForward(
         sq += d * d
       }
       let inv = 1 / (sq / Float(n) + eps).squareRoot()
+      savedMean?[r] = mean
+      savedInverse?[r] = inv
       for j in 0..<n { row[j] = (row[j] - mean) * inv * scale[j] + shift[j] }
     }
   }
