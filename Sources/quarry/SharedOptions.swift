@@ -80,7 +80,8 @@ struct EncoderOptions: ParsableArguments {
   func load(for model: Model, threads: Int) throws -> FrozenEncoder? {
     guard let info = model.metadata.encoder else { return nil }
     return try FrozenEncoder.load(
-      for: info, directory: encoder, threads: threads, cacheDirectory: cacheDirectory)
+      for: info, directory: encoder, threads: threads, cacheDirectory: cacheDirectory
+    ).tuned(model.tunedLayers)
   }
 }
 

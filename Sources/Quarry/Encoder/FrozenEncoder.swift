@@ -9,13 +9,17 @@ import Foundation
 /// corpus (or an evaluate of the same test file) reads vectors instead of encoding them. A
 /// cache file that does not read back whole is ignored and rewritten.
 public struct FrozenEncoder: Sendable {
-  public let encoder: BertEncoder
+  /// The encoder, with its top layers replaced when they were fine-tuned (`tuned`).
+  public private(set) var encoder: BertEncoder
   public let directory: String
   public let weightsSHA256: String
   public var maxLength: Int
   public var threads: Int
   /// Where pooled vectors are cached; nil: no cache.
   public var cacheDirectory: String?
+  /// The number of top layers replaced by fine-tuned ones (0: as read), and their checksum.
+  public private(set) var tunedLayers = 0
+  public private(set) var tunedChecksum = ""
 
   public static let pooling = "mean"
 
@@ -50,10 +54,30 @@ public struct FrozenEncoder: Sendable {
 
   public var hidden: Int { encoder.config.hidden }
 
+  /// This encoder with its top `layers.count` layers replaced by `layers` (fine-tuned ones,
+  /// from `LayerTuner` or a model file). Its vectors are cached apart from the frozen ones.
+  public func tuned(_ layers: [BertLayerWeights]) throws -> FrozenEncoder {
+    guard !layers.isEmpty else { return self }
+    let c = encoder.config
+    guard layers.count <= c.layers, layers.allSatisfy({ $0.fits(c) }) else {
+      throw InputError(
+        path: directory,
+        "the model's \(layers.count) tuned layers do not fit this encoder (\(c.layers) layers, hidden \(c.hidden), feed-forward \(c.intermediate))"
+      )
+    }
+    var e = self
+    let first = c.layers - layers.count
+    e.encoder = encoder.replacingTopLayers(
+      TunedLayers(firstLayer: first, layers: layers, classes: 0, head: [], headBias: []))
+    e.tunedLayers = layers.count
+    e.tunedChecksum = BertLayerWeights.checksum(layers)
+    return e
+  }
+
   public var info: ModelMetadata.EncoderInfo {
     .init(
       path: directory, weightsSHA256: weightsSHA256, hidden: hidden, maxLength: maxLength,
-      pooling: FrozenEncoder.pooling)
+      pooling: FrozenEncoder.pooling, tunedLayers: tunedLayers, tunedChecksum: tunedChecksum)
   }
 
   /// Mean-pooled vectors of `texts`, rows×H in input order, from the cache when it has
@@ -94,7 +118,8 @@ public struct FrozenEncoder: Sendable {
       withUnsafeBytes(of: UInt8(0)) { sum.update($0) }
     }
     let key = String(sum.finish(), radix: 16)
-    return "\(dir)/\(weightsSHA256.prefix(16))-\(key)-\(texts.count)-\(maxLength).qfeat"
+    let tuned = tunedLayers > 0 ? "-tuned\(tunedLayers)-\(tunedChecksum)" : ""
+    return "\(dir)/\(weightsSHA256.prefix(16))\(tuned)-\(key)-\(texts.count)-\(maxLength).qfeat"
   }
 
   func readCache(_ path: String, rows: Int) -> [Float]? {

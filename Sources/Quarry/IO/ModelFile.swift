@@ -21,6 +21,7 @@ public enum ModelFile {
     t.add("dense", c.dense)
     t.add("bias", c.bias)
     if c.encoderDim > 0 { t.add("encoder.weights", c.encoderWeights) }
+    BertLayerWeights.add(model.tunedLayers, prefix: "encoder.tuned", to: &t)
     t.add("idf", v.idf)
     t.add("index.keys", v.index.slotKeys)
     t.add("index.rows", v.index.slotRows)
@@ -91,6 +92,13 @@ public enum ModelFile {
     let h = meta.encoder?.hidden ?? 0
     guard h >= 0, h <= 1 << 16 else { throw fail("encoder width \(h)") }
     let encoderWeights = h > 0 ? try file.floats("encoder.weights", c * h, in: tensors) : []
+    let tunedCount = meta.encoder?.tunedLayers ?? 0
+    guard (0...64).contains(tunedCount) else { throw fail("tuned encoder layers \(tunedCount)") }
+    let tuned = try BertLayerWeights.read(
+      file, prefix: "encoder.tuned", count: tunedCount, hidden: h, in: tensors)
+    if tunedCount > 0, BertLayerWeights.checksum(tuned) != meta.encoder?.tunedChecksum {
+      throw fail("tuned encoder layers do not match their checksum")
+    }
     let idf = try file.floats("idf", f, in: tensors)
     let keys = try file.uint64s("index.keys", slots, in: tensors)
     let rows = try file.int32s("index.rows", slots, in: tensors)
@@ -126,8 +134,10 @@ public enum ModelFile {
         heldOut = held
       }
     }
-    return Model(
+    var model = Model(
       metadata: meta, vocabulary: Vocabulary(index: index, wordCount: w, idf: idf),
       classifier: classifier, dynamics: dynamics, trainLines: trainLines, heldOut: heldOut)
+    model.tunedLayers = tuned
+    return model
   }
 }

@@ -41,13 +41,38 @@ public struct ModelMetadata: Codable, Sendable, Equatable {
     public var hidden: Int
     public var maxLength: Int
     public var pooling: String
+    /// The top layers fine-tuned on the training corpus (0: the encoder is frozen); their
+    /// weights are in the model file, and `tunedChecksum` is their checksum (hex).
+    public var tunedLayers: Int
+    public var tunedChecksum: String
 
-    public init(path: String, weightsSHA256: String, hidden: Int, maxLength: Int, pooling: String) {
+    public init(
+      path: String, weightsSHA256: String, hidden: Int, maxLength: Int, pooling: String,
+      tunedLayers: Int = 0, tunedChecksum: String = ""
+    ) {
       self.path = path
       self.weightsSHA256 = weightsSHA256
       self.hidden = hidden
       self.maxLength = maxLength
       self.pooling = pooling
+      self.tunedLayers = tunedLayers
+      self.tunedChecksum = tunedChecksum
+    }
+
+    private enum CodingKeys: String, CodingKey {
+      case path, weightsSHA256, hidden, maxLength, pooling, tunedLayers, tunedChecksum
+    }
+
+    /// Models written before layer tuning have neither tuning field: frozen.
+    public init(from decoder: Decoder) throws {
+      let c = try decoder.container(keyedBy: CodingKeys.self)
+      path = try c.decode(String.self, forKey: .path)
+      weightsSHA256 = try c.decode(String.self, forKey: .weightsSHA256)
+      hidden = try c.decode(Int.self, forKey: .hidden)
+      maxLength = try c.decode(Int.self, forKey: .maxLength)
+      pooling = try c.decode(String.self, forKey: .pooling)
+      tunedLayers = try c.decodeIfPresent(Int.self, forKey: .tunedLayers) ?? 0
+      tunedChecksum = try c.decodeIfPresent(String.self, forKey: .tunedChecksum) ?? ""
     }
   }
 
@@ -71,6 +96,8 @@ public struct Model: Sendable {
   public var trainLines: [Int32]?
   /// Out-of-sample probabilities of the training rows (N×C, rows as `trainLines`).
   public var heldOut: [Float]?
+  /// The encoder's fine-tuned top layers, when `metadata.encoder.tunedLayers` > 0.
+  public var tunedLayers: [BertLayerWeights] = []
 
   public init(
     metadata: ModelMetadata, vocabulary: Vocabulary, classifier: Classifier,

@@ -34,8 +34,8 @@ public enum Finetune {
 
   public static func run(
     train corpus: Corpus, valid validCorpus: Corpus?, pretrained: String?, config: TrainingConfig,
-    thesaurus thesaurusPath: String? = nil, encoder: FrozenEncoder? = nil,
-    vectorCache: String? = nil, control: Control = Control(),
+    thesaurus thesaurusPath: String? = nil, encoder frozen: FrozenEncoder? = nil,
+    tuning: LayerTuningOptions? = nil, vectorCache: String? = nil, control: Control = Control(),
     progress: (Event) -> Void = { _ in }
   ) throws -> Model {
     let labels = corpus.labelsInOrder.sorted()
@@ -87,10 +87,25 @@ public enum Finetune {
           texts: validRows.map(\.text), vocabulary: vocab, config: config.features,
           threads: config.threads),
         labels: validRows.map { labelIndex[$0.label] ?? 0 })
+    // With tuning, the encoder from here on is the tuned one (its vectors, its identity).
+    var encoder = frozen
+    var tunedLayers: [BertLayerWeights] = []
+    if let e = frozen {
+      let h = e.hidden
+      if let tuning, tuning.layers > 0 {
+        let (tuned, vectors) = try tuneNoting(
+          e, trainTexts, labels: trainData.labels, classes: labels.count, options: tuning,
+          progress: progress)
+        encoder = tuned
+        tunedLayers = Array(tuned.encoder.weights.layers.suffix(tuned.tunedLayers))
+        trainData.features.attachDense(vectors, dim: h)
+      } else {
+        trainData.features.attachDense(
+          try encodeNoting(e, trainTexts, what: "training", progress: progress), dim: h)
+      }
+    }
     if let encoder {
       let h = encoder.hidden
-      trainData.features.attachDense(
-        try encodeNoting(encoder, trainTexts, what: "training", progress: progress), dim: h)
       if validData != nil {
         validData!.features.attachDense(
           try encodeNoting(encoder, validRows.map(\.text), what: "validation", progress: progress),
@@ -150,9 +165,11 @@ public enum Finetune {
         rows: corpus.examples.count, trainRows: trainRows.count, validRows: validRows.count),
       pretrained: pretrainedInfo, encoder: encoder?.info, bestEpoch: result.bestEpoch,
       epochs: result.epochs)
-    return Model(
+    var model = Model(
       metadata: meta, vocabulary: vocab, classifier: result.model, dynamics: result.dynamics,
       trainLines: trainRows.map { Int32(clamping: $0.line) }, heldOut: heldOut)
+    model.tunedLayers = tunedLayers
+    return model
   }
 
   /// The class index of each label (sorted `labels`, at least two), after checking that

@@ -1,0 +1,148 @@
+import Foundation
+
+extension Finetune {
+  /// Fine-tunes the encoder's top `options.layers` layers on the training texts and labels
+  /// (`LayerTuner`: the layers below run once, the tuned ones and a softmax head train
+  /// with AdamW), and returns the tuned encoder with the training texts' tuned vectors.
+  ///
+  /// The outcome (the tuned layers and the vectors) is cached beside the encoder vectors,
+  /// named by the frozen weights, the texts, the labels and every tuning setting, so a
+  /// second finetune of the same corpus reads it instead of tuning again.
+  static func tuneNoting(
+    _ encoder: FrozenEncoder, _ texts: [String], labels: [Int32], classes: Int,
+    options: LayerTuningOptions, progress: (Event) -> Void
+  ) throws -> (FrozenEncoder, [Float]) {
+    let start = DispatchTime.now().uptimeNanoseconds
+    func seconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+    let path = tuningCachePath(encoder, texts, labels: labels, options: options)
+    if let path, let cached = readTuning(path, encoder: encoder, rows: texts.count) {
+      progress(
+        .note(
+          String(
+            format: "encoder: top %d layer%@ as tuned before, read from the cache (%.2f s)",
+            cached.layers.count, cached.layers.count == 1 ? "" : "s", seconds())))
+      return (try encoder.tuned(cached.layers), cached.vectors)
+    }
+    let e = encoder.encoder
+    let ids = e.tokenize(texts, maxLength: encoder.maxLength, threads: options.threads)
+    var lastNote = start
+    let inputs = try LayerTuner.inputs(
+      encoder: e, ids: ids, tunedLayers: options.layers, threads: options.threads
+    ) { done, total in
+      let now = DispatchTime.now().uptimeNanoseconds
+      if now - lastNote > 10_000_000_000 {
+        lastNote = now
+        progress(.note("encoder: \(done) of \(total) training texts through the frozen layers"))
+      }
+    }
+    progress(
+      .note(
+        String(
+          format: "encoder: %d training texts (%d tokens) through the %d frozen layers in %.1f s",
+          texts.count, inputs.tokens, inputs.firstLayer, seconds())))
+    var epochLoss: (epoch: Int, sum: Double, batches: Int) = (0, 0, 0)
+    let tuned = LayerTuner.train(
+      encoder: e, inputs: inputs, labels: labels, classes: classes, options: options
+    ) { epoch, _, loss in
+      if epoch != epochLoss.epoch, epochLoss.batches > 0 {
+        progress(
+          .note(
+            String(
+              format: "encoder: tuning epoch %d/%d  loss %.4f  (%.0f s)", epochLoss.epoch + 1,
+              options.epochs, epochLoss.sum / Double(epochLoss.batches), seconds())))
+        epochLoss = (epoch, 0, 0)
+      }
+      epochLoss.epoch = epoch
+      epochLoss.sum += Double(loss)
+      epochLoss.batches += 1
+    }
+    if epochLoss.batches > 0 {
+      progress(
+        .note(
+          String(
+            format: "encoder: tuning epoch %d/%d  loss %.4f  (%.0f s)", epochLoss.epoch + 1,
+            options.epochs, epochLoss.sum / Double(epochLoss.batches), seconds())))
+    }
+    let vectors = LayerTuner.pooled(
+      encoder: e, inputs: inputs, layers: tuned.layers, threads: options.threads)
+    if let path, let dir = encoder.cacheDirectory {
+      // A cache that cannot be written only costs time next run.
+      try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+      try? writeTuning(path, layers: tuned.layers, vectors: vectors, encoder: encoder)
+    }
+    progress(
+      .note(
+        String(
+          format: "encoder: top %d layer%@ tuned in %.1f s", tuned.layers.count,
+          tuned.layers.count == 1 ? "" : "s", seconds())))
+    return (try encoder.tuned(tuned.layers), vectors)
+  }
+
+  static let tuningMagic: [UInt8] = Array("QUARRYTL".utf8)
+
+  struct TuningCacheMetadata: Codable {
+    var weightsSHA256: String
+    var rows: Int
+    var hidden: Int
+    var layers: Int
+    var tensors: [ModelMetadata.TensorEntry] = []
+  }
+
+  /// The cache file of a tuning run: frozen weights, texts, labels, maximum length and
+  /// every tuning setting (threads aside: they do not change the result).
+  static func tuningCachePath(
+    _ encoder: FrozenEncoder, _ texts: [String], labels: [Int32], options o: LayerTuningOptions
+  ) -> String? {
+    guard let dir = encoder.cacheDirectory else { return nil }
+    var sum = Checksum.Stream()
+    for t in texts {
+      var t = t
+      t.withUTF8 { sum.update(UnsafeRawBufferPointer($0)) }
+      withUnsafeBytes(of: UInt8(0)) { sum.update($0) }
+    }
+    labels.withUnsafeBytes { sum.update($0) }
+    let settings =
+      "\(o.layers) \(o.epochs) \(o.learningRate) \(o.headLearningRate) \(o.weightDecay) "
+      + "\(o.batchSize) \(o.warmup) \(o.clipNorm) \(o.seed) \(encoder.maxLength)"
+    var s = settings
+    s.withUTF8 { sum.update(UnsafeRawBufferPointer($0)) }
+    let key = String(sum.finish(), radix: 16)
+    return "\(dir)/\(encoder.weightsSHA256.prefix(16))-tune-\(key)-\(texts.count).qtune"
+  }
+
+  static func readTuning(_ path: String, encoder: FrozenEncoder, rows: Int) -> (
+    layers: [BertLayerWeights], vectors: [Float]
+  )? {
+    guard let bytes = try? FileBytes.read(path),
+      let file = try? TensorFile.parse(
+        bytes, path: path, magic: tuningMagic, maxVersion: 1, kind: "tuning cache"),
+      let meta = try? JSONDecoder().decode(
+        TuningCacheMetadata.self, from: Data(bytes[file.metadata])),
+      meta.weightsSHA256 == encoder.weightsSHA256, meta.rows == rows,
+      meta.hidden == encoder.hidden,
+      let layers = try? BertLayerWeights.read(
+        file, prefix: "layer", count: meta.layers, hidden: meta.hidden, in: meta.tensors),
+      layers.allSatisfy({ $0.fits(encoder.encoder.config) }),
+      let vectors = try? file.floats("vectors", rows * meta.hidden, in: meta.tensors)
+    else { return nil }
+    return (layers, vectors)
+  }
+
+  static func writeTuning(
+    _ path: String, layers: [BertLayerWeights], vectors: [Float], encoder: FrozenEncoder
+  ) throws {
+    var t = TensorFile.Builder()
+    BertLayerWeights.add(layers, prefix: "layer", to: &t)
+    t.add("vectors", vectors)
+    var meta = TuningCacheMetadata(
+      weightsSHA256: encoder.weightsSHA256, rows: vectors.count / max(encoder.hidden, 1),
+      hidden: encoder.hidden, layers: layers.count)
+    meta.tensors = t.entries
+    let json = JSONEncoder()
+    json.outputFormatting = [.sortedKeys]
+    try AtomicFile.write(
+      parts: TensorFile.parts(
+        magic: tuningMagic, version: 1, metadata: [UInt8](try json.encode(meta)),
+        section: t.section), to: path, sync: false)
+  }
+}

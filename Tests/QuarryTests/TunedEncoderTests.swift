@@ -1,0 +1,102 @@
+import Foundation
+import XCTest
+
+@testable import Quarry
+
+/// finetune with the encoder's top layers tuned: the tuned layers reach the model file and
+/// back, the training vectors are the tuned encoder's, the tuning is cached, and predict
+/// runs the tuned layers. A tiny random BERT of two layers stands in for MiniLM.
+final class TunedEncoderTests: XCTestCase {
+  func writeTinyCheckpoint(_ dir: String, seed: UInt64) throws -> BertConfig {
+    let config = BertConfig(
+      layers: 2, hidden: 8, heads: 2, intermediate: 16, maxPositions: 16, vocabSize: 22,
+      layerNormEps: 1e-6)
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    try writeFile(
+      dir + "/model.safetensors", TinyBert.safetensors(TinyBert.tensors(config, seed: seed)))
+    try writeFile(dir + "/vocab.txt", EncoderTests.tinyVocab.joined(separator: "\n") + "\n")
+    try writeFile(dir + "/config.json", TinyBert.configJSON(config))
+    return config
+  }
+
+  func testTunedLayersReachTheModelAndPredict() throws {
+    try withTemporaryDirectory { dir in
+      _ = try writeTinyCheckpoint(dir + "/enc", seed: 1)
+      let cache = dir + "/cache"
+      let encoder = try FrozenEncoder.load(
+        directory: dir + "/enc", maxLength: 16, threads: 2, cacheDirectory: cache)
+      var text = ""
+      for (label, t) in KeywordCorpus.named(count: 90, seed: 3) { text += "\(label)\t\(t)\n" }
+      let corpus = try CorpusReader.parse(bytes: Array(text.utf8), path: "k.tsv")
+      var config = TrainingConfig()
+      config.epochs = 4
+      config.dim = 8
+      config.crossFit = 0
+      let tuning = LayerTuningOptions(
+        layers: 1, epochs: 2, learningRate: 1e-3, batchSize: 8, threads: 2)
+      var notes: [String] = []
+      let model = try Finetune.run(
+        train: corpus, valid: nil, pretrained: nil, config: config, encoder: encoder,
+        tuning: tuning
+      ) { if case .note(let s) = $0 { notes.append(s) } }
+
+      // One layer tuned: the top one changed, and the model says which and holds it.
+      let info = try XCTUnwrap(model.metadata.encoder)
+      XCTAssertEqual(info.tunedLayers, 1)
+      XCTAssertEqual(model.tunedLayers.count, 1)
+      XCTAssertNotEqual(model.tunedLayers[0].qkv, encoder.encoder.weights.layers[1].qkv)
+      XCTAssertEqual(info.tunedChecksum, BertLayerWeights.checksum(model.tunedLayers))
+      XCTAssertTrue(notes.contains { $0.contains("tuning epoch 2/2") }, "\(notes)")
+
+      // The model file keeps the tuned layers; a changed one is refused.
+      let bytes = try ModelFile.encode(model)
+      let back = try ModelFile.decode(bytes, path: "m")
+      XCTAssertEqual(back.tunedLayers.map(\.ffnOut), model.tunedLayers.map(\.ffnOut))
+      XCTAssertEqual(back.metadata.encoder, info)
+      var other = model
+      other.tunedLayers[0].ffnOutBias[0] += 1
+      expectInputError("tuned layers against their checksum") {
+        _ = try ModelFile.decode(try ModelFile.encode(other), path: "m")
+      }
+
+      // The training vectors the classifier saw are the tuned encoder's own.
+      let tuned = try FrozenEncoder.load(for: info, threads: 1, cacheDirectory: nil)
+        .tuned(back.tunedLayers)
+      XCTAssertEqual(tuned.info, info)
+      let frozenVectors = try encoder.vectors(corpus.examples.map(\.text)).vectors
+      let tunedVectors = try tuned.vectors(corpus.examples.map(\.text)).vectors
+      XCTAssertNotEqual(frozenVectors, tunedVectors)
+      let (_, trained) = try Finetune.tuneNoting(
+        encoder, corpus.examples.map(\.text), labels: try model.goldLabels(of: corpus),
+        classes: 3, options: tuning, progress: { _ in })
+      XCTAssertEqual(trained.count, tunedVectors.count)
+      for i in trained.indices {
+        XCTAssertEqual(trained[i], tunedVectors[i], accuracy: 1e-4, "vector value \(i)")
+      }
+
+      // A second finetune reads the tuning from the cache and writes the same bytes.
+      var again: [String] = []
+      let second = try Finetune.run(
+        train: corpus, valid: nil, pretrained: nil, config: config, encoder: encoder,
+        tuning: tuning
+      ) { if case .note(let s) = $0 { again.append(s) } }
+      XCTAssertTrue(again.contains { $0.contains("as tuned before") }, "\(again)")
+      XCTAssertTrue(try ModelFile.encode(second) == bytes)
+
+      // predict runs the tuned layers and classifies the keywords.
+      let texts = KeywordCorpus.named(count: 30, seed: 9)
+      let probs = try Predictor(model: back, threads: 1, encoder: tuned)
+        .probabilities(texts.map(\.text))
+      let gold = texts.map { Int32(back.labels.firstIndex(of: $0.label)!) }
+      XCTAssertGreaterThan(
+        Metrics(probabilities: probs, gold: gold, classes: 3).accuracy, 0.9)
+
+      // Layers of another shape do not fit this encoder.
+      var wide = back.tunedLayers
+      wide[0].ffnIn += [0]
+      expectInputError("tuned layers of another shape") {
+        _ = try FrozenEncoder.load(for: info, threads: 1, cacheDirectory: nil).tuned(wide)
+      }
+    }
+  }
+}
