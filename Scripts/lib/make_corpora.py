@@ -34,6 +34,7 @@ import argparse
 import collections
 import os
 import random
+import re
 import sys
 import unicodedata
 import zipfile
@@ -122,6 +123,12 @@ SMS_TEST_PERCENT = 20
 
 # Characters that would break a label<TAB>text line for some reader.
 _BREAKERS = set("\t\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+# Every character clean() replaces (the above, C0 controls, DEL), for a quick search
+# first: most texts have none and skip the per-character loop.
+_NEEDS_CLEANING = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+# odd_chars_report's characters: not printable ASCII; box drawing, CJK or U+FFFD.
+_NOT_PRINTABLE_ASCII = re.compile(r"[^ -~]")
+_SUSPECT = re.compile(r"[\ufffd\u2500-\u257f\u2e80-\u9fff]")
 
 PREFIX = "setup:"
 _corpus = "?"
@@ -138,18 +145,17 @@ def die(msg):
 
 def clean(text, stats):
     """Return text with no tab/line-break/control characters and no outer spaces."""
-    out = []
-    changed = False
-    for ch in text:
-        if ch in _BREAKERS or (ord(ch) < 32) or ch == "\x7f":
-            stats["control/tab/line-break chars replaced"] += 1
-            out.append(" ")
-            changed = True
-        else:
-            out.append(ch)
-    if changed:
+    s = text
+    if _NEEDS_CLEANING.search(text):
+        out = []
+        for ch in text:
+            if ch in _BREAKERS or (ord(ch) < 32) or ch == "\x7f":
+                stats["control/tab/line-break chars replaced"] += 1
+                out.append(" ")
+            else:
+                out.append(ch)
         stats["texts with such chars"] += 1
-    s = "".join(out)
+        s = "".join(out)
     stripped = s.strip()
     if stripped != s:
         stats["texts with outer whitespace stripped"] += 1
@@ -186,17 +192,14 @@ def read_member(wheel, member):
 
 def odd_chars_report(rows):
     """Report characters that are not printable ASCII (counts only)."""
-    c = collections.Counter(ch for _, t in rows for ch in t if not (" " <= ch <= "~"))
+    c = collections.Counter(ch for _, t in rows for ch in _NOT_PRINTABLE_ASCII.findall(t))
     if c:
         desc = ", ".join(f"U+{ord(k):04X} {unicodedata.name(k, '?')} x{v}" for k, v in c.most_common(12))
         more = f" (+{len(c) - 12} more kinds)" if len(c) > 12 else ""
         say(f"non-ASCII characters (kept as is): {desc}{more}")
     # Box drawing, CJK and U+FFFD in English text are signs of mis-decoded bytes.
-    def is_suspect(ch):
-        return ch == "\ufffd" or "\u2500" <= ch <= "\u257f" or "\u2e80" <= ch <= "\u9fff"
-    suspect = [t for _, t in rows if any(is_suspect(ch) for ch in t)]
-    for t in suspect[:5]:
-        at = next(i for i, ch in enumerate(t) if is_suspect(ch))
+    suspect = [(t, m.start()) for _, t in rows for m in [_SUSPECT.search(t)] if m]
+    for t, at in suspect[:5]:
         say(f"note: likely mojibake (kept as is): ...{t[max(0, at - 40):at + 40]!r}...")
     if len(suspect) > 5:
         say(f"note: {len(suspect) - 5} more texts with likely mojibake")
