@@ -3,7 +3,8 @@ import Foundation
 
 /// How `LayerTuner.train` runs.
 public struct LayerTuningOptions: Sendable {
-  /// N: the top layers tuned (the layers below stay frozen).
+  /// N: the top layers tuned (the layers below stay frozen). `LayerTuner.inputs` takes it
+  /// as `tunedLayers`; `train` checks that its inputs feed this many layers.
   public var layers: Int
   public var epochs: Int
   /// AdamW's peak rate for the tuned layers and for the head.
@@ -64,6 +65,7 @@ public enum LayerTuner {
   ) -> TunedLayers {
     let c = encoder.config
     let (h, n, first) = (c.hidden, c.layers - inputs.firstLayer, inputs.firstLayer)
+    precondition(n == o.layers, "inputs feed \(n) layers, options.layers is \(o.layers)")
     precondition(labels.count == inputs.count, "one label per text")
     precondition(labels.allSatisfy { $0 >= 0 && Int($0) < classes }, "labels in 0..<classes")
     precondition(weights == nil || weights?.count == inputs.count, "one weight per text")
