@@ -141,7 +141,7 @@ func runTune(_ t: TuneArguments) throws {
   var epochStart = Date()
   var epochTimes: [Double] = []
   let steps = (trainIDs.count + o.batchSize - 1) / o.batchSize
-  let tuned = LayerTuner.train(
+  let tuned = try LayerTuner.train(
     encoder: encoder, inputs: trainInputs, labels: trainLabels, classes: names.count,
     weights: weights, options: o
   ) { epoch, batch, loss in

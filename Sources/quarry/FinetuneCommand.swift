@@ -94,7 +94,7 @@ struct FinetuneCommand: ParsableCommand {
   var tuneLayers: Int = 0
   @Option(help: "With --tune-layers: epochs of tuning.") var tuneEpochs: Int = 3
   @Option(help: "With --tune-layers: AdamW's peak rate for the tuned layers.")
-  var tuneLr: Float = 5e-5
+  var tuneLr: Float = 1e-4
   @OptionGroup(title: "Hard-negative mining, focal loss and augmentation") var mining: MiningOptions
   @OptionGroup var compute: ComputeOptions
   @OptionGroup var corpus: CorpusOptions
@@ -284,6 +284,8 @@ struct FinetuneCommand: ParsableCommand {
       }
     } catch Trainer.TrainingError.interrupted(let epoch) {
       throw interrupted(during: epoch == 0 ? "reading" : "epoch \(epoch)", checkpoint: checkpoint)
+    } catch is CancellationError {
+      throw interrupted(during: "the encoder's tuning", checkpoint: checkpoint)
     }
     if Interrupts.requested != 0 {
       throw interrupted(during: "the last steps", checkpoint: checkpoint)

@@ -270,6 +270,10 @@ final class ErrorCLITests: CLITestCase {
         "--class-weights"
       ),
       (["finetune", "--train", train], "--output"),
+      (["finetune", "--train", train, "--output", out, "--tune-layers", "2"], "--tune-layers"),
+      (
+        ["finetune", "--train", train, "--output", out, "--tune-layers", "-1"], "--tune-layers"
+      ),
       (
         ["evaluate", "--model", model, "--data", CLI.tiny("test.tsv"), "--format", "xml"],
         "--format"

@@ -359,7 +359,7 @@ final class EncoderBackwardTests: XCTestCase {
       XCTAssertEqual(
         before, try encoder.encode(ids: ids, options: EncodeOptions(batchSize: 32)).mean,
         "pooled from the cached inputs is the encoder's own output")
-      let tuned = LayerTuner.train(
+      let tuned = try LayerTuner.train(
         encoder: encoder, inputs: inputs, labels: labels, classes: 3, options: options)
       XCTAssertEqual(tuned.epochLosses.count, 30)
       let first = try XCTUnwrap(tuned.epochLosses.first)
@@ -377,7 +377,7 @@ final class EncoderBackwardTests: XCTestCase {
 
       var again = options
       again.threads = 1
-      let second = LayerTuner.train(
+      let second = try LayerTuner.train(
         encoder: encoder, inputs: inputs, labels: labels, classes: 3, options: again)
       for p in BertLayerWeights.tensorPaths {
         XCTAssertEqual(tuned.layers[0][keyPath: p], second.layers[0][keyPath: p], "\(p)")

@@ -57,12 +57,14 @@ public struct LayerTuningOptions: Sendable {
 public enum LayerTuner {
   /// Trains the top layers that `inputs` feeds, and a head over `classes` classes, on
   /// `labels` (0..<classes, one per text of `inputs`) with optional per-example `weights`.
-  /// `progress(epoch, batch, loss)` follows every step.
+  /// `progress(epoch, batch, loss)` follows every step; `shouldStop` is asked before each
+  /// step, and a yes ends the run with `CancellationError`.
   public static func train(
     encoder: BertEncoder, inputs: TunerInputs, labels: [Int32], classes: Int,
     weights: [Float]? = nil, options o: LayerTuningOptions,
+    shouldStop: () -> Bool = { false },
     progress: (_ epoch: Int, _ batch: Int, _ loss: Float) -> Void = { _, _, _ in }
-  ) -> TunedLayers {
+  ) throws -> TunedLayers {
     let c = encoder.config
     let (h, n, first) = (c.hidden, c.layers - inputs.firstLayer, inputs.firstLayer)
     precondition(n == o.layers, "inputs feed \(n) layers, options.layers is \(o.layers)")
@@ -102,6 +104,7 @@ public enum LayerTuner {
       let batches = shuffledBatches(lengths: inputs.lengths, size: batchSize, rng: &rng)
       var lossSum = 0.0
       for (index, members) in batches.enumerated() {
+        if shouldStop() { throw CancellationError() }
         let lengths = members.map { inputs.lengths[$0] }
         let b = members.count
         // Forward.

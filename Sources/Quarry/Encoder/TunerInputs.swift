@@ -63,11 +63,13 @@ extension LayerTuner {
   /// The hidden states at the input of the top `tunedLayers` layers for every sequence of
   /// `ids` (as `BertEncoder.tokenize` makes them): embeddings and layers
   /// 0..<(layers − tunedLayers), in batches of `batchSize` texts of similar length.
-  /// `progress(done, total)` is called after each batch. Throws an `InputError` for an
+  /// `progress(done, total)` is called after each batch; `shouldStop` is asked before each
+  /// (a yes throws `CancellationError`). Throws an `InputError` for an
   /// empty, too long or out-of-vocabulary sequence.
   public static func inputs(
     encoder: BertEncoder, ids: [[Int32]], tunedLayers: Int, threads: Int = 2,
-    batchSize: Int = 32, progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
+    batchSize: Int = 32, shouldStop: () -> Bool = { false },
+    progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
   ) throws -> TunerInputs {
     try encoder.check(ids: ids)
     let c = encoder.config
@@ -83,8 +85,9 @@ extension LayerTuner {
     let ws = EncoderWorkspace(rows: mostRows, config: c)
     var done = 0
     let (offsets, h) = (inputs.offsets, c.hidden)
-    inputs.states.withUnsafeMutableBufferPointer { s in
+    try inputs.states.withUnsafeMutableBufferPointer { s in
       for members in batches {
+        if shouldStop() { throw CancellationError() }
         let lengths = members.map { ids[$0].count }
         _ = encoder.forward(
           packed: members.flatMap { ids[$0] }, lengths: lengths, workspace: ws,

@@ -3,31 +3,33 @@ import Foundation
 extension Finetune {
   /// Fine-tunes the encoder's top `options.layers` layers on the training texts and labels
   /// (`LayerTuner`: the layers below run once, the tuned ones and a softmax head train
-  /// with AdamW), and returns the tuned encoder with the training texts' tuned vectors.
+  /// with AdamW), and returns the tuned encoder and its head.
   ///
-  /// The outcome (the tuned layers and the vectors) is cached beside the encoder vectors,
+  /// A yes from `shouldStop` ends it with `CancellationError`.
+  /// The outcome (the tuned layers and the head) is cached beside the encoder vectors,
   /// named by the frozen weights, the texts, the labels and every tuning setting, so a
   /// second finetune of the same corpus reads it instead of tuning again.
   static func tuneNoting(
     _ encoder: FrozenEncoder, _ texts: [String], labels: [Int32], classes: Int,
-    options: LayerTuningOptions, progress: (Event) -> Void
-  ) throws -> (FrozenEncoder, [Float]) {
+    options: LayerTuningOptions, shouldStop: () -> Bool = { false }, progress: (Event) -> Void
+  ) throws -> (FrozenEncoder, TuningHead) {
     let start = DispatchTime.now().uptimeNanoseconds
     func seconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
     let path = tuningCachePath(encoder, texts, labels: labels, options: options)
-    if let path, let cached = readTuning(path, encoder: encoder, rows: texts.count) {
+    if let path, let cached = readTuning(path, encoder: encoder, classes: classes) {
       progress(
         .note(
           String(
             format: "encoder: top %d layer%@ as tuned before, read from the cache (%.2f s)",
             cached.layers.count, cached.layers.count == 1 ? "" : "s", seconds())))
-      return (try encoder.tuned(cached.layers), cached.vectors)
+      return (try encoder.tuned(cached.layers), cached.head)
     }
     let e = encoder.encoder
     let ids = e.tokenize(texts, maxLength: encoder.maxLength, threads: options.threads)
     var lastNote = start
     let inputs = try LayerTuner.inputs(
-      encoder: e, ids: ids, tunedLayers: options.layers, threads: options.threads
+      encoder: e, ids: ids, tunedLayers: options.layers, threads: options.threads,
+      shouldStop: shouldStop
     ) { done, total in
       let now = DispatchTime.now().uptimeNanoseconds
       if now - lastNote > 10_000_000_000 {
@@ -41,8 +43,9 @@ extension Finetune {
           format: "encoder: %d training texts (%d tokens) through the %d frozen layers in %.1f s",
           texts.count, inputs.tokens, inputs.firstLayer, seconds())))
     var epochLoss: (epoch: Int, sum: Double, batches: Int) = (0, 0, 0)
-    let tuned = LayerTuner.train(
-      encoder: e, inputs: inputs, labels: labels, classes: classes, options: options
+    let tuned = try LayerTuner.train(
+      encoder: e, inputs: inputs, labels: labels, classes: classes, options: options,
+      shouldStop: shouldStop
     ) { epoch, _, loss in
       if epoch != epochLoss.epoch, epochLoss.batches > 0 {
         progress(
@@ -63,26 +66,33 @@ extension Finetune {
             format: "encoder: tuning epoch %d/%d  loss %.4f  (%.0f s)", epochLoss.epoch + 1,
             options.epochs, epochLoss.sum / Double(epochLoss.batches), seconds())))
     }
-    let vectors = LayerTuner.pooled(
-      encoder: e, inputs: inputs, layers: tuned.layers, threads: options.threads)
+    let head = TuningHead(weights: tuned.head, bias: tuned.headBias, hidden: encoder.hidden)
     if let path, let dir = encoder.cacheDirectory {
       // A cache that cannot be written only costs time next run.
       try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-      try? writeTuning(path, layers: tuned.layers, vectors: vectors, encoder: encoder)
+      try? writeTuning(path, layers: tuned.layers, head: head, encoder: encoder)
     }
     progress(
       .note(
         String(
           format: "encoder: top %d layer%@ tuned in %.1f s", tuned.layers.count,
           tuned.layers.count == 1 ? "" : "s", seconds())))
-    return (try encoder.tuned(tuned.layers), vectors)
+    return (try encoder.tuned(tuned.layers), head)
+  }
+
+  /// The softmax head trained with the tuned layers: logits W·u + b over the mean-pooled
+  /// vector u. W: C×H, b: C.
+  struct TuningHead {
+    var weights: [Float]
+    var bias: [Float]
+    var hidden: Int
   }
 
   static let tuningMagic: [UInt8] = Array("QUARRYTL".utf8)
 
   struct TuningCacheMetadata: Codable {
     var weightsSHA256: String
-    var rows: Int
+    var classes: Int
     var hidden: Int
     var layers: Int
     var tensors: [ModelMetadata.TensorEntry] = []
@@ -110,33 +120,35 @@ extension Finetune {
     return "\(dir)/\(encoder.weightsSHA256.prefix(16))-tune-\(key)-\(texts.count).qtune"
   }
 
-  static func readTuning(_ path: String, encoder: FrozenEncoder, rows: Int) -> (
-    layers: [BertLayerWeights], vectors: [Float]
+  static func readTuning(_ path: String, encoder: FrozenEncoder, classes: Int) -> (
+    layers: [BertLayerWeights], head: TuningHead
   )? {
     guard let bytes = try? FileBytes.read(path),
       let file = try? TensorFile.parse(
         bytes, path: path, magic: tuningMagic, maxVersion: 1, kind: "tuning cache"),
       let meta = try? JSONDecoder().decode(
         TuningCacheMetadata.self, from: Data(bytes[file.metadata])),
-      meta.weightsSHA256 == encoder.weightsSHA256, meta.rows == rows,
+      meta.weightsSHA256 == encoder.weightsSHA256, meta.classes == classes,
       meta.hidden == encoder.hidden,
       let layers = try? BertLayerWeights.read(
         file, prefix: "layer", count: meta.layers, hidden: meta.hidden, in: meta.tensors),
       layers.allSatisfy({ $0.fits(encoder.encoder.config) }),
-      let vectors = try? file.floats("vectors", rows * meta.hidden, in: meta.tensors)
+      let w = try? file.floats("head", classes * meta.hidden, in: meta.tensors),
+      let b = try? file.floats("head_bias", classes, in: meta.tensors)
     else { return nil }
-    return (layers, vectors)
+    return (layers, TuningHead(weights: w, bias: b, hidden: meta.hidden))
   }
 
   static func writeTuning(
-    _ path: String, layers: [BertLayerWeights], vectors: [Float], encoder: FrozenEncoder
+    _ path: String, layers: [BertLayerWeights], head: TuningHead, encoder: FrozenEncoder
   ) throws {
     var t = TensorFile.Builder()
     BertLayerWeights.add(layers, prefix: "layer", to: &t)
-    t.add("vectors", vectors)
+    t.add("head", head.weights)
+    t.add("head_bias", head.bias)
     var meta = TuningCacheMetadata(
-      weightsSHA256: encoder.weightsSHA256, rows: vectors.count / max(encoder.hidden, 1),
-      hidden: encoder.hidden, layers: layers.count)
+      weightsSHA256: encoder.weightsSHA256, classes: head.bias.count, hidden: encoder.hidden,
+      layers: layers.count)
     meta.tensors = t.entries
     let json = JSONEncoder()
     json.outputFormatting = [.sortedKeys]

@@ -87,24 +87,28 @@ public enum Finetune {
           texts: validRows.map(\.text), vocabulary: vocab, config: config.features,
           threads: config.threads),
         labels: validRows.map { labelIndex[$0.label] ?? 0 })
-    // With tuning, the encoder from here on is the tuned one (its vectors, its identity).
+    // A frozen encoder's vectors are features of the classifier (W_u trains with the rest).
+    // A tuned encoder comes with its own softmax head instead: the classifier trains on the
+    // n-gram features alone and the head's logits are added to its own (a product of the
+    // two models' probabilities). Its vectors of the training texts were fitted to their
+    // labels, so as features they would earn a weight that the test texts do not bear out:
+    // on R8, 0.9744 / 0.9424 with them, against 0.9790 / 0.9492 without the encoder.
     var encoder = frozen
-    var tunedLayers: [BertLayerWeights] = []
+    var tuned: (layers: [BertLayerWeights], head: TuningHead)? = nil
     if let e = frozen {
       let h = e.hidden
       if let tuning, tuning.layers > 0 {
-        let (tuned, vectors) = try tuneNoting(
+        let (tunedEncoder, head) = try tuneNoting(
           e, trainTexts, labels: trainData.labels, classes: labels.count, options: tuning,
-          progress: progress)
-        encoder = tuned
-        tunedLayers = Array(tuned.encoder.weights.layers.suffix(tuned.tunedLayers))
-        trainData.features.attachDense(vectors, dim: h)
+          shouldStop: control.shouldStop, progress: progress)
+        encoder = tunedEncoder
+        tuned = (Array(tunedEncoder.encoder.weights.layers.suffix(tunedEncoder.tunedLayers)), head)
       } else {
         trainData.features.attachDense(
           try encodeNoting(e, trainTexts, what: "training", progress: progress), dim: h)
       }
     }
-    if let encoder {
+    if let encoder, tuned == nil {
       let h = encoder.hidden
       if validData != nil {
         validData!.features.attachDense(
@@ -120,7 +124,7 @@ public enum Finetune {
     setBLASThreads(1)
     let initial = Classifier(
       classes: labels.count, featureCount: vocab.featureCount, wordCount: vocab.wordCount,
-      dim: dim, embedding: embedding, encoderDim: encoder?.hidden ?? 0)
+      dim: dim, embedding: embedding, encoderDim: tuned == nil ? encoder?.hidden ?? 0 : 0)
     let augment = augmenter.map {
       augmentation(
         $0, trainTexts: trainTexts, labels: trainData.labels, vocab: vocab, config: config,
@@ -165,10 +169,23 @@ public enum Finetune {
         rows: corpus.examples.count, trainRows: trainRows.count, validRows: validRows.count),
       pretrained: pretrainedInfo, encoder: encoder?.info, bestEpoch: result.bestEpoch,
       epochs: result.epochs)
+    var classifier = result.model
+    if let tuned {
+      // z = z_n-gram + W_head·u + b_head: the head as the encoder part, its bias folded in.
+      let c = classifier
+      guard
+        let joined = Classifier(
+          classes: c.classes, featureCount: c.featureCount, wordCount: c.wordCount, dim: c.dim,
+          wide: c.wide, embedding: c.embedding, dense: c.dense,
+          bias: zip(c.bias, tuned.head.bias).map { $0 + $1 }, encoderDim: tuned.head.hidden,
+          encoderWeights: tuned.head.weights)
+      else { preconditionFailure("the tuned head's shape is the classifier's") }
+      classifier = joined
+    }
     var model = Model(
-      metadata: meta, vocabulary: vocab, classifier: result.model, dynamics: result.dynamics,
+      metadata: meta, vocabulary: vocab, classifier: classifier, dynamics: result.dynamics,
       trainLines: trainRows.map { Int32(clamping: $0.line) }, heldOut: heldOut)
-    model.tunedLayers = tunedLayers
+    model.tunedLayers = tuned?.layers ?? []
     return model
   }
 
