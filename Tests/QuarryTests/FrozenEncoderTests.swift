@@ -103,9 +103,11 @@ final class FrozenEncoderTests: XCTestCase {
   }
 
   /// A tiny random BERT checkpoint in `dir` (seed picks the weights).
-  func writeTinyCheckpoint(_ dir: String, seed: UInt64) throws -> BertConfig {
+  static func writeTinyCheckpoint(_ dir: String, seed: UInt64, layers: Int = 1) throws
+    -> BertConfig
+  {
     let config = BertConfig(
-      layers: 1, hidden: 8, heads: 2, intermediate: 16, maxPositions: 16, vocabSize: 22,
+      layers: layers, hidden: 8, heads: 2, intermediate: 16, maxPositions: 16, vocabSize: 22,
       layerNormEps: 1e-6)
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     try writeFile(
@@ -117,8 +119,8 @@ final class FrozenEncoderTests: XCTestCase {
 
   func testFinetuneWithAnEncoderPredictsOnlyWithItsWeights() throws {
     try withTemporaryDirectory { dir in
-      _ = try writeTinyCheckpoint(dir + "/enc", seed: 1)
-      _ = try writeTinyCheckpoint(dir + "/other", seed: 2)
+      _ = try Self.writeTinyCheckpoint(dir + "/enc", seed: 1)
+      _ = try Self.writeTinyCheckpoint(dir + "/other", seed: 2)
       let cache = dir + "/cache"
       let encoder = try FrozenEncoder.load(
         directory: dir + "/enc", maxLength: 16, threads: 2, cacheDirectory: cache)

@@ -7,21 +7,9 @@ import XCTest
 /// back, the classifier is the n-gram model plus the tuned head, the tuning is cached, and
 /// predict runs the tuned layers. A tiny random BERT of two layers stands in for MiniLM.
 final class TunedEncoderTests: XCTestCase {
-  func writeTinyCheckpoint(_ dir: String, seed: UInt64) throws -> BertConfig {
-    let config = BertConfig(
-      layers: 2, hidden: 8, heads: 2, intermediate: 16, maxPositions: 16, vocabSize: 22,
-      layerNormEps: 1e-6)
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    try writeFile(
-      dir + "/model.safetensors", TinyBert.safetensors(TinyBert.tensors(config, seed: seed)))
-    try writeFile(dir + "/vocab.txt", EncoderTests.tinyVocab.joined(separator: "\n") + "\n")
-    try writeFile(dir + "/config.json", TinyBert.configJSON(config))
-    return config
-  }
-
   func testTunedLayersReachTheModelAndPredict() throws {
     try withTemporaryDirectory { dir in
-      _ = try writeTinyCheckpoint(dir + "/enc", seed: 1)
+      _ = try FrozenEncoderTests.writeTinyCheckpoint(dir + "/enc", seed: 1, layers: 2)
       let cache = dir + "/cache"
       let encoder = try FrozenEncoder.load(
         directory: dir + "/enc", maxLength: 16, threads: 2, cacheDirectory: cache)

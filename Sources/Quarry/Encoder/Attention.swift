@@ -21,13 +21,7 @@ func attentionForward(
 ) {
   let d = h / heads
   let scale = 1 / Float(d).squareRoot()
-  var offsets: [Int] = []
-  offsets.reserveCapacity(lengths.count)
-  var o = 0
-  for len in lengths {
-    offsets.append(o)
-    o += len
-  }
+  let offsets = packedOffsets(lengths)
   let longest = lengths.max() ?? 0
   let pairs = lengths.count * heads
   let workers = max(1, min(threads, pairs))
@@ -53,6 +47,18 @@ func attentionForward(
       transA: false, transB: false, m: len, n: d, k: len, alpha: 1, scores, lda: len,
       base + 2 * h, ldb: 3 * h, beta: 0, out + offsets[b] * h + j * d, ldc: h)
   }
+}
+
+/// The first row of each of sequences packed back to back: o_b = Σ_{b' < b} L_b'.
+func packedOffsets(_ lengths: [Int]) -> [Int] {
+  var offsets: [Int] = []
+  offsets.reserveCapacity(lengths.count)
+  var o = 0
+  for len in lengths {
+    offsets.append(o)
+    o += len
+  }
+  return offsets
 }
 
 /// Scratch slots 0..<n handed out and returned under a lock.

@@ -138,13 +138,7 @@ func attentionBackward(
 ) {
   let d = h / heads
   let scale = 1 / Float(d).squareRoot()
-  var offsets: [Int] = []
-  offsets.reserveCapacity(lengths.count)
-  var o = 0
-  for len in lengths {
-    offsets.append(o)
-    o += len
-  }
+  let offsets = packedOffsets(lengths)
   let longest = lengths.max() ?? 0
   let pairs = lengths.count * heads
   let workers = max(1, min(threads, pairs))

@@ -112,14 +112,19 @@ public struct FrozenEncoder: Sendable {
   func cachePath(_ texts: [String]) -> String? {
     guard let dir = cacheDirectory else { return nil }
     var sum = Checksum.Stream()
+    FrozenEncoder.add(texts, to: &sum)
+    let key = String(sum.finish(), radix: 16)
+    let tuned = tunedLayers > 0 ? "-tuned\(tunedLayers)-\(tunedChecksum)" : ""
+    return "\(dir)/\(weightsSHA256.prefix(16))\(tuned)-\(key)-\(texts.count)-\(maxLength).qfeat"
+  }
+
+  /// Adds each text's UTF-8 bytes and a 0 after it to `sum`.
+  static func add(_ texts: [String], to sum: inout Checksum.Stream) {
     for t in texts {
       var t = t
       t.withUTF8 { sum.update(UnsafeRawBufferPointer($0)) }
       withUnsafeBytes(of: UInt8(0)) { sum.update($0) }
     }
-    let key = String(sum.finish(), radix: 16)
-    let tuned = tunedLayers > 0 ? "-tuned\(tunedLayers)-\(tunedChecksum)" : ""
-    return "\(dir)/\(weightsSHA256.prefix(16))\(tuned)-\(key)-\(texts.count)-\(maxLength).qfeat"
   }
 
   func readCache(_ path: String, rows: Int) -> [Float]? {

@@ -21,14 +21,7 @@ public struct TunerInputs: Sendable {
     self.firstLayer = firstLayer
     self.hidden = hidden
     self.lengths = lengths
-    var offsets: [Int] = []
-    offsets.reserveCapacity(lengths.count)
-    var o = 0
-    for len in lengths {
-      offsets.append(o)
-      o += len
-    }
-    self.offsets = offsets
+    self.offsets = packedOffsets(lengths)
     self.states = states
   }
 

@@ -105,11 +105,7 @@ extension Finetune {
   ) -> String? {
     guard let dir = encoder.cacheDirectory else { return nil }
     var sum = Checksum.Stream()
-    for t in texts {
-      var t = t
-      t.withUTF8 { sum.update(UnsafeRawBufferPointer($0)) }
-      withUnsafeBytes(of: UInt8(0)) { sum.update($0) }
-    }
+    FrozenEncoder.add(texts, to: &sum)
     labels.withUnsafeBytes { sum.update($0) }
     let settings =
       "\(o.layers) \(o.epochs) \(o.learningRate) \(o.headLearningRate) \(o.weightDecay) "
