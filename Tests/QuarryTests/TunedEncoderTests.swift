@@ -83,6 +83,15 @@ final class TunedEncoderTests: XCTestCase {
       XCTAssertGreaterThan(
         Metrics(probabilities: probs, gold: gold, classes: 3).accuracy, 0.9)
 
+      // A stop request ends the tuning (SIGINT in the CLI) before any model exists.
+      XCTAssertThrowsError(
+        try Finetune.run(
+          train: corpus, valid: nil, pretrained: nil, config: config,
+          encoder: try FrozenEncoder.load(
+            directory: dir + "/enc", maxLength: 16, threads: 2, cacheDirectory: nil),
+          tuning: tuning, control: .init(shouldStop: { true }))
+      ) { XCTAssertTrue($0 is CancellationError, "\($0)") }
+
       // Layers of another shape do not fit this encoder.
       var wide = back.tunedLayers
       wide[0].ffnIn += [0]
