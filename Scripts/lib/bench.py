@@ -527,6 +527,17 @@ def fmt(v, spec):
     return "-" if v is None else format(v, spec)
 
 
+def emit(report, args, print_text):
+    """Writes the report to --save-json if asked, then prints it as JSON or as text."""
+    if args.save_json:
+        with open(args.save_json, "w") as f:
+            json.dump(report, f, indent=2)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print_text(report)
+
+
 def print_table(report):
     m, s = report["machine"], report["settings"]
     print("Quarry benchmark  %s" % report["date"])
@@ -877,13 +888,7 @@ def run_splits(args, corpora, systems, skipped, work_root, t_start, t_bench, loa
         "total_seconds": time.perf_counter() - t_start,
         "bench_seconds": time.perf_counter() - t_bench,
     }
-    if args.save_json:
-        with open(args.save_json, "w") as f:
-            json.dump(report, f, indent=2)
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        print_splits_table(report)
+    emit(report, args, print_splits_table)
     return 1 if any("error" in r for sp in splits for r in sp["results"].values()) else 0
 
 
@@ -1035,13 +1040,7 @@ def main(argv):
         "max_other_load": MAX_OTHER_LOAD,
     }
     report["ratios"] = ratios(results)
-    if args.save_json:
-        with open(args.save_json, "w") as f:
-            json.dump(report, f, indent=2)
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        print_table(report)
+    emit(report, args, print_table)
     return 1 if any("error" in r for r in results) else 0
 
 
