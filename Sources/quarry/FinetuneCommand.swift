@@ -89,7 +89,7 @@ struct FinetuneCommand: ParsableCommand {
     help: ArgumentHelp(
       "With --encoder: fine-tune the encoder's top N layers on the training corpus first (0: frozen).",
       discussion:
-        "The layers below run once; the top N and a softmax head then train with AdamW, and the tuned vectors join the features. The tuned layers are stored in the model. R8 with N = 2 takes minutes where frozen takes seconds; the outcome is cached like the vectors."
+        "The layers below run once; the top N and a softmax head then train with AdamW, and the head's logits are added to the n-gram model's. The tuned layers are stored in the model. R8 with N = 2 takes minutes where frozen takes seconds; the outcome is cached like the vectors."
     ))
   var tuneLayers: Int = 0
   @Option(help: "With --tune-layers: epochs of tuning.") var tuneEpochs: Int = 3

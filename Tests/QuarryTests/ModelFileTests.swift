@@ -132,8 +132,8 @@ final class ModelFileTests: XCTestCase {
 
   func testNewerVersionSaysNewer() throws {
     var bytes = try encoded()
-    bytes.replaceSubrange(8..<12, with: [2, 0, 0, 0])
-    let e = expectInputError("version 2") { _ = try ModelFile.decode(bytes, path: "v2.quarry") }
+    bytes.replaceSubrange(8..<12, with: [3, 0, 0, 0])
+    let e = expectInputError("version 3") { _ = try ModelFile.decode(bytes, path: "v3.quarry") }
     XCTAssertTrue(e?.description.contains("newer") ?? false, e?.description ?? "")
     bytes.replaceSubrange(8..<12, with: [0, 0, 0, 0])
     let zero = expectInputError("version 0") { _ = try ModelFile.decode(bytes, path: "v0.quarry") }

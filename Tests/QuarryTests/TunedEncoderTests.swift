@@ -38,6 +38,8 @@ final class TunedEncoderTests: XCTestCase {
 
       // The model file keeps the tuned layers; a changed one is refused.
       let bytes = try ModelFile.encode(model)
+      XCTAssertEqual(bytes[8], 2, "a model with tuned layers is format version 2")
+      XCTAssertEqual(try ModelFile.encode(plainModel(corpus, config))[8], 1)
       let back = try ModelFile.decode(bytes, path: "m")
       XCTAssertEqual(back.tunedLayers.map(\.ffnOut), model.tunedLayers.map(\.ffnOut))
       XCTAssertEqual(back.metadata.encoder, info)
@@ -57,7 +59,7 @@ final class TunedEncoderTests: XCTestCase {
 
       // The classifier is the n-gram model trained alone, plus the tuned head: W_u is the
       // head, and the bias the sum of both.
-      let plain = try Finetune.run(train: corpus, valid: nil, pretrained: nil, config: config)
+      let plain = try plainModel(corpus, config)
       let (_, head) = try Finetune.tuneNoting(
         encoder, corpus.examples.map(\.text), labels: try model.goldLabels(of: corpus),
         classes: 3, options: tuning, progress: { _ in })
@@ -98,6 +100,33 @@ final class TunedEncoderTests: XCTestCase {
       expectInputError("tuned layers of another shape") {
         _ = try FrozenEncoder.load(for: info, threads: 1, cacheDirectory: nil).tuned(wide)
       }
+    }
+  }
+
+  func plainModel(_ corpus: Corpus, _ config: TrainingConfig) throws -> Model {
+    try Finetune.run(train: corpus, valid: nil, pretrained: nil, config: config)
+  }
+
+  /// A corrupt directory that points every tuned tensor at the same bytes is refused
+  /// before anything the size of the layers is allocated.
+  func testTunedLayersLargerThanTheFileAreRefused() throws {
+    // Each tensor fits the section on its own (all start at its first byte); together
+    // they need four times its size.
+    let counts = BertLayerWeights.tensorCounts(hidden: 8, intermediate: 16)
+    var t = TensorFile.Builder()
+    t.add("blob", [Float](repeating: 0, count: counts.max()!))
+    let entries = zip(BertLayerWeights.tensorNames, counts).map { name, count in
+      var e = t.entries[0]
+      e.name = "encoder.tuned.0.\(name)"
+      e.count = count
+      return e
+    }
+    let bytes = TensorFile.encode(
+      magic: ModelFile.magic, version: 2, metadata: Array("{}".utf8), section: t.section)
+    let file = try TensorFile.parse(
+      bytes, path: "m", magic: ModelFile.magic, maxVersion: 2, kind: "model file")
+    expectInputError("tuned layers need more bytes than the file has") {
+      _ = try BertLayerWeights.read(file, prefix: "encoder.tuned", count: 1, hidden: 8, in: entries)
     }
   }
 }

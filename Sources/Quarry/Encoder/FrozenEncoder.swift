@@ -1,7 +1,8 @@
 import Foundation
 
-/// A pretrained encoder used frozen: its mean-pooled vectors are features of the classifier
-/// (`Classifier.encoderWeights`), computed once per text list and cached on disk.
+/// A pretrained encoder whose weights do not change while the classifier trains (frozen,
+/// or with top layers already tuned: `tuned`): its mean-pooled vectors are computed once
+/// per text list and cached on disk.
 ///
 /// The weights are known by the sha256 of `model.safetensors`; a model records it and
 /// refuses to run against other weights. The cache file of a text list is named by that

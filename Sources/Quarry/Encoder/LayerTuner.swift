@@ -24,7 +24,7 @@ public struct LayerTuningOptions: Sendable {
   public var threads: Int
 
   public init(
-    layers: Int = 2, epochs: Int = 3, learningRate: Float = 5e-5, headLearningRate: Float = 1e-3,
+    layers: Int = 2, epochs: Int = 3, learningRate: Float = 1e-4, headLearningRate: Float = 1e-3,
     weightDecay: Float = 0.01, batchSize: Int = 16, warmup: Float = 0.1, clipNorm: Float = 1,
     seed: UInt64 = 1, threads: Int = 2
   ) {

@@ -40,10 +40,17 @@ extension BertLayerWeights {
     in entries: [ModelMetadata.TensorEntry]
   ) throws -> [BertLayerWeights] {
     guard count > 0 else { return [] }
+    guard count <= 64 else { throw file.fail("\(count) tuned encoder layers") }
     guard h > 0, let ffn = entries.first(where: { $0.name == "\(prefix).0.ffn_in" }),
-      ffn.count % h == 0, ffn.count > 0
+      ffn.count % h == 0, ffn.count > 0, ffn.count <= file.section.count / 4, h <= 1 << 16
     else { throw file.fail("tuned encoder layers: no \(prefix).0.ffn_in of width \(h)") }
     let counts = tensorCounts(hidden: h, intermediate: ffn.count / h)
+    // Every tensor must lie in the section: together they cannot be larger than it (so a
+    // corrupt directory pointing many tensors at the same bytes allocates nothing).
+    let bytes = counts.reduce(0) { $0 + $1 } * count * MemoryLayout<Float>.size
+    guard bytes <= file.section.count else {
+      throw file.fail("\(count) tuned encoder layers of width \(h) need \(bytes) bytes")
+    }
     return try (0..<count).map { i in
       var l = BertLayerWeights.empty
       for (k, p) in tensorPaths.enumerated() {

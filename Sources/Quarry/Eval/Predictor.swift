@@ -1,5 +1,6 @@
 /// Class probabilities of raw texts under a model, featurized as in training (with the
-/// model's frozen encoder, when it has one: `encoder` must then be its weights).
+/// model's encoder, when it has one: `encoder` must then be its weights, with the model's
+/// tuned layers on top when it tuned some).
 public struct Predictor {
   public let model: Model
   public let threads: Int
@@ -19,6 +20,15 @@ public struct Predictor {
         throw InputError(
           path: model.metadata.encoder?.path ?? "--encoder",
           "this model reads an encoder's vectors: give its checkpoint folder with --encoder")
+      }
+      let info = model.metadata.encoder
+      guard encoder.tunedLayers == info?.tunedLayers ?? 0,
+        encoder.tunedChecksum == info?.tunedChecksum ?? ""
+      else {
+        throw InputError(
+          path: encoder.directory,
+          "the model tuned the encoder's top \(info?.tunedLayers ?? 0) layers; this encoder has \(encoder.tunedLayers) tuned layers of another checksum (load it with FrozenEncoder.load(for:) and .tuned(model.tunedLayers))"
+        )
       }
       m.attachDense(try encoder.vectors(texts).vectors, dim: encoder.hidden)
     }

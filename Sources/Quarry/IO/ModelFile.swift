@@ -1,15 +1,18 @@
 import Foundation
 
-/// The model file, one file in the `TensorFile` container (magic "QUARRYMF", version 1):
-/// a JSON `ModelMetadata`, then the tensors (wide, embedding, dense, bias, idf, the
-/// feature index, and the training dynamics when there are any), then a checksum.
+/// The model file, one file in the `TensorFile` container (magic "QUARRYMF", version 1, or
+/// 2 with tuned encoder layers): a JSON `ModelMetadata`, then the tensors (wide,
+/// embedding, dense, bias, the encoder part W_u, idf, the feature index, the tuned encoder
+/// layers, and the training dynamics when there are any), then a checksum.
 ///
 /// `write` builds the bytes, writes them to a temporary name beside the target and renames
 /// it, so a crash never leaves half a model under the real name. `read` checks the
 /// checksum first, then every length and shape, and throws `InputError` on any mismatch.
 public enum ModelFile {
   public static let magic: [UInt8] = Array("QUARRYMF".utf8)
-  public static let version: UInt32 = 1
+  /// Version 2: a model with tuned encoder layers (`encoder.tuned.*`), which a reader of
+  /// version 1 would run on the frozen encoder; every other model is written as version 1.
+  public static let version: UInt32 = 2
 
   public static func encode(_ model: Model) throws -> [UInt8] {
     var meta = model.metadata
@@ -37,7 +40,8 @@ public enum ModelFile {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     return TensorFile.encode(
-      magic: magic, version: version, metadata: [UInt8](try encoder.encode(meta)),
+      magic: magic, version: model.tunedLayers.isEmpty ? 1 : 2,
+      metadata: [UInt8](try encoder.encode(meta)),
       section: t.section)
   }
 

@@ -42,8 +42,9 @@ extension Finetune {
   /// Rows longer than this (in words) are not augmented; R8's longest has 964.
   static let maxAugmentedTokens = 10_000
 
-  /// The trainer's `augment`: variants of mined rows, edited as word keys (of every row up
-  /// front, or with `precompute` false, of the mined rows when mined), seeded by (seed,
+  /// The trainer's `augment`: variants of mined rows, edited as word keys (of each row the
+  /// first time it is mined, kept for later epochs; with `precompute` false, every time),
+  /// seeded by (seed,
   /// epoch, row), made on every thread in contiguous pieces joined in order (the same for
   /// any thread count), and featurized under `vocab` with their row's label.
   static func augmentation(
@@ -51,26 +52,25 @@ extension Finetune {
     config: TrainingConfig, precompute: Bool = true, encoded: FeatureMatrix? = nil,
     firstRow: Int = 0
   ) -> Trainer.Augment {
-    // In memory, every row's tokens and n-gram rows once; streamed (one block per call),
-    // when mined. A variant then looks up only the n-grams its edits made.
-    let prepared: [Prepared]? =
-      precompute
-      ? {
-        var rows = [Prepared](
-          repeating: Prepared(length: 0, tokens: [], ngrams: .init(byOrder: [])),
-          count: trainTexts.count)
-        let parts = trainTexts.count >= 256 ? max(1, config.threads) : 1
-        rows.withUnsafeMutableBufferPointer { out in
+    // In memory, a row's tokens and n-gram rows are made the first time it is mined and
+    // kept (only mined rows: every row's would cost about 24 bytes a word); streamed (one
+    // block per call), every time. A variant then looks up only the n-grams its edits made.
+    let memo = precompute ? PreparedRows(count: trainTexts.count) : nil
+    return { rows, epoch in
+      if let memo {
+        let missing = Array(Set(rows.filter { !memo.has($0) })).sorted()
+        var made = [Prepared?](repeating: nil, count: missing.count)
+        let parts = missing.count >= 256 ? max(1, config.threads) : 1
+        made.withUnsafeMutableBufferPointer { out in
           parallelFor(parts) { t in
             var f = Featurizer(vocabulary: vocab, config: config.features)
-            for r in chunk(trainTexts.count, part: t, parts: parts) {
-              out[r] = prepare(aug, f.wordKeys(trainTexts[r]), &f)
+            for i in chunk(missing.count, part: t, parts: parts) {
+              out[i] = prepare(aug, f.wordKeys(trainTexts[missing[i]]), &f)
             }
           }
         }
-        return rows
-      }() : nil
-    return { rows, epoch in
+        for (i, r) in missing.enumerated() { memo.set(r, made[i]!) }
+      }
       let parts = rows.count >= 256 ? max(1, config.threads) : 1
       var pieces = [LabeledData](
         repeating: LabeledData(features: FeatureMatrix(), labels: []), count: parts)
@@ -82,7 +82,7 @@ extension Finetune {
           // EDA is for sentences: a row of more than `maxAugmentedTokens` words gets no
           // variants (a 50 MB row would otherwise be copied and featurized per variant).
           for r in rows[chunk(rows.count, part: t, parts: parts)] {
-            let row = prepared?[r] ?? prepare(aug, featurizer.wordKeys(trainTexts[r]), &featurizer)
+            let row = memo?.get(r) ?? prepare(aug, featurizer.wordKeys(trainTexts[r]), &featurizer)
             guard row.length <= maxAugmentedTokens else { continue }
             var rng = SplitMix64(
               seed: config.seed ^ (UInt64(epoch) << 40)
@@ -123,5 +123,16 @@ extension Finetune {
     }
     return Prepared(
       length: keys.count, tokens: aug.tokens(of: keys), ngrams: f.ngramRows(wordKeys: keys))
+  }
+
+  /// Prepared rows by index, filled between augmentation calls and read during them.
+  final class PreparedRows: @unchecked Sendable {
+    private var rows: [Prepared?]
+
+    init(count: Int) { rows = Array(repeating: nil, count: count) }
+
+    func has(_ r: Int) -> Bool { rows[r] != nil }
+    func get(_ r: Int) -> Prepared? { rows[r] }
+    func set(_ r: Int, _ p: Prepared) { rows[r] = p }
   }
 }

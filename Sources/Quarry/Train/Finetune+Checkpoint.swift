@@ -31,7 +31,8 @@ extension Finetune {
 
   /// A digest of everything a run starts from: the settings (thread count excepted, which
   /// does not change the result), the training and validation corpora and their formats,
-  /// the synonyms that joined the vocabulary, the encoder's weights and maximum length, and
+  /// the synonyms that joined the vocabulary, the encoder's weights, maximum length and
+  /// tuned layers, and
   /// the initial weights (which hold the pretrained vectors).
   static func runFingerprint(
     config: TrainingConfig, corpus: Corpus, valid: Corpus?, initial: Classifier,
@@ -44,6 +45,7 @@ extension Finetune {
     bytes += Array("\(corpus.format.rawValue)|\(valid?.format.rawValue ?? "-")|".utf8)
     if let encoder {
       bytes += Array("\(encoder.weightsSHA256)|\(encoder.maxLength)|\(encoder.pooling)|".utf8)
+      bytes += Array("tuned \(encoder.tunedLayers) \(encoder.tunedChecksum)|".utf8)
     }
     bytes += Array(extraWords.joined(separator: "\n").utf8)
     let weights = initial.embedding.withUnsafeBytes { Checksum.of($0) }

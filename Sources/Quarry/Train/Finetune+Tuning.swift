@@ -16,7 +16,9 @@ extension Finetune {
     let start = DispatchTime.now().uptimeNanoseconds
     func seconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
     let path = tuningCachePath(encoder, texts, labels: labels, options: options)
-    if let path, let cached = readTuning(path, encoder: encoder, classes: classes) {
+    if let path, let cached = readTuning(path, encoder: encoder, classes: classes),
+      cached.layers.count == options.layers
+    {
       progress(
         .note(
           String(
@@ -107,8 +109,9 @@ extension Finetune {
     var sum = Checksum.Stream()
     FrozenEncoder.add(texts, to: &sum)
     labels.withUnsafeBytes { sum.update($0) }
+    // The tuner's version: bumped whenever its math changes, so old files are not read.
     let settings =
-      "\(o.layers) \(o.epochs) \(o.learningRate) \(o.headLearningRate) \(o.weightDecay) "
+      "tuner 1 \(o.layers) \(o.epochs) \(o.learningRate) \(o.headLearningRate) \(o.weightDecay) "
       + "\(o.batchSize) \(o.warmup) \(o.clipNorm) \(o.seed) \(encoder.maxLength)"
     var s = settings
     s.withUTF8 { sum.update(UnsafeRawBufferPointer($0)) }
