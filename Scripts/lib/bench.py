@@ -538,18 +538,21 @@ def emit(report, args, print_text):
         print_text(report)
 
 
-def print_table(report):
-    m, s = report["machine"], report["settings"]
-    print("Quarry benchmark  %s" % report["date"])
+def print_header(report, title):
+    """The title with the date, then the machine and the versions."""
+    m, v = report["machine"], report["versions"]
+    print("%s  %s" % (title, report["date"]))
     print("machine: %s, nproc %s, kernel %s, load average at start %s, at end %s" % (
         m["cpu"], m["nproc"], m["kernel"],
         fmt(m["loadavg_start"] and m["loadavg_start"][0], ".2f"),
         fmt(m["loadavg_end"] and m["loadavg_end"][0], ".2f")))
-    v = report["versions"]
-    print(
-        "versions: python %s, fasttext-wheel %s, scikit-learn %s, numpy %s"
-        % (v["python"], v["fasttext-wheel"], v["scikit-learn"], v["numpy"])
-    )
+    print("versions: python %s, fasttext-wheel %s, scikit-learn %s, numpy %s"
+          % (v["python"], v["fasttext-wheel"], v["scikit-learn"], v["numpy"]))
+
+
+def print_table(report):
+    s = report["settings"]
+    print_header(report, "Quarry benchmark")
     print(
         "settings: seed %s, threads %s, predict input = test set x %s (one text per line, "
         "whole process incl. model load), fastText tokenize=%s, quarry=%s"
@@ -755,16 +758,9 @@ def text_table(head, rows, left):
 
 
 def print_splits_table(report):
-    m, s = report["machine"], report["settings"]
+    s = report["settings"]
     systems = s["systems"]
-    print("Quarry benchmark over seeded splits  %s" % report["date"])
-    print("machine: %s, nproc %s, kernel %s, load average at start %s, at end %s" % (
-        m["cpu"], m["nproc"], m["kernel"],
-        fmt(m["loadavg_start"] and m["loadavg_start"][0], ".2f"),
-        fmt(m["loadavg_end"] and m["loadavg_end"][0], ".2f")))
-    v = report["versions"]
-    print("versions: python %s, fasttext-wheel %s, scikit-learn %s, numpy %s"
-          % (v["python"], v["fasttext-wheel"], v["scikit-learn"], v["numpy"]))
+    print_header(report, "Quarry benchmark over seeded splits")
     print("settings: training seed %s for every split, threads %s, fastText tokenize=%s, quarry=%s"
           % (s["seed"], s["threads"], s["ft_tokenize"], s["quarry"]))
     print("splits: %s" % s["split_procedure"])

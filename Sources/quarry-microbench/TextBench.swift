@@ -4,24 +4,27 @@ import Quarry
 /// The texts of a `label<TAB>text` corpus (the text after the first TAB of each line).
 struct CorpusTexts {
   var texts: [String]
+  /// Each row's label, and the distinct labels.
+  var rowLabels: [String]
   var labels: Set<String>
   var bytes: Int
 
   init(tsv path: String) throws {
     let raw = try FileBytes.read(path)
     var texts: [String] = []
-    var labels = Set<String>()
+    var rowLabels: [String] = []
     var bytes = 0
     for line in raw.split(separator: 0x0A, omittingEmptySubsequences: true) {
       guard let tab = line.firstIndex(of: 0x09) else { continue }
-      labels.insert(String(decoding: line[..<tab], as: UTF8.self))
+      rowLabels.append(String(decoding: line[..<tab], as: UTF8.self))
       var body = line[(tab + 1)...]
       if body.last == 0x0D { body = body.dropLast() }
       texts.append(String(decoding: body, as: UTF8.self))
       bytes += body.count
     }
     self.texts = texts
-    self.labels = labels
+    self.rowLabels = rowLabels
+    self.labels = Set(rowLabels)
     self.bytes = bytes
   }
 }

@@ -25,51 +25,26 @@ struct TuneArguments {
 
 func parseTuneArguments(_ args: [String]) -> TuneArguments {
   var t = TuneArguments()
-  var i = 0
-  func value() -> String {
-    i += 1
-    guard i < args.count else {
-      FileHandle.standardError.write(Data("missing value for \(args[i - 1])\n\(tuneUsage)\n".utf8))
-      exit(2)
-    }
-    return args[i]
-  }
-  while i < args.count {
-    switch args[i] {
+  let d = LayerTuningOptions()
+  scanArguments(args, usage: tuneUsage) { flag, value in
+    switch flag {
     case "--cache": t.cache = value()
-    case "--layers": t.options.layers = Int(value()) ?? 1
-    case "--epochs": t.options.epochs = Int(value()) ?? 3
-    case "--lr": t.options.learningRate = Float(value()) ?? 5e-5
-    case "--head-lr": t.options.headLearningRate = Float(value()) ?? 1e-3
-    case "--batch": t.options.batchSize = Int(value()) ?? 16
-    case "--threads": t.options.threads = Int(value()) ?? 2
-    case "--seed": t.options.seed = UInt64(value()) ?? 1
+    case "--layers": t.options.layers = Int(value()) ?? d.layers
+    case "--epochs": t.options.epochs = Int(value()) ?? d.epochs
+    case "--lr": t.options.learningRate = Float(value()) ?? d.learningRate
+    case "--head-lr": t.options.headLearningRate = Float(value()) ?? d.headLearningRate
+    case "--batch": t.options.batchSize = Int(value()) ?? d.batchSize
+    case "--threads": t.options.threads = Int(value()) ?? d.threads
+    case "--seed": t.options.seed = UInt64(value()) ?? d.seed
     case "--max-length": t.maxLength = Int(value()) ?? 256
     case "--balanced": t.balanced = true
     case "--limit": t.limit = Int(value())
     case "--inputs-cache": t.inputsCache = value()
-    default:
-      FileHandle.standardError.write(Data("unknown argument \(args[i])\n\(tuneUsage)\n".utf8))
-      exit(2)
+    default: return false
     }
-    i += 1
+    return true
   }
   return t
-}
-
-/// label<TAB>text rows.
-func readLabelled(_ path: String) throws -> (labels: [String], texts: [String]) {
-  let raw = try FileBytes.read(path)
-  var labels: [String] = []
-  var texts: [String] = []
-  for line in raw.split(separator: 0x0A, omittingEmptySubsequences: true) {
-    guard let tab = line.firstIndex(of: 0x09) else { continue }
-    labels.append(String(decoding: line[..<tab], as: UTF8.self))
-    var body = line[(tab + 1)...]
-    if body.last == 0x0D { body = body.dropLast() }
-    texts.append(String(decoding: body, as: UTF8.self))
-  }
-  return (labels, texts)
 }
 
 /// The tuned layers' inputs for `ids`, read from `path` when it holds them (same lengths).
@@ -108,15 +83,16 @@ func cachedInputs(
 func runTune(_ t: TuneArguments) throws {
   let o = t.options
   let encoder = try BertEncoder.load(directory: t.cache + "/encoder/all-minilm-l6-v2")
-  var train = try readLabelled(t.cache + "/corpora/r8/train.tsv")
-  let test = try readLabelled(t.cache + "/corpora/r8/test.tsv")
+  var train = try CorpusTexts(tsv: t.cache + "/corpora/r8/train.tsv")
+  let test = try CorpusTexts(tsv: t.cache + "/corpora/r8/test.tsv")
   if let limit = t.limit {
-    train = (Array(train.labels.prefix(limit)), Array(train.texts.prefix(limit)))
+    train.texts = Array(train.texts.prefix(limit))
+    train.rowLabels = Array(train.rowLabels.prefix(limit))
   }
-  let names = Array(Set(train.labels)).sorted()
+  let names = Set(train.rowLabels).sorted()
   let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, Int32($0)) })
-  let trainLabels = train.labels.map { index[$0] ?? 0 }
-  let testLabels = test.labels.map { index[$0] ?? 0 }
+  let trainLabels = train.rowLabels.map { index[$0] ?? 0 }
+  let testLabels = test.rowLabels.map { index[$0] ?? 0 }
   let trainIDs = encoder.tokenize(train.texts, maxLength: t.maxLength, threads: o.threads)
   let testIDs = encoder.tokenize(test.texts, maxLength: t.maxLength, threads: o.threads)
   let tag = "\(o.layers)-\(t.maxLength)-\(trainIDs.count)"

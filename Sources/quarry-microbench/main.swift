@@ -31,33 +31,46 @@ struct Options {
 
 func parseOptions(_ args: [String]) -> Options {
   var o = Options()
-  var i = 0
-  func value() -> String {
-    i += 1
-    guard i < args.count else {
-      FileHandle.standardError.write(Data("missing value for \(args[i - 1])\n\(usage)\n".utf8))
-      exit(2)
-    }
-    return args[i]
-  }
-  while i < args.count {
-    switch args[i] {
+  scanArguments(args, usage: usage) { flag, value in
+    switch flag {
     case "--cache": o.cache = value()
     case "--model": o.model = value()
     case "--quarry": o.quarry = value()
     case "--reps": o.reps = max(1, Int(value()) ?? 7)
     case "--only": o.only = Set(value().split(separator: ",").map(String.init))
     case "--json": o.json = true
-    case "-h", "--help":
-      print(usage)
-      exit(0)
-    default:
-      FileHandle.standardError.write(Data("unknown argument \(args[i])\n\(usage)\n".utf8))
-      exit(2)
+    default: return false
     }
-    i += 1
+    return true
   }
   return o
+}
+
+/// Calls `apply(flag, value)` for each flag of `args`; `value()` takes the flag's value
+/// (a missing one ends the process with `usage`), and a false return means an unknown flag
+/// (the same). `-h`/`--help` prints `usage` and exits.
+func scanArguments(
+  _ args: [String], usage: String, _ apply: (_ flag: String, _ value: () -> String) -> Bool
+) {
+  func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("\(message)\n\(usage)\n".utf8))
+    exit(2)
+  }
+  var i = 0
+  while i < args.count {
+    let flag = args[i]
+    if flag == "-h" || flag == "--help" {
+      print(usage)
+      exit(0)
+    }
+    let known = apply(flag) {
+      i += 1
+      guard i < args.count else { fail("missing value for \(flag)") }
+      return args[i]
+    }
+    if !known { fail("unknown argument \(flag)") }
+    i += 1
+  }
 }
 
 func note(_ s: String) { FileHandle.standardError.write(Data("[microbench] \(s)\n".utf8)) }

@@ -20,32 +20,54 @@ func attentionForward(
   heads: Int, threads: Int = 1
 ) {
   let d = h / heads
-  let scale = 1 / Float(d).squareRoot()
+  forEachSequenceHead(lengths: lengths, heads: heads, scratchPerPair: 1, threads: threads) {
+    b, j, offset, scores in
+    let len = lengths[b]
+    let base = qkv + offset * 3 * h + j * d
+    attentionProbabilities(scores, qkvBase: base, length: len, hidden: h, headDim: d)
+    sgemmStrided(
+      transA: false, transB: false, m: len, n: d, k: len, alpha: 1, scores, lda: len,
+      base + 2 * h, ldb: 3 * h, beta: 0, out + offset * h + j * d, ldc: h)
+  }
+}
+
+/// P = softmax over each row of Q·Kᵀ/√d for one sequence and head: `scores` (L×L) receives
+/// P; `qkvBase` points at the head's first query column of the sequence's first row (rows
+/// 3H apart, keys H columns further). The forward pass and its backward (which recomputes
+/// P rather than keeping it) share this, so both see the same bytes.
+func attentionProbabilities(
+  _ scores: UnsafeMutablePointer<Float>, qkvBase base: UnsafePointer<Float>, length len: Int,
+  hidden h: Int, headDim d: Int
+) {
+  sgemmStrided(
+    transA: false, transB: true, m: len, n: len, k: d, alpha: 1 / Float(d).squareRoot(), base,
+    lda: 3 * h, base + h, ldb: 3 * h, beta: 0, scores, ldc: len)
+  softmaxRows(scores, rows: len, cols: len)
+}
+
+/// Runs `body(b, j, o_b, scratch)` for every (sequence b, head j) pair with L_b > 0, on up to
+/// `threads` threads; o_b is b's first packed row and `scratch` a free buffer of
+/// `scratchPerPair` L×L blocks (L the longest sequence), one per busy worker. Pairs go in
+/// order: sequences are sorted by length, so neighbours cost about the same. Each pair is
+/// one fixed computation, so results do not depend on `threads`.
+func forEachSequenceHead(
+  lengths: [Int], heads: Int, scratchPerPair: Int, threads: Int,
+  _ body: (_ b: Int, _ j: Int, _ offset: Int, _ scratch: UnsafeMutablePointer<Float>) -> Void
+) {
   let offsets = packedOffsets(lengths)
   let longest = lengths.max() ?? 0
   let pairs = lengths.count * heads
   let workers = max(1, min(threads, pairs))
-  // One L×L scratch per worker slot; a pair takes any free slot.
-  let slots = UnsafeMutablePointer<Float>.allocate(capacity: max(workers * longest * longest, 1))
+  let size = scratchPerPair * longest * longest
+  let slots = UnsafeMutablePointer<Float>.allocate(capacity: max(workers * size, 1))
   defer { slots.deallocate() }
   let free = SlotPool(workers)
-  // Pairs in order: sequences are sorted by length, so neighbours cost about the same.
   dynamicFor(pairs, threads: workers) { pair in
     let b = pair / heads
-    let j = pair % heads
-    let len = lengths[b]
-    guard len > 0 else { return }
+    guard lengths[b] > 0 else { return }
     let slot = free.take()
     defer { free.give(slot) }
-    let scores = slots + slot * longest * longest
-    let base = qkv + offsets[b] * 3 * h + j * d
-    sgemmStrided(
-      transA: false, transB: true, m: len, n: len, k: d, alpha: scale, base, lda: 3 * h,
-      base + h, ldb: 3 * h, beta: 0, scores, ldc: len)
-    softmaxRows(scores, rows: len, cols: len)
-    sgemmStrided(
-      transA: false, transB: false, m: len, n: d, k: len, alpha: 1, scores, lda: len,
-      base + 2 * h, ldb: 3 * h, beta: 0, out + offsets[b] * h + j * d, ldc: h)
+    body(b, pair % heads, offsets[b], slots + slot * size)
   }
 }
 

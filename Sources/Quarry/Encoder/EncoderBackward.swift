@@ -138,30 +138,15 @@ func attentionBackward(
 ) {
   let d = h / heads
   let scale = 1 / Float(d).squareRoot()
-  let offsets = packedOffsets(lengths)
-  let longest = lengths.max() ?? 0
-  let pairs = lengths.count * heads
-  let workers = max(1, min(threads, pairs))
-  let area = longest * longest
-  let slots = UnsafeMutablePointer<Float>.allocate(capacity: max(workers * 2 * area, 1))
-  defer { slots.deallocate() }
-  let free = SlotPool(workers)
-  dynamicFor(pairs, threads: workers) { pair in
-    let b = pair / heads
-    let j = pair % heads
+  forEachSequenceHead(lengths: lengths, heads: heads, scratchPerPair: 2, threads: threads) {
+    b, j, offset, scratch in
     let len = lengths[b]
-    guard len > 0 else { return }
-    let slot = free.take()
-    defer { free.give(slot) }
-    let p = slots + slot * 2 * area
-    let dp = p + area
-    let base = qkv + offsets[b] * 3 * h + j * d
-    let dBase = dQKV + offsets[b] * 3 * h + j * d
-    let dO = dOut + offsets[b] * h + j * d
-    sgemmStrided(
-      transA: false, transB: true, m: len, n: len, k: d, alpha: scale, base, lda: 3 * h,
-      base + h, ldb: 3 * h, beta: 0, p, ldc: len)
-    softmaxRows(p, rows: len, cols: len)
+    let p = scratch
+    let dp = p + len * len
+    let base = qkv + offset * 3 * h + j * d
+    let dBase = dQKV + offset * 3 * h + j * d
+    let dO = dOut + offset * h + j * d
+    attentionProbabilities(p, qkvBase: base, length: len, hidden: h, headDim: d)
     // dV = Pᵀ·dO
     sgemmStrided(
       transA: true, transB: false, m: len, n: d, k: len, alpha: 1, p, lda: len, dO, ldb: h,
