@@ -4,6 +4,10 @@
 /// that never saw it, which is what label-error detection needs: a model that has
 /// memorised a wrong label cannot tell it is wrong.
 public enum CrossFit {
+  /// The folds' learning rate as a multiple of the base rate: with half the epochs
+  /// (`TrainingConfig.crossFitEpochs`), a larger step fits them as closely.
+  public static let lrScale: Float = 1.5
+
   /// Row-major N×C probabilities, each row predicted by the model of its held-out fold.
   /// Rows with the same `group` (e.g. the same text) share a fold, so no row is scored
   /// by a model that trained on its twin.

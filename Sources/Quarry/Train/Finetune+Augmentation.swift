@@ -1,4 +1,43 @@
 extension Finetune {
+  /// `keyAugmenter` and the vocabulary of `trainTexts` with its extra words. The
+  /// thesaurus is read while another thread counts the corpus's features (the counts do
+  /// not depend on it; its extra words join only in `finish`), so the vocabulary is the
+  /// same as `Vocabulary.build`'s. On R8 the two took 0.25 and 0.14 s one after the other.
+  static func augmenterAndVocabulary(
+    trainTexts: [String], config: TrainingConfig, thesaurusPath: String?,
+    progress: (Event) -> Void
+  ) throws -> (KeyAugmenter?, [String], Vocabulary, Vocabulary.Counts) {
+    final class Slot<T>: @unchecked Sendable { var value: T? }
+    let augmented = Slot<Result<(KeyAugmenter?, [String]), Error>>()
+    let notes = Slot<[Event]>()
+    let counted = Slot<Vocabulary.Builder>()
+    parallelFor(config.threads > 1 ? 2 : 1) { part in
+      if config.threads > 1 && part == 1 {
+        counted.value = countFeatures(trainTexts, config: config)
+        return
+      }
+      var events: [Event] = []
+      augmented.value = Result {
+        try keyAugmenter(
+          trainTexts: trainTexts, config: config, thesaurusPath: thesaurusPath,
+          progress: { events.append($0) })
+      }
+      notes.value = events
+      if config.threads <= 1 { counted.value = countFeatures(trainTexts, config: config) }
+    }
+    for e in notes.value ?? [] { progress(e) }
+    let (augmenter, extraWords) = try augmented.value!.get()
+    let (vocab, counts) = counted.value!.finish(minCount: config.minCount, extraWords: extraWords)
+    return (augmenter, extraWords, vocab, counts)
+  }
+
+  /// Every feature of `texts` counted, for `Vocabulary.Builder.finish`.
+  static func countFeatures(_ texts: [String], config: TrainingConfig) -> Vocabulary.Builder {
+    var builder = Vocabulary.Builder(config: config.features)
+    for text in texts { builder.add(text) }
+    return builder
+  }
+
   /// The augmenter of the mined pass and the words it may write that the corpus lacks. A
   /// thesaurus is restricted to the corpus's words; their one-word synonyms, split as texts
   /// are ("well-known" → well, -, known), join the vocabulary so that variants have rows.
