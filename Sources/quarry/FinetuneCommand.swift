@@ -61,7 +61,8 @@ struct FinetuneCommand: ParsableCommand {
   @Flag(help: "Drop punctuation tokens.") var noPunctuation = false
   @Option(help: "Folds of cross-fitting for mine-report's label checks (0 = off).")
   var crossFit: Int = defaults.crossFit
-  @Option(help: "Epochs of each cross-fitting fold's model (at 1.5 times the base --lr).")
+  @Option(
+    help: "Epochs of each cross-fitting fold's model (at \(CrossFit.lrScale) times the base --lr).")
   var crossFitEpochs: Int = defaults.crossFitEpochs
   @Option(help: "Where to save the training state after every epoch (default: OUTPUT.checkpoint).")
   var checkpoint: String?

@@ -32,9 +32,7 @@ public struct Vocabulary: Sendable, Equatable {
   public static func build(
     texts: [String], config: FeatureConfig, minCount: Int = 1, extraWords: [String] = []
   ) -> (Vocabulary, Counts) {
-    var builder = Builder(config: config)
-    for text in texts { builder.add(text) }
-    return builder.finish(minCount: minCount, extraWords: extraWords)
+    Builder.counting(texts, config: config).finish(minCount: minCount, extraWords: extraWords)
   }
 
   /// Counts the features of documents one at a time, for a corpus too large to hold.
@@ -56,6 +54,13 @@ public struct Vocabulary: Sendable, Equatable {
     public init(config: FeatureConfig, maxKeys: Int? = nil) {
       extractor = FeatureExtractor(config: config)
       self.maxKeys = maxKeys
+    }
+
+    /// A builder that has counted every feature of `texts`, ready for `finish`.
+    public static func counting(_ texts: [String], config: FeatureConfig) -> Builder {
+      var builder = Builder(config: config)
+      for text in texts { builder.add(text) }
+      return builder
     }
 
     public mutating func add(_ text: String) {

@@ -13,7 +13,7 @@ extension Finetune {
     let counted = Slot<Vocabulary.Builder>()
     parallelFor(config.threads > 1 ? 2 : 1) { part in
       if config.threads > 1 && part == 1 {
-        counted.value = countFeatures(trainTexts, config: config)
+        counted.value = Vocabulary.Builder.counting(trainTexts, config: config.features)
         return
       }
       var events: [Event] = []
@@ -23,19 +23,14 @@ extension Finetune {
           progress: { events.append($0) })
       }
       notes.value = events
-      if config.threads <= 1 { counted.value = countFeatures(trainTexts, config: config) }
+      if config.threads <= 1 {
+        counted.value = Vocabulary.Builder.counting(trainTexts, config: config.features)
+      }
     }
     for e in notes.value ?? [] { progress(e) }
     let (augmenter, extraWords) = try augmented.value!.get()
     let (vocab, counts) = counted.value!.finish(minCount: config.minCount, extraWords: extraWords)
     return (augmenter, extraWords, vocab, counts)
-  }
-
-  /// Every feature of `texts` counted, for `Vocabulary.Builder.finish`.
-  static func countFeatures(_ texts: [String], config: TrainingConfig) -> Vocabulary.Builder {
-    var builder = Vocabulary.Builder(config: config.features)
-    for text in texts { builder.add(text) }
-    return builder
   }
 
   /// The augmenter of the mined pass and the words it may write that the corpus lacks. A
