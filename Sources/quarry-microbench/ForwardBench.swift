@@ -161,8 +161,8 @@ func forwardBenchmarks(
               Double(work.wideNNZ) / nb)))
         out.append(
           figure(
-            "· dense sgemm + bias", work.denseFlops, 0, kernels.dense,
-            "linearForward: sgemm \(batch)×\(c)×\(d) (B×C×D) + bias"))
+            "· dense layer + bias", work.denseFlops, 0, kernels.dense,
+            "linearForward, fixed order: \(batch)×\(c)×\(d) (B×C×D) + bias"))
       }
     }
   }

@@ -69,46 +69,48 @@ public struct Classifier: Sendable, Equatable {
 
   /// Logits of the documents `docs` of `m`, written to `logits` (B×C); `hidden` (B×D)
   /// receives the embedding bags, and `encoded` (B×H, when there is an encoder part) the
-  /// documents' encoder vectors. The sparse parts run on `threads` threads, the dense
-  /// layers are one sgemm each over the batch.
+  /// documents' encoder vectors. Each of `threads` threads takes a contiguous share of the
+  /// batch through all three kernels (bag, dense layer, wide part), in one parallel
+  /// region: every kernel computes a row on its own, in a fixed order, so the logits have
+  /// the same bits for any thread count. The encoder part is one sgemm over the batch.
   public func forward(
     _ m: FeatureMatrix, docs: UnsafeBufferPointer<Int>, hidden: UnsafeMutablePointer<Float>,
     logits: UnsafeMutablePointer<Float>, threads: Int,
     encoded: UnsafeMutablePointer<Float>? = nil
   ) {
     let b = docs.count
+    let c = classes
+    let d = dim
     embedding.withUnsafeBufferPointer { e in
-      m.bagStart.withUnsafeBufferPointer { st in
-        m.bagRows.withUnsafeBufferPointer { rows in
-          m.bagWeights.withUnsafeBufferPointer { w in
-            parallelFor(threads) { t in
-              let r = chunk(b, part: t, parts: threads)
-              embeddingBagForward(
-                out: hidden + r.lowerBound * dim, table: e.base, dim: dim,
-                starts: st.base, rows: rows.base, weights: w.base,
-                docs: UnsafeBufferPointer(rebasing: docs[r]))
-            }
-          }
-        }
-      }
-    }
-    dense.withUnsafeBufferPointer { wd in
-      bias.withUnsafeBufferPointer { bb in
-        linearForward(
-          out: logits, x: hidden, weight: wd.base, bias: bb.base, batch: b,
-          inDim: dim, outDim: classes, beta: 0)
-      }
-    }
-    wide.withUnsafeBufferPointer { ww in
-      m.wideStart.withUnsafeBufferPointer { st in
-        m.wideRows.withUnsafeBufferPointer { rows in
-          m.wideValues.withUnsafeBufferPointer { v in
-            parallelFor(threads) { t in
-              let r = chunk(b, part: t, parts: threads)
-              sparseLinearForward(
-                out: logits + r.lowerBound * classes, weight: ww.base,
-                classes: classes, starts: st.base, rows: rows.base,
-                values: v.base, docs: UnsafeBufferPointer(rebasing: docs[r]))
+      dense.withUnsafeBufferPointer { wd in
+        bias.withUnsafeBufferPointer { bb in
+          wide.withUnsafeBufferPointer { ww in
+            m.bagStart.withUnsafeBufferPointer { bst in
+              m.bagRows.withUnsafeBufferPointer { br in
+                m.bagWeights.withUnsafeBufferPointer { bw in
+                  m.wideStart.withUnsafeBufferPointer { wst in
+                    m.wideRows.withUnsafeBufferPointer { wr in
+                      m.wideValues.withUnsafeBufferPointer { wv in
+                        parallelFor(threads) { t in
+                          let r = chunk(b, part: t, parts: threads)
+                          let share = UnsafeBufferPointer(rebasing: docs[r])
+                          let h = hidden + r.lowerBound * d
+                          let z = logits + r.lowerBound * c
+                          embeddingBagForward(
+                            out: h, table: e.base, dim: d, starts: bst.base, rows: br.base,
+                            weights: bw.base, docs: share)
+                          linearForward(
+                            out: z, x: h, weight: wd.base, bias: bb.base, batch: r.count,
+                            inDim: d, outDim: c, beta: 0)
+                          sparseLinearForward(
+                            out: z, weight: ww.base, classes: c, starts: wst.base,
+                            rows: wr.base, values: wv.base, docs: share)
+                        }
+                      }
+                    }
+                  }
+                }
+              }
             }
           }
         }

@@ -1,0 +1,143 @@
+/// How the row kernels cover a row of n floats with SIMD vectors of W lanes: at offsets
+/// 0, W, 2W, … and, when W does not divide n, one last vector at n − W that overlaps the
+/// one before it. A lane covered twice goes through the same operations in the same order
+/// in both vectors, so it gets the same bits in both: the result equals the scalar loop's
+/// exactly. The vectors are taken four at a time ("passes"), grouped from the end so that
+/// the overlapping pair always shares a pass: a kernel that reads, updates and writes back
+/// a row loads every vector of a pass before it stores any, and so never reads a lane that
+/// the pass has already written.
+struct LanePlan {
+  /// Lanes per vector: 8, 4 or 2 (the widest that fits; 8 floats are two SSE registers,
+  /// so the four accumulators of a pass fit the 16 registers of baseline x86-64).
+  let width: Int
+  /// Offsets of the four vectors of each pass; a pass of fewer repeats its first offset
+  /// (the repeat computes the same values again, so storing it twice is harmless).
+  let passes: [(Int, Int, Int, Int)]
+
+  /// nil when n < 2 (the caller then runs its scalar loop).
+  init?(count n: Int) {
+    guard let w = [8, 4, 2].first(where: { n >= $0 }) else { return nil }
+    var offsets = Array(stride(from: 0, through: n - w, by: w))
+    if n % w != 0 { offsets.append(n - w) }
+    var passes: [(Int, Int, Int, Int)] = []
+    var end = offsets.count
+    while end > 0 {
+      let start = max(0, end - 4)
+      let g = Array(offsets[start..<end])
+      let f = g[0]
+      passes.append((f, g.count > 1 ? g[1] : f, g.count > 2 ? g[2] : f, g.count > 3 ? g[3] : f))
+      end = start
+    }
+    self.width = w
+    self.passes = passes.reversed()
+  }
+}
+
+/// y ← y₀ + Σ_{p < count} value(p) · row(p), over rows of the plan's n floats, with y₀ = y
+/// when `accumulate`, else 0. Each lane adds its products in the order p = 0, 1, …, so the
+/// result has the bits of the scalar loop `for p { for j { y[j] += value(p) · row(p)[j] } }`.
+/// The sum stays in registers while the rows stream past. Cost: O(count · n).
+@inline(__always)
+func combineRows(
+  _ plan: LanePlan, into y: UnsafeMutablePointer<Float>, accumulate: Bool, count: Int,
+  value: (Int) -> Float, row: (Int) -> UnsafePointer<Float>
+) {
+  switch plan.width {
+  case 8:
+    combineRows(
+      SIMD8<Float>.self, plan, y, accumulate: accumulate, count: count, value: value, row: row)
+  case 4:
+    combineRows(
+      SIMD4<Float>.self, plan, y, accumulate: accumulate, count: count, value: value, row: row)
+  default:
+    combineRows(
+      SIMD2<Float>.self, plan, y, accumulate: accumulate, count: count, value: value, row: row)
+  }
+}
+
+@inline(__always)
+private func combineRows<V: SIMD>(
+  _: V.Type, _ plan: LanePlan, _ y: UnsafeMutablePointer<Float>, accumulate: Bool, count: Int,
+  value: (Int) -> Float, row: (Int) -> UnsafePointer<Float>
+) where V.Scalar == Float {
+  for o in plan.passes {
+    // Every vector of the pass is loaded before any is stored (they may overlap).
+    var a0 = accumulate ? loadLanes(y + o.0) : V()
+    var a1 = accumulate ? loadLanes(y + o.1) : V()
+    var a2 = accumulate ? loadLanes(y + o.2) : V()
+    var a3 = accumulate ? loadLanes(y + o.3) : V()
+    for p in 0..<count {
+      let a = V(repeating: value(p))
+      let e = row(p)
+      a0 += a * loadLanes(e + o.0)
+      a1 += a * loadLanes(e + o.1)
+      a2 += a * loadLanes(e + o.2)
+      a3 += a * loadLanes(e + o.3)
+    }
+    storeLanes(a0, y + o.0)
+    storeLanes(a1, y + o.1)
+    storeLanes(a2, y + o.2)
+    storeLanes(a3, y + o.3)
+  }
+}
+
+/// row(p) ← row(p) + (scale · value(p)) · g for p = 0, 1, … in order, rows with
+/// keep(p) only, over rows of the plan's n floats: the scatter that the sparse backward
+/// passes apply as SGD steps. g stays in registers; each row is read, updated and written
+/// back one pass at a time, with the bits of the scalar loop.
+@inline(__always)
+func scatterRows(
+  _ plan: LanePlan, g: UnsafePointer<Float>, scale: Float, count: Int,
+  keep: (Int) -> Bool, value: (Int) -> Float, row: (Int) -> UnsafeMutablePointer<Float>
+) {
+  switch plan.width {
+  case 8:
+    scatterRows(
+      SIMD8<Float>.self, plan, g, scale: scale, count: count, keep: keep, value: value, row: row)
+  case 4:
+    scatterRows(
+      SIMD4<Float>.self, plan, g, scale: scale, count: count, keep: keep, value: value, row: row)
+  default:
+    scatterRows(
+      SIMD2<Float>.self, plan, g, scale: scale, count: count, keep: keep, value: value, row: row)
+  }
+}
+
+@inline(__always)
+private func scatterRows<V: SIMD>(
+  _: V.Type, _ plan: LanePlan, _ g: UnsafePointer<Float>, scale: Float, count: Int,
+  keep: (Int) -> Bool, value: (Int) -> Float, row: (Int) -> UnsafeMutablePointer<Float>
+) where V.Scalar == Float {
+  for o in plan.passes {
+    let g0: V = loadLanes(g + o.0)
+    let g1: V = loadLanes(g + o.1)
+    let g2: V = loadLanes(g + o.2)
+    let g3: V = loadLanes(g + o.3)
+    for p in 0..<count where keep(p) {
+      let s = V(repeating: scale * value(p))
+      let e = row(p)
+      // Every vector of the pass is loaded before any is stored (they may overlap).
+      let e0 = loadLanes(e + o.0) + s * g0
+      let e1 = loadLanes(e + o.1) + s * g1
+      let e2 = loadLanes(e + o.2) + s * g2
+      let e3 = loadLanes(e + o.3) + s * g3
+      storeLanes(e0, e + o.0)
+      storeLanes(e1, e + o.1)
+      storeLanes(e2, e + o.2)
+      storeLanes(e3, e + o.3)
+    }
+  }
+}
+
+/// W floats at `p`, which need not be aligned.
+@inline(__always)
+func loadLanes<V: SIMD>(_ p: UnsafePointer<Float>, as _: V.Type = V.self) -> V
+where V.Scalar == Float {
+  UnsafeRawPointer(p).loadUnaligned(as: V.self)
+}
+
+/// Stores `v` at `p`, which need not be aligned.
+@inline(__always)
+func storeLanes<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<Float>) where V.Scalar == Float {
+  UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
+}
