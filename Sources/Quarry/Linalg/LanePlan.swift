@@ -1,3 +1,5 @@
+import COpenBLAS
+
 /// How the row kernels cover a row of n floats with SIMD vectors of W lanes: at offsets
 /// 0, W, 2W, … and, when W does not divide n, one last vector at n − W that overlaps the
 /// one before it. A lane covered twice goes through the same operations in the same order
@@ -36,7 +38,9 @@ struct LanePlan {
 /// y ← y₀ + Σ_{p < count} value(p) · row(p), over rows of the plan's n floats, with y₀ = y
 /// when `accumulate`, else 0. Each lane adds its products in the order p = 0, 1, …, so the
 /// result has the bits of the scalar loop `for p { for j { y[j] += value(p) · row(p)[j] } }`.
-/// The sum stays in registers while the rows stream past. Cost: O(count · n).
+/// The sum stays in registers while the rows stream past; the row 8 ahead is prefetched,
+/// since the rows of a sparse document are scattered over a table of megabytes (on R8 the
+/// bag and wide kernels ran 10–18% faster). Cost: O(count · n).
 @inline(__always)
 func combineRows(
   _ plan: LanePlan, into y: UnsafeMutablePointer<Float>, accumulate: Bool, count: Int,
@@ -67,6 +71,7 @@ private func combineRows<V: SIMD>(
     var a2 = accumulate ? loadLanes(y + o.2) : V()
     var a3 = accumulate ? loadLanes(y + o.3) : V()
     for p in 0..<count {
+      if p + 8 < count { quarry_prefetch(row(p + 8)) }
       let a = V(repeating: value(p))
       let e = row(p)
       a0 += a * loadLanes(e + o.0)
