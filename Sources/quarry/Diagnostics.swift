@@ -14,6 +14,11 @@ enum Diagnostics {
     FileHandle.standardError.write(Data("quarry: warning: \(s)\n".utf8))
   }
 
+  /// Notes, before the encoder runs, when OpenBLAS runs generic kernels on this CPU.
+  static func adviseOnBLAS() {
+    if let a = BLASCore.advice { note(a) }
+  }
+
   /// Warns about the rows a corpus reader skipped: the first five, then a count.
   static func reportSkipped(_ c: Corpus) {
     for e in c.skipped.prefix(5) { warn("skipped \(e)") }

@@ -55,6 +55,7 @@ struct EncodeCommand: ParsableCommand {
     }
     if let limit { texts = Array(texts.prefix(limit)) }
 
+    Diagnostics.adviseOnBLAS()
     var clock = ContinuousClock.now
     let model = try BertEncoder.load(directory: encoder)
     let loadSeconds = seconds(since: clock)

@@ -192,7 +192,8 @@ struct FinetuneCommand: ParsableCommand {
     let control = Finetune.Control(
       checkpoint: checkpointPath, resume: resume, shouldStop: { Interrupts.requested != 0 })
     let frozen = try encoder.encoder.map {
-      try FrozenEncoder.load(
+      Diagnostics.adviseOnBLAS()
+      return try FrozenEncoder.load(
         directory: $0, maxLength: encoderMaxLength, threads: compute.threads,
         cacheDirectory: encoder.cacheDirectory)
     }

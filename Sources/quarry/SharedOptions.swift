@@ -79,6 +79,7 @@ struct EncoderOptions: ParsableArguments {
   /// a model without one.
   func load(for model: Model, threads: Int) throws -> FrozenEncoder? {
     guard let info = model.metadata.encoder else { return nil }
+    Diagnostics.adviseOnBLAS()
     return try FrozenEncoder.load(
       for: info, directory: encoder, threads: threads, cacheDirectory: cacheDirectory
     ).tuned(model.tunedLayers)
