@@ -63,7 +63,7 @@ struct PredictCommand: ParsableCommand {
     FileHandle.standardOutput.write(Data(out.utf8))
   }
 
-  func fmt(_ p: Float) -> String { String(format: "%.4f", p) }
+  func fmt(_ p: Float) -> String { probabilityText(p) }
 
   func jsonString(_ s: String) -> String {
     let data = (try? JSONEncoder().encode(s)) ?? Data("\"\"".utf8)

@@ -43,19 +43,34 @@ public struct Predictor {
       threads: threads)
   }
 
-  /// The k most probable classes of each row, best first.
+  /// The k most probable classes of each row, best first (ties: the lower label first).
+  /// A selection, not a sort: O(N·C·k).
   public func topK(_ probs: [Float], k: Int) -> [[(label: Int, probability: Float)]] {
-    let c = model.classifier.classes
+    Predictor.topK(probs, classes: model.classifier.classes, k: k)
+  }
+
+  /// `topK` of row-major N×`classes` probabilities.
+  public static func topK(_ probs: [Float], classes c: Int, k: Int)
+    -> [[(label: Int, probability: Float)]]
+  {
     let n = probs.count / c
     let kk = min(max(1, k), c)
-    return (0..<n).map { i in
-      let row = (0..<c).map { (label: $0, probability: probs[i * c + $0]) }
-      return Array(
-        row.sorted {
-          $0.probability > $1.probability
-            || ($0.probability == $1.probability && $0.label < $1.label)
+    return probs.withUnsafeBufferPointer { p in
+      (0..<n).map { i in
+        var best: [(label: Int, probability: Float)] = []
+        best.reserveCapacity(kk + 1)
+        for label in 0..<c {
+          let q = p[i * c + label]
+          // Insert after every kept entry at least as probable (they have lower labels).
+          var at = best.count
+          while at > 0 && best[at - 1].probability < q { at -= 1 }
+          if at < kk {
+            best.insert((label, q), at: at)
+            if best.count > kk { best.removeLast() }
+          }
         }
-        .prefix(kk))
+        return best
+      }
     }
   }
 }

@@ -44,30 +44,17 @@ public func embeddingBagForwardReference(
 
 /// Backward of the embedding bag, as a sparse update: grad[w] += scale · a_w · dOut[i]
 /// for every word w of document i. With `grad` the table itself and scale = −lr this is
-/// the SGD step. Only rows with `row % parts == part` are touched, so that `parts`
-/// threads can each own a disjoint set of rows and apply their updates in document
-/// order: the result is the same for any thread count.
-///
-/// Shapes: dOut: B×D, grad: V×D. The document's dOut stays in registers while its rows
-/// are updated (`scatterRows`), with the bits of `embeddingBagBackwardReference`.
+/// the SGD step; rows are split among `parts` threads by `row % parts`
+/// (`sparseScatter`). Shapes: dOut: B×D, grad: V×D.
 @inline(__always)
 public func embeddingBagBackward(
   grad: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, dim: Int, scale: Float,
   starts: UnsafePointer<Int>, rows: UnsafePointer<Int32>, weights: UnsafePointer<Float>,
   docs: UnsafeBufferPointer<Int>, part: Int = 0, parts: Int = 1
 ) {
-  guard let plan = LanePlan(count: dim) else {
-    return embeddingBagBackwardReference(
-      grad: grad, dOut: dOut, dim: dim, scale: scale, starts: starts, rows: rows,
-      weights: weights, docs: docs, part: part, parts: parts)
-  }
-  for (i, d) in docs.enumerated() {
-    let s = starts[d]
-    scatterRows(
-      plan, g: dOut + i * dim, scale: scale, count: starts[d + 1] - s,
-      keep: { parts <= 1 || Int(rows[s + $0]) % parts == part }, value: { weights[s + $0] },
-      row: { grad + Int(rows[s + $0]) * dim })
-  }
+  sparseScatter(
+    grad: grad, dOut: dOut, width: dim, scale: scale, starts: starts, rows: rows,
+    values: weights, docs: docs, part: part, parts: parts)
 }
 
 /// The naive kernel `embeddingBagBackward` is tested against.
@@ -76,14 +63,7 @@ public func embeddingBagBackwardReference(
   starts: UnsafePointer<Int>, rows: UnsafePointer<Int32>, weights: UnsafePointer<Float>,
   docs: UnsafeBufferPointer<Int>, part: Int = 0, parts: Int = 1
 ) {
-  for (o, d) in docs.enumerated() {
-    let g = dOut + o * dim
-    for p in starts[d]..<starts[d + 1] {
-      let r = Int(rows[p])
-      if parts > 1 && r % parts != part { continue }
-      let s = scale * weights[p]
-      let e = grad + r * dim
-      for j in 0..<dim { e[j] += s * g[j] }
-    }
-  }
+  sparseScatterReference(
+    grad: grad, dOut: dOut, width: dim, scale: scale, starts: starts, rows: rows,
+    values: weights, docs: docs, part: part, parts: parts)
 }

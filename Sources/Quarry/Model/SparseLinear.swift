@@ -40,28 +40,18 @@ public func sparseLinearForwardReference(
   }
 }
 
-/// Backward of the wide part as a sparse update: grad[f] += scale · x_{i,f} · dOut[i].
-/// Rows are split among `parts` threads by `row % parts`, as in `embeddingBagBackward`.
-///
-/// Shapes: dOut: B×C, grad: F×C. The same bits as `sparseLinearBackwardReference`.
+/// Backward of the wide part as a sparse update: grad[f] += scale · x_{i,f} · dOut[i],
+/// rows split among `parts` threads by `row % parts` (`sparseScatter`).
+/// Shapes: dOut: B×C, grad: F×C.
 @inline(__always)
 public func sparseLinearBackward(
   grad: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, classes: Int, scale: Float,
   starts: UnsafePointer<Int>, rows: UnsafePointer<Int32>, values: UnsafePointer<Float>,
   docs: UnsafeBufferPointer<Int>, part: Int = 0, parts: Int = 1
 ) {
-  guard let plan = LanePlan(count: classes) else {
-    return sparseLinearBackwardReference(
-      grad: grad, dOut: dOut, classes: classes, scale: scale, starts: starts, rows: rows,
-      values: values, docs: docs, part: part, parts: parts)
-  }
-  for (i, d) in docs.enumerated() {
-    let s = starts[d]
-    scatterRows(
-      plan, g: dOut + i * classes, scale: scale, count: starts[d + 1] - s,
-      keep: { parts <= 1 || Int(rows[s + $0]) % parts == part }, value: { values[s + $0] },
-      row: { grad + Int(rows[s + $0]) * classes })
-  }
+  sparseScatter(
+    grad: grad, dOut: dOut, width: classes, scale: scale, starts: starts, rows: rows,
+    values: values, docs: docs, part: part, parts: parts)
 }
 
 /// The naive kernel `sparseLinearBackward` is tested against.
@@ -70,14 +60,7 @@ public func sparseLinearBackwardReference(
   starts: UnsafePointer<Int>, rows: UnsafePointer<Int32>, values: UnsafePointer<Float>,
   docs: UnsafeBufferPointer<Int>, part: Int = 0, parts: Int = 1
 ) {
-  for (o, d) in docs.enumerated() {
-    let g = dOut + o * classes
-    for p in starts[d]..<starts[d + 1] {
-      let r = Int(rows[p])
-      if parts > 1 && r % parts != part { continue }
-      let s = scale * values[p]
-      let w = grad + r * classes
-      for c in 0..<classes { w[c] += s * g[c] }
-    }
-  }
+  sparseScatterReference(
+    grad: grad, dOut: dOut, width: classes, scale: scale, starts: starts, rows: rows,
+    values: values, docs: docs, part: part, parts: parts)
 }

@@ -1,0 +1,45 @@
+/// The backward pass of both sparse parts (the embedding bag and the wide part) as an
+/// SGD-style scatter: grad[r] += scale · v_p · dOut[i] for every entry p = (r, v_p) of
+/// document i, over rows of `width` floats. Only rows with `r % parts == part` are
+/// touched, so that `parts` threads can each own a disjoint set of rows and apply their
+/// updates in document order: the result is the same for any thread count.
+///
+/// Shapes: dOut: B×width, grad: rows×width. The document's dOut stays in registers while
+/// its rows are updated (`scatterRows`), with the bits of `sparseScatterReference`.
+@inline(__always)
+func sparseScatter(
+  grad: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, width: Int, scale: Float,
+  starts: UnsafePointer<Int>, rows: UnsafePointer<Int32>, values: UnsafePointer<Float>,
+  docs: UnsafeBufferPointer<Int>, part: Int, parts: Int
+) {
+  guard let plan = LanePlan(count: width) else {
+    return sparseScatterReference(
+      grad: grad, dOut: dOut, width: width, scale: scale, starts: starts, rows: rows,
+      values: values, docs: docs, part: part, parts: parts)
+  }
+  for (i, d) in docs.enumerated() {
+    let s = starts[d]
+    scatterRows(
+      plan, g: dOut + i * width, scale: scale, count: starts[d + 1] - s,
+      keep: { parts <= 1 || Int(rows[s + $0]) % parts == part }, value: { values[s + $0] },
+      row: { grad + Int(rows[s + $0]) * width })
+  }
+}
+
+/// The naive kernel `sparseScatter` is tested against: one lane at a time.
+func sparseScatterReference(
+  grad: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, width: Int, scale: Float,
+  starts: UnsafePointer<Int>, rows: UnsafePointer<Int32>, values: UnsafePointer<Float>,
+  docs: UnsafeBufferPointer<Int>, part: Int, parts: Int
+) {
+  for (o, d) in docs.enumerated() {
+    let g = dOut + o * width
+    for p in starts[d]..<starts[d + 1] {
+      let r = Int(rows[p])
+      if parts > 1 && r % parts != part { continue }
+      let s = scale * values[p]
+      let e = grad + r * width
+      for j in 0..<width { e[j] += s * g[j] }
+    }
+  }
+}
