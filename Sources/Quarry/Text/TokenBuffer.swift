@@ -35,6 +35,18 @@ public struct TokenBuffer: Sendable {
     bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[r]))
   }
 
+  /// Appends ASCII bytes with A–Z lowercased: one append for a run, not one per byte.
+  mutating func appendLowercasedASCII(_ u: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) {
+    let start = bytes.count
+    bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[r]))
+    bytes.withUnsafeMutableBufferPointer { b in
+      for k in start..<b.count {
+        let c = b[k]
+        b[k] = c | (c >= 0x41 && c <= 0x5A ? 0x20 : 0)
+      }
+    }
+  }
+
   /// Appends the UTF-8 encoding of one scalar.
   mutating func append(scalar s: Unicode.Scalar) {
     let v = s.value

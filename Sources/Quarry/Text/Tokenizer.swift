@@ -43,12 +43,16 @@ public struct Tokenizer: Sendable, Codable, Equatable {
       if b < 0x80 {
         let cls = asciiClass[Int(b)]
         switch cls {
-        case 1:  // letter or digit
+        case 1:  // letter or digit: the whole ASCII run of them at once
           if !inWord {
             buffer.begin()
             inWord = true
           }
-          buffer.append(b | (b >= 0x41 && b <= 0x5A ? 0x20 : 0))
+          var j = i + 1
+          while j < n, utf8[j] < 0x80, asciiClass[Int(utf8[j])] == 1 { j += 1 }
+          buffer.appendLowercasedASCII(utf8, i..<j)
+          i = j
+          continue
         case 2:  // punctuation or symbol
           // A '.' or ',' between two digits stays inside a number.
           if inWord, b == 0x2E || b == 0x2C, i + 1 < n, Tokenizer.isDigit(utf8[i + 1]),
