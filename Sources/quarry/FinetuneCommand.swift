@@ -191,12 +191,7 @@ struct FinetuneCommand: ParsableCommand {
     if let checkpointPath { try AtomicFile.checkWritable(checkpointPath) }
     let control = Finetune.Control(
       checkpoint: checkpointPath, resume: resume, shouldStop: { Interrupts.requested != 0 })
-    let frozen = try encoder.encoder.map {
-      Diagnostics.adviseOnBLAS()
-      return try FrozenEncoder.load(
-        directory: $0, maxLength: encoderMaxLength, threads: compute.threads,
-        cacheDirectory: encoder.cacheDirectory)
-    }
+    let frozen = try encoder.load(maxLength: encoderMaxLength, threads: compute.threads)
     let model = try underInterrupts(config: config, checkpoint: checkpointPath) { progress in
       try Finetune.run(
         train: trainCorpus, valid: validCorpus, pretrained: pretrained, config: config,

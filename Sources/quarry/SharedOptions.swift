@@ -75,6 +75,14 @@ struct EncoderOptions: ParsableArguments {
     return cacheRoot + "/features"
   }
 
+  /// The encoder finetune trains with (`--encoder`); nil without one.
+  func load(maxLength: Int, threads: Int) throws -> FrozenEncoder? {
+    guard let encoder else { return nil }
+    Diagnostics.adviseOnBLAS()
+    return try FrozenEncoder.load(
+      directory: encoder, maxLength: maxLength, threads: threads, cacheDirectory: cacheDirectory)
+  }
+
   /// The encoder `model` reads, checked against the weights it was trained with; nil for
   /// a model without one.
   func load(for model: Model, threads: Int) throws -> FrozenEncoder? {

@@ -30,16 +30,17 @@ public enum BLASCore {
       ["prescott", "core2", "nehalem", "katmai", "coppermine", "northwood"].contains(
         coreName.lowercased())
     else { return nil }
-    let suggestion: String
+    let core: String
+    let kernels: String
     if cpuFlags.contains("avx512f") && cpuFlags.contains("avx512bw") {
-      suggestion = "SkylakeX (AVX-512)"
+      (core, kernels) = ("SkylakeX", "AVX-512")
     } else if cpuFlags.contains("avx2") && cpuFlags.contains("fma") {
-      suggestion = "Haswell (AVX2)"
+      (core, kernels) = ("Haswell", "AVX2")
     } else {
       return nil
     }
     return
-      "OpenBLAS does not recognize this CPU and runs its generic \(coreName) kernels, so the encoder runs several times slower than it could; OPENBLAS_CORETYPE=\(suggestion.split(separator: " ")[0]) selects the \(suggestion) kernels, which this CPU has (on a Sapphire Rapids it took MiniLM from 1,589 to 5,917 tokens/s)"
+      "OpenBLAS does not recognize this CPU and runs its generic \(coreName) kernels, so the encoder runs several times slower than it could; OPENBLAS_CORETYPE=\(core) selects the \(core) (\(kernels)) kernels, which this CPU has (on a Sapphire Rapids it took MiniLM from 1,589 to 5,917 tokens/s)"
   }
 
   /// `fallbackAdvice` for this process.
