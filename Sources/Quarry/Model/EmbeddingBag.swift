@@ -56,14 +56,3 @@ public func embeddingBagBackward(
     grad: grad, dOut: dOut, width: dim, scale: scale, starts: starts, rows: rows,
     values: weights, docs: docs, part: part, parts: parts)
 }
-
-/// The naive kernel `embeddingBagBackward` is tested against.
-public func embeddingBagBackwardReference(
-  grad: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, dim: Int, scale: Float,
-  starts: UnsafePointer<Int>, rows: UnsafePointer<Int32>, weights: UnsafePointer<Float>,
-  docs: UnsafeBufferPointer<Int>, part: Int = 0, parts: Int = 1
-) {
-  sparseScatterReference(
-    grad: grad, dOut: dOut, width: dim, scale: scale, starts: starts, rows: rows,
-    values: weights, docs: docs, part: part, parts: parts)
-}

@@ -53,14 +53,3 @@ public func sparseLinearBackward(
     grad: grad, dOut: dOut, width: classes, scale: scale, starts: starts, rows: rows,
     values: values, docs: docs, part: part, parts: parts)
 }
-
-/// The naive kernel `sparseLinearBackward` is tested against.
-public func sparseLinearBackwardReference(
-  grad: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, classes: Int, scale: Float,
-  starts: UnsafePointer<Int>, rows: UnsafePointer<Int32>, values: UnsafePointer<Float>,
-  docs: UnsafeBufferPointer<Int>, part: Int = 0, parts: Int = 1
-) {
-  sparseScatterReference(
-    grad: grad, dOut: dOut, width: classes, scale: scale, starts: starts, rows: rows,
-    values: values, docs: docs, part: part, parts: parts)
-}
