@@ -12,39 +12,27 @@ struct LanePlan {
   /// Lanes per vector: 8, 4 or 2 (the widest that fits; 8 floats are two SSE registers,
   /// so the four accumulators of a pass fit the 16 registers of baseline x86-64).
   let width: Int
-  /// The row's length n, and how many vectors cover it: ⌈n / W⌉.
-  let count: Int
-  let vectors: Int
-  /// How many passes: ⌈vectors / 4⌉. The first takes what is left over after the others
-  /// have taken four each, so that the last pass holds the overlapping tail.
-  let passCount: Int
-
-  /// nil when n < 2 (the caller then runs its scalar loop). Plain arithmetic, no
-  /// allocation: the kernels make a plan every call.
-  init?(count n: Int) {
-    guard let w = n >= 8 ? 8 : n >= 4 ? 4 : n >= 2 ? 2 : nil else { return nil }
-    width = w
-    count = n
-    vectors = (n + w - 1) / w
-    passCount = (vectors + 3) / 4
-  }
-
-  /// The offset of vector v: v·W, but n − W for the last when W does not divide n.
-  @inline(__always) func offset(_ v: Int) -> Int { min(v * width, count - width) }
-
-  /// Offsets of the four vectors of pass k; a pass of fewer repeats its first offset
+  /// Offsets of the four vectors of each pass; a pass of fewer repeats its first offset
   /// (the repeat computes the same values again, so storing it twice is harmless).
-  @inline(__always) func pass(_ k: Int) -> (Int, Int, Int, Int) {
-    let first = vectors - 4 * (passCount - 1)  // 1…4 vectors in pass 0
-    let start = k == 0 ? 0 : first + 4 * (k - 1)
-    let end = k == 0 ? first : start + 4
-    let f = offset(start)
-    func at(_ i: Int) -> Int { start + i < end ? offset(start + i) : f }
-    return (f, at(1), at(2), at(3))
-  }
+  let passes: [(Int, Int, Int, Int)]
 
-  /// Every pass's offsets, in order.
-  var passes: [(Int, Int, Int, Int)] { (0..<passCount).map(pass) }
+  /// nil when n < 2 (the caller then runs its scalar loop).
+  init?(count n: Int) {
+    guard let w = [8, 4, 2].first(where: { n >= $0 }) else { return nil }
+    var offsets = Array(stride(from: 0, through: n - w, by: w))
+    if n % w != 0 { offsets.append(n - w) }
+    var passes: [(Int, Int, Int, Int)] = []
+    var end = offsets.count
+    while end > 0 {
+      let start = max(0, end - 4)
+      let g = Array(offsets[start..<end])
+      let f = g[0]
+      passes.append((f, g.count > 1 ? g[1] : f, g.count > 2 ? g[2] : f, g.count > 3 ? g[3] : f))
+      end = start
+    }
+    self.width = w
+    self.passes = passes.reversed()
+  }
 }
 
 /// y ← y₀ + Σ_{p < count} value(p) · row(p), over rows of the plan's n floats, with y₀ = y
@@ -76,8 +64,7 @@ private func combineRows<V: SIMD>(
   _: V.Type, _ plan: LanePlan, _ y: UnsafeMutablePointer<Float>, accumulate: Bool, count: Int,
   value: (Int) -> Float, row: (Int) -> UnsafePointer<Float>
 ) where V.Scalar == Float {
-  for k in 0..<plan.passCount {
-    let o = plan.pass(k)
+  for o in plan.passes {
     // Every vector of the pass is loaded before any is stored (they may overlap).
     var a0 = accumulate ? loadLanes(y + o.0) : V()
     var a1 = accumulate ? loadLanes(y + o.1) : V()
@@ -126,8 +113,7 @@ private func scatterRows<V: SIMD>(
   _: V.Type, _ plan: LanePlan, _ g: UnsafePointer<Float>, scale: Float, count: Int,
   keep: (Int) -> Bool, value: (Int) -> Float, row: (Int) -> UnsafeMutablePointer<Float>
 ) where V.Scalar == Float {
-  for k in 0..<plan.passCount {
-    let o = plan.pass(k)
+  for o in plan.passes {
     let g0: V = loadLanes(g + o.0)
     let g1: V = loadLanes(g + o.1)
     let g2: V = loadLanes(g + o.2)
@@ -150,7 +136,8 @@ private func scatterRows<V: SIMD>(
 
 /// W floats at `p`, which need not be aligned.
 @inline(__always)
-func loadLanes<V: SIMD>(_ p: UnsafePointer<Float>) -> V where V.Scalar == Float {
+func loadLanes<V: SIMD>(_ p: UnsafePointer<Float>, as _: V.Type = V.self) -> V
+where V.Scalar == Float {
   UnsafeRawPointer(p).loadUnaligned(as: V.self)
 }
 
