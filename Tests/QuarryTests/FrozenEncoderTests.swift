@@ -117,6 +117,46 @@ final class FrozenEncoderTests: XCTestCase {
     return config
   }
 
+  /// The vectors depend on config.json and vocab.txt as well as on the weights, so both
+  /// caches (vectors and tuning) change their key when either file changes.
+  func testCacheKeysCoverConfigAndVocabulary() throws {
+    try withTemporaryDirectory { dir in
+      let config = try Self.writeTinyCheckpoint(dir + "/enc", seed: 1)
+      func keys() throws -> (String?, String?) {
+        let e = try FrozenEncoder.load(
+          directory: dir + "/enc", maxLength: 16, threads: 1, cacheDirectory: dir + "/cache")
+        let texts = ["one text", "another"]
+        return (
+          e.cachePath(texts),
+          Finetune.tuningCachePath(
+            e, texts, labels: [0, 1], options: LayerTuningOptions(layers: 1))
+        )
+      }
+      let first = try keys()
+      XCTAssertNotNil(first.0)
+      XCTAssertNotNil(first.1)
+      let again = try keys()
+      XCTAssertEqual(first.0, again.0, "same files, same key")
+      XCTAssertEqual(first.1, again.1)
+
+      var other = config
+      other.layerNormEps = 1e-5
+      try writeFile(dir + "/enc/config.json", TinyBert.configJSON(other))
+      let eps = try keys()
+      XCTAssertNotEqual(eps.0, first.0, "config.json changed")
+      XCTAssertNotEqual(eps.1, first.1)
+
+      try writeFile(dir + "/enc/config.json", TinyBert.configJSON(config))
+      XCTAssertEqual(try keys().0, first.0)
+      var vocab = EncoderTests.tinyVocab
+      vocab.swapAt(vocab.count - 1, vocab.count - 2)
+      try writeFile(dir + "/enc/vocab.txt", vocab.joined(separator: "\n") + "\n")
+      let words = try keys()
+      XCTAssertNotEqual(words.0, first.0, "vocab.txt changed")
+      XCTAssertNotEqual(words.1, first.1)
+    }
+  }
+
   func testFinetuneWithAnEncoderPredictsOnlyWithItsWeights() throws {
     try withTemporaryDirectory { dir in
       _ = try Self.writeTinyCheckpoint(dir + "/enc", seed: 1)

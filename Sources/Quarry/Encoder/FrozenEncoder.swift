@@ -6,7 +6,8 @@ import Foundation
 ///
 /// The weights are known by the sha256 of `model.safetensors`; a model records it and
 /// refuses to run against other weights. The cache file of a text list is named by that
-/// digest, a checksum of the texts and the maximum length, so a second finetune of the same
+/// digest, a checksum of `config.json` and `vocab.txt` (which change the vectors as much as
+/// the weights do), a checksum of the texts and the maximum length, so a second finetune of the same
 /// corpus (or an evaluate of the same test file) reads vectors instead of encoding them. A
 /// cache file that does not read back whole is ignored and rewritten.
 public struct FrozenEncoder: Sendable {
@@ -14,6 +15,8 @@ public struct FrozenEncoder: Sendable {
   public private(set) var encoder: BertEncoder
   public let directory: String
   public let weightsSHA256: String
+  /// Checksum of the bytes of `config.json`, then `vocab.txt`: part of every cache key.
+  public let setupChecksum: UInt64
   public var maxLength: Int
   public var threads: Int
   /// Where pooled vectors are cached; nil: no cache.
@@ -29,8 +32,14 @@ public struct FrozenEncoder: Sendable {
   ) throws -> FrozenEncoder {
     let encoder = try BertEncoder.load(directory: directory)
     let sha = try SHA256.hex(ofFile: encoder.source + "/model.safetensors")
+    var setup = Checksum.Stream()
+    for name in ["config.json", "vocab.txt"] {
+      try FileBytes.read(encoder.source + "/" + name).withUnsafeBytes { setup.update($0) }
+      withUnsafeBytes(of: UInt8(0)) { setup.update($0) }
+    }
     return FrozenEncoder(
       encoder: encoder, directory: encoder.source, weightsSHA256: sha,
+      setupChecksum: setup.finish(),
       maxLength: min(maxLength, encoder.config.maxPositions), threads: threads,
       cacheDirectory: cacheDirectory)
   }
@@ -113,6 +122,7 @@ public struct FrozenEncoder: Sendable {
   func cachePath(_ texts: [String]) -> String? {
     guard let dir = cacheDirectory else { return nil }
     var sum = Checksum.Stream()
+    withUnsafeBytes(of: setupChecksum.littleEndian) { sum.update($0) }
     FrozenEncoder.add(texts, to: &sum)
     let key = String(sum.finish(), radix: 16)
     let tuned = tunedLayers > 0 ? "-tuned\(tunedLayers)-\(tunedChecksum)" : ""

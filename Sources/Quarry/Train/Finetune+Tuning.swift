@@ -100,13 +100,14 @@ extension Finetune {
     var tensors: [ModelMetadata.TensorEntry] = []
   }
 
-  /// The cache file of a tuning run: frozen weights, texts, labels, maximum length and
+  /// The cache file of a tuning run: frozen weights, config and vocabulary, texts, labels, maximum length and
   /// every tuning setting (threads aside: they do not change the result).
   static func tuningCachePath(
     _ encoder: FrozenEncoder, _ texts: [String], labels: [Int32], options o: LayerTuningOptions
   ) -> String? {
     guard let dir = encoder.cacheDirectory else { return nil }
     var sum = Checksum.Stream()
+    withUnsafeBytes(of: encoder.setupChecksum.littleEndian) { sum.update($0) }
     FrozenEncoder.add(texts, to: &sum)
     labels.withUnsafeBytes { sum.update($0) }
     // The tuner's version: bumped whenever its math changes, so old files are not read.
