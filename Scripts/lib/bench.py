@@ -6,6 +6,16 @@ For every corpus it trains and scores, on the same train/test split in one run:
   fasttext-glove  the same, with pretrainedVectors = GloVe 6B 50d (.vec)
   sklearn-lr      TfidfVectorizer(1-2 grams, sublinear tf) + LogisticRegression(C=10)
   sklearn-svc     TfidfVectorizer(1-2 grams, sublinear tf) + LinearSVC(C=1, balanced)
+With a MiniLM checkpoint (--encoder, default $CACHE/encoder/all-minilm-l6-v2), on request:
+  quarry-encoder      quarry finetune --encoder DIR (frozen mean-pooled vectors as features)
+  quarry-tuned        the same with --tune-layers N (default 2)
+  sklearn-svc-minilm  ../shared/DESIGN.md's anchor: TF-IDF as sklearn-svc, hstacked with the
+                      frozen mean-pooled MiniLM vectors (L2-normalised; computed by
+                      `quarry encode`, which matches Hugging Face to 1.5e-6), LinearSVC(C=1,
+                      balanced).  Its train s is encoding the train texts plus the fit; it
+                      has no predict process, so no predict figures.
+The encoder systems predict the test texts once (not --repeat-predict times): at tens of
+documents a second, R8 x 20 would take a quarter of an hour.
 
 Figures: accuracy and macro-F1 on the test set (computed here, one code path for every
 system, from each system's predict-process output), train seconds, predict docs/s
@@ -32,7 +42,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_workers as W  # noqa: E402  (pure Python, no heavy imports)
 
-ALL_SYSTEMS = ["quarry", "fasttext", "fasttext-glove", "sklearn-lr", "sklearn-svc"]
+BASE_SYSTEMS = ["quarry", "fasttext", "fasttext-glove", "sklearn-lr", "sklearn-svc"]
+ENCODER_SYSTEMS = ["quarry-encoder", "quarry-tuned", "sklearn-svc-minilm"]
+ALL_SYSTEMS = BASE_SYSTEMS + ENCODER_SYSTEMS
 DEFAULT_CORPORA = "r8,sms"
 DEFAULT_SPLIT_CORPORA = "sms"
 SPLITS_HELP = """\
@@ -256,6 +268,9 @@ class Corpus:
             for _ in range(self.repeat):
                 f.write(block)
         self.n_predict = self.n_test * self.repeat
+        self.predict_once = os.path.join(work, "predict-input-once.txt")
+        with open(self.predict_once, "w", encoding="utf-8", newline="\n") as f:
+            f.write("".join(t + "\n" for t in clean))
         # fastText's copies: the same texts, tokenized for it (see --ft-tokenize). Made
         # here, before anything is timed; the same as the originals for raw.
         mode = args.ft_tokenize
@@ -269,8 +284,9 @@ class Corpus:
             for _ in range(self.repeat):
                 f.write(block)
 
-    def score_predictions(self, preds, what, result):
+    def score_predictions(self, preds, what, result, repeat=None):
         """Scores the first copy of the test set; checks the other copies agree."""
+        repeat = self.repeat if repeat is None else repeat
         first = preds[: self.n_test]
         unmap = {W.ft_label(l): l for l in set(self.train_labels) | set(self.test_labels)}
         first = [unmap.get(p, p) for p in first]
@@ -278,7 +294,7 @@ class Corpus:
         result["accuracy"], result["macro_f1"] = acc, f1
         differing = sum(
             1
-            for r in range(1, self.repeat)
+            for r in range(1, repeat)
             for a, b in zip(preds[: self.n_test], preds[r * self.n_test : (r + 1) * self.n_test])
             if a != b
         )
@@ -288,10 +304,11 @@ class Corpus:
             )
 
 
-def predict_rate(result, run, corpus):
+def predict_rate(result, run, corpus, docs=None):
+    docs = corpus.n_predict if docs is None else docs
     result["predict_seconds"] = run["wall"]
-    result["predict_docs"] = corpus.n_predict
-    result["predict_docs_per_s"] = corpus.n_predict / run["wall"] if run["wall"] > 0 else None
+    result["predict_docs"] = docs
+    result["predict_docs_per_s"] = docs / run["wall"] if run["wall"] > 0 else None
     result["predict_peak_rss_mb"] = run["rss_mb"]
     result["predict_cpu_seconds"] = run["cpu_seconds"]
     result["predict_other_load"] = run["other_load"]
@@ -368,10 +385,27 @@ def bench_sklearn(corpus, args, kind):
     return res
 
 
-def bench_quarry(corpus, args, glove, warm=True):
+def encoder_flags(system, args, cache):
+    """quarry finetune's extra flags for an encoder system: the checkpoint, and a feature
+    cache of this run's own (so the timed finetune starts cold)."""
+    if system == "quarry-encoder":
+        return ["--encoder", args.encoder, "--feature-cache", cache]
+    if system == "quarry-tuned":
+        return ["--encoder", args.encoder, "--tune-layers", str(args.tune_layers),
+                "--feature-cache", cache]
+    return []
+
+
+def bench_quarry(corpus, args, glove, warm=True, system="quarry"):
     q = args.quarry
-    model = os.path.join(corpus.work, "quarry.qmodel")
-    out = os.path.join(corpus.work, "quarry.pred")
+    model = os.path.join(corpus.work, "%s.qmodel" % system)
+    out = os.path.join(corpus.work, "%s.pred" % system)
+    cache = os.path.join(corpus.work, "features-" + system)
+    extra = encoder_flags(system, args, cache)
+    # The encoder systems predict the test texts once: see the module's docstring.
+    predict_input, n_predict, repeat = (
+        (corpus.predict_once, corpus.n_test, 1) if extra else
+        (corpus.predict_input, corpus.n_predict, corpus.repeat))
     # Untimed: make sure the binary copy of the vectors exists ($QUARRY_CACHE/vector-cache),
     # as after any earlier finetune with them; the timed run then reads it, not the text.
     if warm:
@@ -379,50 +413,100 @@ def bench_quarry(corpus, args, glove, warm=True):
             [q, "finetune", "--train", corpus.train, "--output", model, "--pretrained", glove,
              "--epochs", "1", "--cross-fit", "0", "--no-mine", "--no-checkpoint"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    log("%s/quarry: training" % corpus.name)
+    log("%s/%s: training" % (corpus.name, system))
     tr = run_measured(
         [q, "finetune", "--train", corpus.train, "--output", model, "--pretrained", glove,
-         "--threads", str(args.threads), "--seed", str(args.seed)],
-        label="quarry finetune",
+         "--threads", str(args.threads), "--seed", str(args.seed)] + extra,
+        label=system + " finetune",
     )
     res = {"train_seconds": tr["wall"], **train_figures(tr)}
+    if extra:
+        # Again, now that the encoder's vectors (and tuning) are in the cache.
+        again = run_measured(
+            [q, "finetune", "--train", corpus.train, "--output", model, "--pretrained", glove,
+             "--threads", str(args.threads), "--seed", str(args.seed)] + extra,
+            label=system + " finetune (cached)")
+        res["train_cached_seconds"] = again["wall"]
+        log("%s/%s: trained in %.1fs cold, %.1fs from the cache"
+            % (corpus.name, system, tr["wall"], again["wall"]))
     if os.path.isfile(model):
         res["model_mb"] = os.path.getsize(model) / 2**20
-    log("%s/quarry: trained in %.1fs; evaluating" % (corpus.name, tr["wall"]))
+    log("%s/%s: trained in %.1fs; evaluating" % (corpus.name, system, tr["wall"]))
     ev = run_measured(
-        [q, "evaluate", "--model", model, "--data", corpus.test, "--json"], label="quarry evaluate"
+        [q, "evaluate", "--model", model, "--data", corpus.test, "--json"]
+        + (["--feature-cache", cache] if extra else []), label=system + " evaluate"
     )
-    evj = last_json(ev["stdout"], "quarry evaluate")
+    res["evaluate_seconds"] = ev["wall"]
+    evj = last_json(ev["stdout"], system + " evaluate")
     res["evaluate_accuracy"] = evj.get("accuracy")
     res["evaluate_macro_f1"] = evj.get("macro_f1")
-    log("%s/quarry: predicting %d docs" % (corpus.name, corpus.n_predict))
+    log("%s/%s: predicting %d docs" % (corpus.name, system, n_predict))
     pr = run_measured(
-        [q, "predict", "--model", model, "--input", corpus.predict_input, "--format", "tsv", "--k", "1"],
+        [q, "predict", "--model", model, "--input", predict_input, "--format", "tsv", "--k", "1"]
+        + (["--no-feature-cache"] if extra else []),  # every text encoded, none read back
         stdout_path=out,
-        label="quarry predict",
+        label=system + " predict",
     )
-    predict_rate(res, pr, corpus)
-    corpus.score_predictions(read_predictions(out, corpus.n_predict, "quarry"), "quarry", res)
+    predict_rate(res, pr, corpus, docs=n_predict)
+    corpus.score_predictions(read_predictions(out, n_predict, system), system, res, repeat=repeat)
     for key in ("accuracy", "macro_f1"):
         theirs = res.get("evaluate_" + key)
         if not isinstance(theirs, (int, float)):
-            res.setdefault("warnings", []).append("quarry evaluate JSON has no numeric %r" % key)
+            res.setdefault("warnings", []).append("%s evaluate JSON has no numeric %r" % (system, key))
         elif abs(theirs - res[key]) > 1e-3:
             res.setdefault("warnings", []).append(
-                "quarry evaluate says %s=%.4f, its predict output scores %.4f"
-                % (key, theirs, res[key])
+                "%s evaluate says %s=%.4f, its predict output scores %.4f"
+                % (system, key, theirs, res[key])
             )
     if not args.keep_work:
         for p in (model, out):
             if os.path.exists(p):
                 os.unlink(p)
+        shutil.rmtree(cache, ignore_errors=True)
+    return res
+
+
+def bench_svc_minilm(corpus, args):
+    """DESIGN's anchor: TF-IDF + frozen MiniLM vectors, balanced LinearSVC.  The vectors
+    come from `quarry encode` (timed: the train texts' part counts as training)."""
+    name = "sklearn-svc-minilm"
+    vectors = {}
+    for part, path in (("train", corpus.train), ("test", corpus.test)):
+        vectors[part] = os.path.join(corpus.work, "%s-%s.npy" % (name, part))
+        log("%s/%s: encoding the %s texts" % (corpus.name, name, part))
+        run = run_measured(
+            [args.quarry, "encode", "--encoder", args.encoder, "--input", path, "--corpus",
+             "--threads", str(args.threads), "--output", vectors[part]],
+            label="quarry encode (%s)" % part)
+        vectors[part + "_seconds"] = run["wall"]
+    out = os.path.join(corpus.work, "%s.pred" % name)
+    tr = run_measured(
+        [sys.executable, WORKERS, "sk-minilm", corpus.train, corpus.test, vectors["train"],
+         vectors["test"], out, str(args.seed)], label=name)
+    info = last_json(tr["stdout"], name)
+    res = {
+        "train_seconds": vectors["train_seconds"] + info["fit_seconds"],
+        "encode_train_seconds": vectors["train_seconds"],
+        "encode_test_seconds": vectors["test_seconds"],
+        "fit_seconds": info["fit_seconds"],
+        **train_figures(tr),
+        "features": info.get("features"),
+    }
+    if not info.get("converged", True):
+        res.setdefault("warnings", []).append("%s did not converge" % name)
+    corpus.score_predictions(read_predictions(out, corpus.n_test, name), name, res, repeat=1)
+    if not args.keep_work:
+        for p in (out, vectors["train"], vectors["test"]):
+            os.unlink(p)
     return res
 
 
 def run_system(corpus, system, args, warm=True):
     """Trains and scores one system on one corpus (one train/test pair)."""
-    if system == "quarry":
-        return bench_quarry(corpus, args, args.vectors, warm=warm)
+    if system in ("quarry", "quarry-encoder", "quarry-tuned"):
+        return bench_quarry(corpus, args, args.vectors, warm=warm, system=system)
+    if system == "sklearn-svc-minilm":
+        return bench_svc_minilm(corpus, args)
     if system == "fasttext":
         return bench_fasttext(corpus, args)
     if system == "fasttext-glove":
@@ -610,6 +694,16 @@ def print_table(report):
         print("quarry vs %s on %s, quarry / %s: %s"
               % (e["baseline"], e["corpus"], e["baseline"], "; ".join(parts)))
     for r in report["results"]:
+        if "train_cached_seconds" in r:
+            print("%s on %s: finetune %.1f s cold (its own empty feature cache), %.1f s again from "
+                  "that cache; evaluate %.1f s; predict docs/s on the test texts once, every text "
+                  "encoded" % (r["system"], r["corpus"], r["train_seconds"], r["train_cached_seconds"],
+                               r["evaluate_seconds"]))
+        if "encode_train_seconds" in r:
+            print("%s on %s: train s = quarry encode of the train texts %.1f s + fit %.1f s (test "
+                  "texts encoded in %.1f s, untimed)" % (r["system"], r["corpus"], r["encode_train_seconds"],
+                                                         r["fit_seconds"], r["encode_test_seconds"]))
+    for r in report["results"]:
         for w in r.get("warnings", []):
             print("warning: %s/%s: %s" % (r["corpus"], r["system"], w))
         if "error" in r:
@@ -728,21 +822,19 @@ def split_summaries(splits, systems):
             summary.append({"corpus": corpus, "system": system, "splits": len(ok), "of": len(mine),
                             "accuracy_mean": acc_m, "accuracy_sd": acc_sd,
                             "macro_f1_mean": f1_m, "macro_f1_sd": f1_sd})
-        if "quarry" not in systems:
-            continue
-        for peer in systems:
-            if peer == "quarry":
-                continue
-            pairs = [(sp["results"]["quarry"]["macro_f1"], sp["results"][peer]["macro_f1"])
-                     for sp in mine
-                     if "macro_f1" in sp["results"].get("quarry", {})
-                     and "macro_f1" in sp["results"].get(peer, {})]
-            d_m, d_sd = mean_sd([q - p for q, p in pairs])
-            versus.append({"corpus": corpus, "peer": peer, "splits": len(pairs),
-                           "quarry_macro_f1_ge": sum(1 for q, p in pairs if q >= p),
-                           "quarry_macro_f1_equal": sum(1 for q, p in pairs if q == p),
-                           "macro_f1_difference_mean": d_m, "macro_f1_difference_sd": d_sd,
-                           "definition": "quarry's macro-F1 minus %s's, per split" % peer})
+        # Every Quarry system (quarry, quarry-encoder, quarry-tuned) against every peer.
+        for own in (s for s in systems if s.startswith("quarry")):
+            for peer in (s for s in systems if not s.startswith("quarry")):
+                pairs = [(sp["results"][own]["macro_f1"], sp["results"][peer]["macro_f1"])
+                         for sp in mine
+                         if "macro_f1" in sp["results"].get(own, {})
+                         and "macro_f1" in sp["results"].get(peer, {})]
+                d_m, d_sd = mean_sd([q - p for q, p in pairs])
+                versus.append({"corpus": corpus, "system": own, "peer": peer, "splits": len(pairs),
+                               "quarry_macro_f1_ge": sum(1 for q, p in pairs if q >= p),
+                               "quarry_macro_f1_equal": sum(1 for q, p in pairs if q == p),
+                               "macro_f1_difference_mean": d_m, "macro_f1_difference_sd": d_sd,
+                               "definition": "%s's macro-F1 minus %s's, per split" % (own, peer)})
     return summary, versus
 
 
@@ -790,16 +882,16 @@ def print_splits_table(report):
         print(l)
     if report["quarry_vs_peers"]:
         print()
-        print("Quarry against each peer, macro-F1 split by split:")
+        print("Each Quarry system against each peer, macro-F1 split by split:")
         rows = []
         for e in report["quarry_vs_peers"]:
-            rows.append([e["corpus"], e["peer"],
+            rows.append([e["corpus"], e["system"], e["peer"],
                          "%d of %d" % (e["quarry_macro_f1_ge"], e["splits"])
                          + (" (%d equal)" % e["quarry_macro_f1_equal"] if e["quarry_macro_f1_equal"] else ""),
                          "-" if e["macro_f1_difference_mean"] is None else "%+.4f ± %s" % (
                              e["macro_f1_difference_mean"], fmt(e["macro_f1_difference_sd"], ".4f"))])
-        for l in text_table(["corpus", "peer", "splits where quarry >= peer", "quarry - peer, mean ± sd"],
-                            rows, {0, 1}):
+        for l in text_table(["corpus", "system", "peer", "splits where system >= peer",
+                             "system - peer, mean ± sd"], rows, {0, 1, 2}):
             print(l)
     for sp in report["splits"]:
         for system, r in sp["results"].items():
@@ -840,7 +932,7 @@ def run_splits(args, corpora, systems, skipped, work_root, t_start, t_bench, loa
                 for system in systems:
                     try:
                         r = run_system(corpus, system, args, warm=warm)
-                        if system == "quarry":
+                        if system.startswith("quarry"):
                             warm = False  # the vectors' binary copy exists from now on
                         kept = {k: r[k] for k in ("accuracy", "macro_f1", "evaluate_accuracy",
                                                   "evaluate_macro_f1", "warnings") if k in r}
@@ -875,6 +967,8 @@ def run_splits(args, corpora, systems, skipped, work_root, t_start, t_bench, loa
             "sklearn_svc": "TfidfVectorizer(ngram_range=(1,2), sublinear_tf=True) + LinearSVC(C=1, class_weight='balanced')",
             "quarry": args.quarry,
             "vectors": args.vectors,
+            "encoder": args.encoder,
+            "tune_layers": args.tune_layers,
         },
         "corpora": pooled_info,
         "splits": splits,
@@ -908,12 +1002,16 @@ def parse_args(argv):
                            "pooled rows, split seeds 0..N-1 (see below)")
     many.add_argument("--split-seeds", metavar="S1,S2,...",
                       help="the same with these split seeds, e.g. 0,1,7,42,123,2024")
-    ap.add_argument("--systems", default=",".join(ALL_SYSTEMS), help="comma-separated, from: " + ", ".join(ALL_SYSTEMS))
+    ap.add_argument("--systems", default=",".join(BASE_SYSTEMS),
+                    help="comma-separated, from: %s (default: the first five)" % ", ".join(ALL_SYSTEMS))
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     ap.add_argument("--save-json", metavar="PATH", help="also write the JSON report to PATH")
     ap.add_argument("--repeat-predict", type=int, default=20, help="copies of the test texts in the predict input (default 20; 1 with --splits)")
     ap.add_argument("--quarry", default=None, help="quarry binary (default .build/release/quarry in the repo)")
     ap.add_argument("--vectors", default=None, help="GloVe .vec (default $CACHE/vectors/glove.6B.50d.vec)")
+    ap.add_argument("--encoder", default=None,
+                    help="MiniLM folder for the encoder systems (default $CACHE/encoder/all-minilm-l6-v2)")
+    ap.add_argument("--tune-layers", type=int, default=2, help="quarry-tuned's --tune-layers (default 2)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2, help="threads for quarry (fastText's thread is fixed at 2)")
     ap.add_argument("--ft-tokenize", choices=list(W.TOKENIZE_MODES), default="words",
@@ -950,6 +1048,7 @@ def parse_args(argv):
         ap.error("--repeat-predict must be >= 1")
     a.quarry = os.path.abspath(a.quarry) if a.quarry else os.path.join(a.root, ".build", "release", "quarry")
     a.vectors = a.vectors or os.path.join(a.cache, "vectors", "glove.6B.50d.vec")
+    a.encoder = os.path.abspath(a.encoder or os.path.join(a.cache, "encoder", "all-minilm-l6-v2"))
     return a
 
 
@@ -965,12 +1064,18 @@ def main(argv):
             "timings will be off" % load_start[0])
     systems = [s for s in ALL_SYSTEMS if s in args.systems]  # canonical order
     skipped = []
-    if "quarry" in systems and not os.access(args.quarry, os.X_OK):
-        msg = "quarry: no executable at %s (build it with `swift build -c release`, or pass --quarry PATH)" % args.quarry
+    needs_quarry = [s for s in systems if s.startswith("quarry") or s in ENCODER_SYSTEMS]
+    if needs_quarry and not os.access(args.quarry, os.X_OK):
+        msg = "%s: no executable at %s (build it with `swift build -c release`, or pass --quarry PATH)" % (
+            ", ".join(needs_quarry), args.quarry)
         log("skipping " + msg)
         skipped.append(msg)
-        systems.remove("quarry")
-    needs_glove = [s for s in systems if s in ("quarry", "fasttext-glove")]
+        systems = [s for s in systems if s not in needs_quarry]
+    needs_encoder = [s for s in systems if s in ENCODER_SYSTEMS]
+    if needs_encoder and not os.path.isfile(os.path.join(args.encoder, "model.safetensors")):
+        raise BenchError("missing %s/model.safetensors (needed by %s): run Scripts/setup first, or pass --encoder DIR"
+                         % (args.encoder, ", ".join(needs_encoder)))
+    needs_glove = [s for s in systems if s in ("quarry", "quarry-encoder", "quarry-tuned", "fasttext-glove")]
     if needs_glove and not os.path.exists(args.vectors):
         raise BenchError("missing %s (needed by %s): run Scripts/setup first" % (args.vectors, ", ".join(needs_glove)))
 
@@ -998,8 +1103,8 @@ def main(argv):
                 base = {"corpus": name, "system": system}
                 try:
                     r = run_system(corpus, system, args)
-                    log("%s/%s: accuracy %.4f, macro-F1 %.4f, %.0f docs/s"
-                        % (name, system, r["accuracy"], r["macro_f1"], r["predict_docs_per_s"]))
+                    log("%s/%s: accuracy %.4f, macro-F1 %.4f, %s docs/s"
+                        % (name, system, r["accuracy"], r["macro_f1"], fmt(r.get("predict_docs_per_s"), ".0f")))
                 except BenchError as e:
                     log("ERROR %s/%s: %s" % (name, system, e))
                     r = {"error": str(e)}
@@ -1025,6 +1130,8 @@ def main(argv):
             "sklearn_svc": "TfidfVectorizer(ngram_range=(1,2), sublinear_tf=True) + LinearSVC(C=1, class_weight='balanced')",
             "quarry": args.quarry,
             "vectors": args.vectors,
+            "encoder": args.encoder,
+            "tune_layers": args.tune_layers,
             "rss_measured_with": GNU_TIME if os.access(GNU_TIME, os.X_OK) else "os.wait4 (includes the harness's own peak RSS as a floor)",
         },
         "corpora": {n: {"train": tr, "test": te} for n, tr, te in corpora},

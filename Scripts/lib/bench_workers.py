@@ -176,6 +176,41 @@ def sk_predict(model_path, input_path, output_path):
     return {"docs": len(lines)}
 
 
+def sk_minilm(train_path, test_path, train_npy, test_npy, output_path, seed):
+    """TF-IDF (as make_pipeline) hstacked with L2-normalised encoder vectors, then
+    LinearSVC(C=1, balanced): fit on the train rows, predict the test rows into output_path."""
+    import warnings
+
+    import numpy as np
+    import scipy.sparse as sp
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.svm import LinearSVC
+
+    labels, texts = read_tsv(train_path)
+    _, test_texts = read_tsv(test_path)
+    u, v = np.load(train_npy), np.load(test_npy)
+    if u.shape[0] != len(texts) or v.shape[0] != len(test_texts):
+        raise SystemExit("vectors: %d and %d rows for %d and %d texts"
+                         % (u.shape[0], v.shape[0], len(texts), len(test_texts)))
+
+    def unit(m):
+        return m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        t0 = time.perf_counter()
+        tfidf = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
+        x = sp.hstack([tfidf.fit_transform(texts), sp.csr_matrix(unit(u))]).tocsr()
+        clf = LinearSVC(C=1, class_weight="balanced", random_state=int(seed)).fit(x, labels)
+        fit_s = time.perf_counter() - t0
+    pred = clf.predict(sp.hstack([tfidf.transform(test_texts), sp.csr_matrix(unit(v))]).tocsr())
+    with open(output_path, "w", encoding="utf-8", newline="\n") as f:
+        f.writelines("%s\n" % p for p in pred)
+    converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    return {"fit_seconds": fit_s, "converged": converged, "features": x.shape[1]}
+
+
 def main(argv):
     cmd, args = argv[0], argv[1:]
     if cmd == "ft-train":
@@ -186,6 +221,8 @@ def main(argv):
         res = sk_train(*args)
     elif cmd == "sk-predict":
         res = sk_predict(*args)
+    elif cmd == "sk-minilm":
+        res = sk_minilm(*args)
     else:
         raise SystemExit("unknown worker command %r" % cmd)
     print(json.dumps(res))
