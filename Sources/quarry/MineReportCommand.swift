@@ -44,6 +44,15 @@ struct MineReportCommand: ParsableCommand {
     let report = try MineReportBuilder(band: band, top: top).build(
       model: m, modelPath: model, corpus: c, threads: compute.threads,
       encoder: try encoder.load(for: m, threads: compute.threads))
+    if report.boundary.isEmpty, (m.metadata.encoder?.tunedLayers ?? 0) > 0,
+      report.source != "model"
+    {
+      // The tuned layers and their head were fitted to these very texts: every training
+      // row sits far from the boundary under the whole model.
+      Diagnostics.note(
+        "no row of \(data) lies within the band \(band): the model's tuned encoder layers were fitted to these training texts; run mine-report on held-out rows (a test split) to see its boundary, or widen --band"
+      )
+    }
     let text: String
     switch json ? "json" : format {
     case "json":
