@@ -218,6 +218,22 @@ final class FrozenEncoderTests: XCTestCase {
           for: info, directory: dir + "/other", threads: 1, cacheDirectory: nil)
       }
       XCTAssertTrue(e?.description.contains("not the ones the model was trained with") ?? false)
+      // The same weights beside another vocab.txt are refused too.
+      XCTAssertNotNil(info.setupChecksum)
+      try FileManager.default.copyItem(atPath: dir + "/enc", toPath: dir + "/edited")
+      var vocab = EncoderTests.tinyVocab
+      vocab.swapAt(vocab.count - 1, vocab.count - 2)
+      try writeFile(dir + "/edited/vocab.txt", vocab.joined(separator: "\n") + "\n")
+      let edited = expectInputError("other vocab.txt") {
+        _ = try FrozenEncoder.load(
+          for: info, directory: dir + "/edited", threads: 1, cacheDirectory: nil)
+      }
+      XCTAssertTrue(edited?.description.contains("config.json and vocab.txt") ?? false)
+      var old = info
+      old.setupChecksum = nil  // a model written before the checksum was recorded
+      XCTAssertNoThrow(
+        try FrozenEncoder.load(
+          for: old, directory: dir + "/edited", threads: 1, cacheDirectory: nil))
       let same = try FrozenEncoder.load(for: info, threads: 1, cacheDirectory: nil)
       let probs = try Predictor(model: back, threads: 1, encoder: same)
         .probabilities(texts.map(\.text))

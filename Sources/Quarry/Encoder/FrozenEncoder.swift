@@ -45,7 +45,8 @@ public struct FrozenEncoder: Sendable {
   }
 
   /// Loads the encoder a model was trained with, from `directory` (default: the folder the
-  /// model names), refusing weights whose sha256 differs.
+  /// model names), refusing weights whose sha256 differs, or a config.json and vocab.txt
+  /// whose checksum differs (when the model records one).
   public static func load(
     for info: ModelMetadata.EncoderInfo, directory: String? = nil, threads: Int,
     cacheDirectory: String?
@@ -57,6 +58,13 @@ public struct FrozenEncoder: Sendable {
       throw InputError(
         path: e.directory + "/model.safetensors",
         "these encoder weights (sha256 \(e.weightsSHA256.prefix(16))…) are not the ones the model was trained with (\(info.weightsSHA256.prefix(16))…)"
+      )
+    }
+    let setup = String(e.setupChecksum, radix: 16)
+    if let want = info.setupChecksum, want != setup {
+      throw InputError(
+        path: e.directory,
+        "this encoder's config.json and vocab.txt (checksum \(setup)) are not the ones the model was trained with (\(want)), though its weights are: restore the model's copies"
       )
     }
     return e
@@ -87,7 +95,8 @@ public struct FrozenEncoder: Sendable {
   public var info: ModelMetadata.EncoderInfo {
     .init(
       path: directory, weightsSHA256: weightsSHA256, hidden: hidden, maxLength: maxLength,
-      pooling: FrozenEncoder.pooling, tunedLayers: tunedLayers, tunedChecksum: tunedChecksum)
+      pooling: FrozenEncoder.pooling, tunedLayers: tunedLayers, tunedChecksum: tunedChecksum,
+      setupChecksum: String(setupChecksum, radix: 16))
   }
 
   /// Mean-pooled vectors of `texts`, rows×H in input order, from the cache when it has

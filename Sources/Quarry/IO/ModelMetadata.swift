@@ -45,10 +45,13 @@ public struct ModelMetadata: Codable, Sendable, Equatable {
     /// weights are in the model file, and `tunedChecksum` is their checksum (hex).
     public var tunedLayers: Int
     public var tunedChecksum: String
+    /// Checksum (hex) of its config.json and vocab.txt, which change the vectors as much as
+    /// the weights do: the model refuses others. Absent in files written before 2026-12-02.
+    public var setupChecksum: String?
 
     public init(
       path: String, weightsSHA256: String, hidden: Int, maxLength: Int, pooling: String,
-      tunedLayers: Int = 0, tunedChecksum: String = ""
+      tunedLayers: Int = 0, tunedChecksum: String = "", setupChecksum: String? = nil
     ) {
       self.path = path
       self.weightsSHA256 = weightsSHA256
@@ -57,13 +60,16 @@ public struct ModelMetadata: Codable, Sendable, Equatable {
       self.pooling = pooling
       self.tunedLayers = tunedLayers
       self.tunedChecksum = tunedChecksum
+      self.setupChecksum = setupChecksum
     }
 
     private enum CodingKeys: String, CodingKey {
       case path, weightsSHA256, hidden, maxLength, pooling, tunedLayers, tunedChecksum
+      case setupChecksum
     }
 
-    /// Models written before layer tuning have neither tuning field: frozen.
+    /// Models written before layer tuning have neither tuning field: frozen; models written
+    /// before 2026-12-02 have no `setupChecksum`.
     public init(from decoder: Decoder) throws {
       let c = try decoder.container(keyedBy: CodingKeys.self)
       path = try c.decode(String.self, forKey: .path)
@@ -73,6 +79,7 @@ public struct ModelMetadata: Codable, Sendable, Equatable {
       pooling = try c.decode(String.self, forKey: .pooling)
       tunedLayers = try c.decodeIfPresent(Int.self, forKey: .tunedLayers) ?? 0
       tunedChecksum = try c.decodeIfPresent(String.self, forKey: .tunedChecksum) ?? ""
+      setupChecksum = try c.decodeIfPresent(String.self, forKey: .setupChecksum)
     }
   }
 
