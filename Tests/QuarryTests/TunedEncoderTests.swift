@@ -103,6 +103,45 @@ final class TunedEncoderTests: XCTestCase {
     }
   }
 
+  /// With a validation corpus, each epoch's validation figures are the whole model's: the
+  /// n-gram classifier of that epoch joined to the tuned head, as the model file has it.
+  func testValidationScoresTheModelWithItsTunedHead() throws {
+    try withTemporaryDirectory { dir in
+      _ = try FrozenEncoderTests.writeTinyCheckpoint(dir + "/enc", seed: 1, layers: 2)
+      let encoder = try FrozenEncoder.load(
+        directory: dir + "/enc", maxLength: 16, threads: 2, cacheDirectory: nil)
+      func corpus(_ count: Int, seed: UInt64, path: String) throws -> Corpus {
+        var text = ""
+        for (label, t) in KeywordCorpus.named(count: count, seed: seed) {
+          text += "\(label)\t\(t)\n"
+        }
+        return try CorpusReader.parse(bytes: Array(text.utf8), path: path)
+      }
+      let train = try corpus(90, seed: 3, path: "k.tsv")
+      let valid = try corpus(30, seed: 4, path: "v.tsv")
+      var config = TrainingConfig()
+      config.epochs = 3
+      config.dim = 8
+      config.crossFit = 0
+      let model = try Finetune.run(
+        train: train, valid: valid, pretrained: nil, config: config, encoder: encoder,
+        tuning: LayerTuningOptions(
+          layers: 1, epochs: 2, learningRate: 1e-3, batchSize: 8, threads: 2))
+      let best = try XCTUnwrap(model.metadata.epochs.first { $0.epoch == model.metadata.bestEpoch })
+      let tuned = try FrozenEncoder.load(
+        for: try XCTUnwrap(model.metadata.encoder), threads: 2, cacheDirectory: nil
+      ).tuned(model.tunedLayers)
+      let probs = try Predictor(model: model, threads: 1, encoder: tuned)
+        .probabilities(valid.examples.map(\.text))
+      let gold = try model.goldLabels(of: valid)
+      let loss = Trainer.meanLoss(probabilities: probs, gold: gold, classes: 3)
+      XCTAssertEqual(try XCTUnwrap(best.validLoss), loss, accuracy: 1e-6)
+      XCTAssertEqual(
+        try XCTUnwrap(best.validAccuracy),
+        Metrics(probabilities: probs, gold: gold, classes: 3).accuracy, accuracy: 1e-6)
+    }
+  }
+
   func plainModel(_ corpus: Corpus, _ config: TrainingConfig) throws -> Model {
     try Finetune.run(train: corpus, valid: nil, pretrained: nil, config: config)
   }

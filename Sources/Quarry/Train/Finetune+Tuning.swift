@@ -90,6 +90,19 @@ extension Finetune {
     var hidden: Int
   }
 
+  /// The n-gram classifier with the tuned head as its encoder part:
+  /// z = z_n-gram + W_head·u + b_head, the head's bias folded into the classifier's.
+  static func joined(_ c: Classifier, head: TuningHead) -> Classifier {
+    guard
+      let joined = Classifier(
+        classes: c.classes, featureCount: c.featureCount, wordCount: c.wordCount, dim: c.dim,
+        wide: c.wide, embedding: c.embedding, dense: c.dense,
+        bias: zip(c.bias, head.bias).map { $0 + $1 }, encoderDim: head.hidden,
+        encoderWeights: head.weights)
+    else { preconditionFailure("the tuned head's shape is the classifier's") }
+    return joined
+  }
+
   static let tuningMagic: [UInt8] = Array("QUARRYTL".utf8)
 
   struct TuningCacheMetadata: Codable {

@@ -104,13 +104,12 @@ public enum Finetune {
           try encodeNoting(e, trainTexts, what: "training", progress: progress), dim: h)
       }
     }
-    if let encoder, tuned == nil {
-      let h = encoder.hidden
-      if validData != nil {
-        validData!.features.attachDense(
-          try encodeNoting(encoder, validRows.map(\.text), what: "validation", progress: progress),
-          dim: h)
-      }
+    // Validation rows carry the (tuned) encoder's vectors: frozen, the classifier reads
+    // them; tuned, the head does, joined to the classifier as in the model written below.
+    if let encoder, validData != nil {
+      validData!.features.attachDense(
+        try encodeNoting(encoder, validRows.map(\.text), what: "validation", progress: progress),
+        dim: encoder.hidden)
     }
 
     var modelConfig = config
@@ -133,7 +132,7 @@ public enum Finetune {
       control, fingerprint: fingerprint, progress: progress)
     let result = try Trainer(config: modelConfig).train(
       model: initial, train: trainData, valid: validData, augment: augment,
-      control: trainerControl
+      control: trainerControl, validScored: tuned.map { t in { Finetune.joined($0, head: t.head) } }
     ) { progress(.training($0)) }
 
     var heldOut: [Float]? = nil
@@ -165,19 +164,7 @@ public enum Finetune {
         rows: corpus.examples.count, trainRows: trainRows.count, validRows: validRows.count),
       pretrained: pretrainedInfo, encoder: encoder?.info, bestEpoch: result.bestEpoch,
       epochs: result.epochs)
-    var classifier = result.model
-    if let tuned {
-      // z = z_n-gram + W_head·u + b_head: the head as the encoder part, its bias folded in.
-      let c = classifier
-      guard
-        let joined = Classifier(
-          classes: c.classes, featureCount: c.featureCount, wordCount: c.wordCount, dim: c.dim,
-          wide: c.wide, embedding: c.embedding, dense: c.dense,
-          bias: zip(c.bias, tuned.head.bias).map { $0 + $1 }, encoderDim: tuned.head.hidden,
-          encoderWeights: tuned.head.weights)
-      else { preconditionFailure("the tuned head's shape is the classifier's") }
-      classifier = joined
-    }
+    let classifier = tuned.map { Finetune.joined(result.model, head: $0.head) } ?? result.model
     var model = Model(
       metadata: meta, vocabulary: vocab, classifier: classifier, dynamics: result.dynamics,
       trainLines: trainRows.map { Int32(clamping: $0.line) }, heldOut: heldOut)

@@ -34,15 +34,20 @@ public struct Trainer {
   /// Makes the augmented variants of training rows (by index), featurized, labels kept.
   public typealias Augment = (_ rows: [Int], _ epoch: Int) -> LabeledData
 
+  /// The model that `valid` scores, from the one in training: itself, or with a part
+  /// trained apart joined to it (a tuned encoder's head, whose vectors `valid` carries).
+  public typealias Scored = (Classifier) -> Classifier
+
   public func train(
     model initial: Classifier, train: LabeledData, valid: LabeledData?,
     augment: Augment? = nil, recordDynamics: Bool = true, control: Control = Control(),
-    progress: (TrainingEvent) -> Void = { _ in }
+    validScored: Scored? = nil, progress: (TrainingEvent) -> Void = { _ in }
   ) throws -> Result {
     do {
       let result = try trainEpochs(
         model: initial, train: train, valid: valid, augment: augment,
-        recordDynamics: recordDynamics, control: control, progress: progress)
+        recordDynamics: recordDynamics, control: control, validScored: validScored,
+        progress: progress)
       try control.finish()
       return result
     } catch {
@@ -53,7 +58,7 @@ public struct Trainer {
 
   private func trainEpochs(
     model initial: Classifier, train: LabeledData, valid: LabeledData?,
-    augment: Augment?, recordDynamics: Bool, control: Control,
+    augment: Augment?, recordDynamics: Bool, control: Control, validScored: Scored?,
     progress: (TrainingEvent) -> Void
   ) throws -> Result {
     var model = initial
@@ -135,7 +140,8 @@ public struct Trainer {
       summary.minedTrained = mined?.trained
       if let valid, valid.count > 0 {
         Trainer.validate(
-          model, on: valid, epoch: epoch, threads: threads, summary: &summary, best: &best)
+          model, on: valid, epoch: epoch, threads: threads, summary: &summary, best: &best,
+          scored: validScored)
       } else {
         summary.isBest = true
       }
@@ -319,15 +325,15 @@ public struct Trainer {
     }
   }
 
-  /// Scores `model` on `valid` into `summary`; the epoch becomes `best` when its
-  /// validation loss is the lowest so far (smoother than macro-F1 on a small set, whose
-  /// rare classes swing it by whole rows).
+  /// Scores `model` (as `scored` makes it) on `valid` into `summary`; the epoch becomes
+  /// `best` when its validation loss is the lowest so far (smoother than macro-F1 on a
+  /// small set, whose rare classes swing it by whole rows).
   static func validate(
     _ model: Classifier, on valid: LabeledData, epoch: Int, threads: Int,
-    summary: inout EpochSummary, best: inout TrainerState.Best?
+    summary: inout EpochSummary, best: inout TrainerState.Best?, scored: Scored? = nil
   ) {
     let c = model.classes
-    let vprobs = model.probabilities(valid.features, threads: threads)
+    let vprobs = (scored?(model) ?? model).probabilities(valid.features, threads: threads)
     let metrics = Metrics(probabilities: vprobs, gold: valid.labels, classes: c)
     let vloss = Trainer.meanLoss(probabilities: vprobs, gold: valid.labels, classes: c)
     summary.validLoss = vloss
