@@ -239,6 +239,8 @@ final class ModelFileTests: XCTestCase {
       try ModelFile.write(model, to: path)  // over an existing file
       XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["model.quarry"])
       assertSameModel(try ModelFile.read(path), model)
+      // Written part by part, the file is the bytes `encode` joins.
+      XCTAssertEqual(try FileBytes.read(path), try ModelFile.encode(model))
 
       let missingDir = dir + "/no/such/dir/model.quarry"
       expectInputError("missing directory") { try ModelFile.write(self.model, to: missingDir) }

@@ -28,7 +28,7 @@ public enum CheckpointFile {
 
   public static func encode(_ state: TrainerState, fingerprint: String) throws -> [UInt8] {
     var none: [UInt8] = []
-    return Array(try parts(state, fingerprint: fingerprint, reusing: &none).joined())
+    return TensorFile.concatenated(try parts(state, fingerprint: fingerprint, reusing: &none))
   }
 
   /// The file as `TensorFile.parts`, its tensor section built in `buffer`'s storage (which

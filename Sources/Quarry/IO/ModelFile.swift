@@ -15,6 +15,11 @@ public enum ModelFile {
   public static let version: UInt32 = 2
 
   public static func encode(_ model: Model) throws -> [UInt8] {
+    TensorFile.concatenated(try parts(model))
+  }
+
+  /// The file as `TensorFile.parts`: header and metadata, the tensor section, the checksum.
+  static func parts(_ model: Model) throws -> [[UInt8]] {
     var meta = model.metadata
     var t = TensorFile.Builder()
     let c = model.classifier
@@ -39,7 +44,7 @@ public enum ModelFile {
     meta.tensors = t.entries  // a decoded model carries the directory of its old file
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
-    return TensorFile.encode(
+    return TensorFile.parts(
       magic: magic, version: model.tunedLayers.isEmpty ? 1 : 2,
       metadata: [UInt8](try encoder.encode(meta)),
       section: t.section)
@@ -47,8 +52,7 @@ public enum ModelFile {
 
   /// Writes `model` to `path` atomically (temporary file in the same directory, renamed).
   public static func write(_ model: Model, to path: String) throws {
-    let bytes = try encode(model)
-    try AtomicFile.write(bytes, to: path)
+    try AtomicFile.write(parts: try parts(model), to: path)
   }
 
   public static func read(_ path: String) throws -> Model {

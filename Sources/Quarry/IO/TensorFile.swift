@@ -52,7 +52,17 @@ enum TensorFile {
   static func encode(magic: [UInt8], version: UInt32, metadata: [UInt8], section: [UInt8])
     -> [UInt8]
   {
-    Array(parts(magic: magic, version: version, metadata: metadata, section: section).joined())
+    concatenated(parts(magic: magic, version: version, metadata: metadata, section: section))
+  }
+
+  /// `parts` back to back in one array, copied a part at a time (not the byte-at-a-time
+  /// copy of `Array(parts.joined())`: 228 M instructions for an R8 model, 6% of a
+  /// 2-epoch finetune under callgrind).
+  static func concatenated(_ parts: [[UInt8]]) -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+    for p in parts { out.append(contentsOf: p) }
+    return out
   }
 
   /// The same file as `encode`, as three parts to write back to back: header and
