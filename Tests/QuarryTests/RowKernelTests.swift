@@ -34,8 +34,12 @@ final class RowKernelTests: XCTestCase {
       guard let plan = LanePlan(count: n) else { return XCTFail("no plan for \(n)") }
       var covered = [Bool](repeating: false, count: n)
       var lastPass = -1
-      for (k, o) in plan.passes.enumerated() {
-        for off in [o.0, o.1, o.2, o.3] {
+      for (k, pass) in plan.passes.enumerated() {
+        let o = pass.offsets
+        XCTAssertTrue((1...4).contains(pass.count), "n=\(n)")
+        // Offsets past the pass's own repeat its first, and no kernel touches them.
+        XCTAssertEqual([o.0, o.1, o.2, o.3][pass.count...].filter { $0 != o.0 }, [], "n=\(n)")
+        for off in [o.0, o.1, o.2, o.3].prefix(pass.count) {
           XCTAssertTrue(off >= 0 && off + plan.width <= n, "n=\(n) offset \(off)")
           for j in off..<(off + plan.width) {
             if off == n - plan.width && n % plan.width != 0 { lastPass = k }
@@ -48,8 +52,10 @@ final class RowKernelTests: XCTestCase {
       if n % plan.width != 0 && n > plan.width {
         XCTAssertEqual(lastPass, plan.passes.count - 1, "n=\(n)")
         let last = plan.passes[plan.passes.count - 1]
+        let o = last.offsets
         XCTAssertTrue(
-          [last.0, last.1, last.2, last.3].contains((n / plan.width - 1) * plan.width), "n=\(n)")
+          [o.0, o.1, o.2, o.3].prefix(last.count).contains((n / plan.width - 1) * plan.width),
+          "n=\(n)")
       }
     }
   }

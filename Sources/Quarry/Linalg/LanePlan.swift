@@ -12,28 +12,46 @@ struct LanePlan {
   /// Lanes per vector: 8, 4 or 2 (the widest that fits; 8 floats are two SSE registers,
   /// so the four accumulators of a pass fit the 16 registers of baseline x86-64).
   let width: Int
-  /// Offsets of the four vectors of each pass; a pass of fewer repeats its first offset
-  /// (the repeat computes the same values again, so storing it twice is harmless).
-  let passes: [(Int, Int, Int, Int)]
+  /// The passes, each of one to four vectors.
+  let passes: [Pass]
+
+  /// Up to four vector offsets taken together; the first `count` are the pass's own, the
+  /// rest repeat the first and are never touched.
+  struct Pass {
+    let offsets: (Int, Int, Int, Int)
+    let count: Int
+  }
 
   /// nil when n < 2 (the caller then runs its scalar loop).
   init?(count n: Int) {
     guard let w = [8, 4, 2].first(where: { n >= $0 }) else { return nil }
     var offsets = Array(stride(from: 0, through: n - w, by: w))
     if n % w != 0 { offsets.append(n - w) }
-    var passes: [(Int, Int, Int, Int)] = []
+    var passes: [Pass] = []
     var end = offsets.count
     while end > 0 {
       let start = max(0, end - 4)
       let g = Array(offsets[start..<end])
       let f = g[0]
-      passes.append((f, g.count > 1 ? g[1] : f, g.count > 2 ? g[2] : f, g.count > 3 ? g[3] : f))
+      passes.append(
+        Pass(
+          offsets: (f, g.count > 1 ? g[1] : f, g.count > 2 ? g[2] : f, g.count > 3 ? g[3] : f),
+          count: g.count))
       end = start
     }
     self.width = w
     self.passes = passes.reversed()
   }
 }
+
+/// How many vectors a pass holds, as a type: the kernels are specialized on it, so that a
+/// pass of one vector (the wide part's 8 classes, say) does its arithmetic once, not four
+/// times over.
+protocol PassArity { static var count: Int { get } }
+enum OneVector: PassArity { static var count: Int { 1 } }
+enum TwoVectors: PassArity { static var count: Int { 2 } }
+enum ThreeVectors: PassArity { static var count: Int { 3 } }
+enum FourVectors: PassArity { static var count: Int { 4 } }
 
 /// y ← y₀ + Σ_{p < count} value(p) · row(p), over rows of the plan's n floats, with y₀ = y
 /// when `accumulate`, else 0. Each lane adds its products in the order p = 0, 1, …, so the
@@ -64,26 +82,46 @@ private func combineRows<V: SIMD>(
   _: V.Type, _ plan: LanePlan, _ y: UnsafeMutablePointer<Float>, accumulate: Bool, count: Int,
   value: (Int) -> Float, row: (Int) -> UnsafePointer<Float>
 ) where V.Scalar == Float {
-  for o in plan.passes {
-    // Every vector of the pass is loaded before any is stored (they may overlap).
-    var a0 = accumulate ? loadLanes(y + o.0) : V()
-    var a1 = accumulate ? loadLanes(y + o.1) : V()
-    var a2 = accumulate ? loadLanes(y + o.2) : V()
-    var a3 = accumulate ? loadLanes(y + o.3) : V()
-    for p in 0..<count {
-      if p + 8 < count { quarry_prefetch(row(p + 8)) }
-      let a = V(repeating: value(p))
-      let e = row(p)
-      a0 += a * loadLanes(e + o.0)
-      a1 += a * loadLanes(e + o.1)
-      a2 += a * loadLanes(e + o.2)
-      a3 += a * loadLanes(e + o.3)
+  for pass in plan.passes {
+    switch pass.count {
+    case 1:
+      combinePass(V.self, OneVector.self, pass.offsets, y, accumulate, count, value, row)
+    case 2:
+      combinePass(V.self, TwoVectors.self, pass.offsets, y, accumulate, count, value, row)
+    case 3:
+      combinePass(V.self, ThreeVectors.self, pass.offsets, y, accumulate, count, value, row)
+    default:
+      combinePass(V.self, FourVectors.self, pass.offsets, y, accumulate, count, value, row)
     }
-    storeLanes(a0, y + o.0)
-    storeLanes(a1, y + o.1)
-    storeLanes(a2, y + o.2)
-    storeLanes(a3, y + o.3)
   }
+}
+
+/// One pass of `combineRows`: the pass's vectors of y, summed over every row p.
+@inline(__always)
+private func combinePass<V: SIMD, A: PassArity>(
+  _: V.Type, _: A.Type, _ o: (Int, Int, Int, Int), _ y: UnsafeMutablePointer<Float>,
+  _ accumulate: Bool, _ count: Int, _ value: (Int) -> Float,
+  _ row: (Int) -> UnsafePointer<Float>
+) where V.Scalar == Float {
+  let k = A.count
+  // Every vector of the pass is loaded before any is stored (they may overlap).
+  var a0 = accumulate ? loadLanes(y + o.0) : V()
+  var a1 = accumulate && k > 1 ? loadLanes(y + o.1) : V()
+  var a2 = accumulate && k > 2 ? loadLanes(y + o.2) : V()
+  var a3 = accumulate && k > 3 ? loadLanes(y + o.3) : V()
+  for p in 0..<count {
+    if p + 8 < count { quarry_prefetch(row(p + 8)) }
+    let a = V(repeating: value(p))
+    let e = row(p)
+    a0 += a * loadLanes(e + o.0)
+    if k > 1 { a1 += a * loadLanes(e + o.1) }
+    if k > 2 { a2 += a * loadLanes(e + o.2) }
+    if k > 3 { a3 += a * loadLanes(e + o.3) }
+  }
+  storeLanes(a0, y + o.0)
+  if k > 1 { storeLanes(a1, y + o.1) }
+  if k > 2 { storeLanes(a2, y + o.2) }
+  if k > 3 { storeLanes(a3, y + o.3) }
 }
 
 /// row(p) ← row(p) + (scale · value(p)) · g for p = 0, 1, … in order, rows with
@@ -113,24 +151,44 @@ private func scatterRows<V: SIMD>(
   _: V.Type, _ plan: LanePlan, _ g: UnsafePointer<Float>, scale: Float, count: Int,
   keep: (Int) -> Bool, value: (Int) -> Float, row: (Int) -> UnsafeMutablePointer<Float>
 ) where V.Scalar == Float {
-  for o in plan.passes {
-    let g0: V = loadLanes(g + o.0)
-    let g1: V = loadLanes(g + o.1)
-    let g2: V = loadLanes(g + o.2)
-    let g3: V = loadLanes(g + o.3)
-    for p in 0..<count where keep(p) {
-      let s = V(repeating: scale * value(p))
-      let e = row(p)
-      // Every vector of the pass is loaded before any is stored (they may overlap).
-      let e0 = loadLanes(e + o.0) + s * g0
-      let e1 = loadLanes(e + o.1) + s * g1
-      let e2 = loadLanes(e + o.2) + s * g2
-      let e3 = loadLanes(e + o.3) + s * g3
-      storeLanes(e0, e + o.0)
-      storeLanes(e1, e + o.1)
-      storeLanes(e2, e + o.2)
-      storeLanes(e3, e + o.3)
+  for pass in plan.passes {
+    switch pass.count {
+    case 1:
+      scatterPass(V.self, OneVector.self, pass.offsets, g, scale, count, keep, value, row)
+    case 2:
+      scatterPass(V.self, TwoVectors.self, pass.offsets, g, scale, count, keep, value, row)
+    case 3:
+      scatterPass(V.self, ThreeVectors.self, pass.offsets, g, scale, count, keep, value, row)
+    default:
+      scatterPass(V.self, FourVectors.self, pass.offsets, g, scale, count, keep, value, row)
     }
+  }
+}
+
+/// One pass of `scatterRows`: the pass's vectors of every kept row p, updated in order.
+@inline(__always)
+private func scatterPass<V: SIMD, A: PassArity>(
+  _: V.Type, _: A.Type, _ o: (Int, Int, Int, Int), _ g: UnsafePointer<Float>, _ scale: Float,
+  _ count: Int, _ keep: (Int) -> Bool, _ value: (Int) -> Float,
+  _ row: (Int) -> UnsafeMutablePointer<Float>
+) where V.Scalar == Float {
+  let k = A.count
+  let g0: V = loadLanes(g + o.0)
+  let g1: V = k > 1 ? loadLanes(g + o.1) : V()
+  let g2: V = k > 2 ? loadLanes(g + o.2) : V()
+  let g3: V = k > 3 ? loadLanes(g + o.3) : V()
+  for p in 0..<count where keep(p) {
+    let s = V(repeating: scale * value(p))
+    let e = row(p)
+    // Every vector of the pass is loaded before any is stored (they may overlap).
+    let e0 = loadLanes(e + o.0) + s * g0
+    let e1 = k > 1 ? loadLanes(e + o.1) + s * g1 : V()
+    let e2 = k > 2 ? loadLanes(e + o.2) + s * g2 : V()
+    let e3 = k > 3 ? loadLanes(e + o.3) + s * g3 : V()
+    storeLanes(e0, e + o.0)
+    if k > 1 { storeLanes(e1, e + o.1) }
+    if k > 2 { storeLanes(e2, e + o.2) }
+    if k > 3 { storeLanes(e3, e + o.3) }
   }
 }
 
