@@ -1,3 +1,5 @@
+import COpenBLAS
+
 /// An open-addressing hash table from 64-bit feature keys to dense rows 0..<count.
 ///
 /// Capacity is a power of two at least twice the count; key 0 marks an empty slot (a real
@@ -58,6 +60,15 @@ public struct FeatureIndex: Sendable, Equatable {
       if sk == 0 { return -1 }
       s = (s + 1) & mask
     }
+  }
+
+  /// Starts loading the slot where a probe for `key` begins, so that `row(key)` a little
+  /// later finds it in cache: the table is megabytes, and the keys of a text land in it
+  /// at random, so a lookup issued on its own waits for memory.
+  @inline(__always)
+  public func prefetch(_ key: UInt64) {
+    let s = FeatureIndex.slot(FeatureIndex.stored(key), slotKeys.count - 1)
+    slotKeys.withUnsafeBufferPointer { quarry_prefetch($0.baseAddress! + s) }
   }
 
   /// The row of `key`, inserting it as row `count` when absent.

@@ -22,6 +22,7 @@ public struct Featurizer {
   public let vocabulary: Vocabulary
   private var extractor: FeatureExtractor
   private var rowScratch: [Int32] = []
+  private var keyScratch: [UInt64] = []
   /// Per-row counts of `features(variant:original:)`, made on first use.
   private var counter: RowCounter? = nil
 
@@ -133,21 +134,24 @@ public struct Featurizer {
     }
     let counts = counter!.counts
     rowScratch.removeAll(keepingCapacity: true)  // rows looked up, not the row's own
+    // The keys an edit made (words, then n-grams) are gathered and their slots
+    // prefetched first, then looked up: one at a time, each lookup waited for memory.
+    keyScratch.removeAll(keepingCapacity: true)
     var known = 0
     let n = variant.count
     for t in variant {
-      var r: Int32
       if t.position >= 0 {
-        r = original.byOrder[0][Int(t.position)]
+        let r = original.byOrder[0][Int(t.position)]
+        if r >= 0 {
+          counts[Int(r)] += 1
+          known += 1
+        }
       } else {
-        r = index.row(t.key)
-        if r >= 0 { rowScratch.append(r) }
-      }
-      if r >= 0 {
-        counts[Int(r)] += 1
-        known += 1
+        index.prefetch(t.key)
+        keyScratch.append(t.key)
       }
     }
+    let newWords = keyScratch.count
     for t in 0..<n {
       var h = variant[t].key
       let p = variant[t].position
@@ -157,15 +161,22 @@ public struct Featurizer {
         let next = variant[t + o - 1]
         h = FNV1a.combine(h, next.key, tag: UInt8(o))
         consecutive = consecutive && next.position == p + Int32(o - 1)
-        var r: Int32
         if consecutive {
-          r = original.byOrder[o - 1][Int(p)]
+          let r = original.byOrder[o - 1][Int(p)]
+          if r >= 0 { counts[Int(r)] += 1 }
         } else {
-          r = index.row(h)
-          if r >= 0 { rowScratch.append(r) }
+          index.prefetch(h)
+          keyScratch.append(h)
         }
-        if r >= 0 { counts[Int(r)] += 1 }
         o += 1
+      }
+    }
+    for (i, k) in keyScratch.enumerated() {
+      let r = index.row(k)
+      if r >= 0 {
+        rowScratch.append(r)
+        counts[Int(r)] += 1
+        if i < newWords { known += 1 }
       }
     }
     // Rows new to the variant, each once (marked by a negated count), then sorted.
@@ -226,19 +237,25 @@ public struct Featurizer {
   private mutating func weigh(into out: inout SparseFeatures) {
     rowScratch.removeAll(keepingCapacity: true)
     let index = vocabulary.index
+    let words = extractor.wordKeys
+    let others = extractor.otherKeys
+    // The keys are looked up in order, words then n-grams, each key's slot prefetched 8
+    // lookups early.
+    let total = words.count + others.count
+    @inline(__always) func key(_ j: Int) -> UInt64 {
+      j < words.count ? words[j] : others[j - words.count]
+    }
+    for j in 0..<min(8, total) { index.prefetch(key(j)) }
     var known = 0
-    for k in extractor.wordKeys {
-      let r = index.row(k)
+    for j in 0..<total {
+      if j + 8 < total { index.prefetch(key(j + 8)) }
+      let r = index.row(key(j))
       if r >= 0 {
         rowScratch.append(r)
-        known += 1
+        if j < words.count { known += 1 }
       }
     }
-    for k in extractor.otherKeys {
-      let r = index.row(k)
-      if r >= 0 { rowScratch.append(r) }
-    }
-    weigh(tokens: extractor.wordKeys.count, known: known, into: &out)
+    weigh(tokens: words.count, known: known, into: &out)
   }
 
   /// Tf-idf and bag weights of the rows in `rowScratch` (words and n-grams, with repeats),
