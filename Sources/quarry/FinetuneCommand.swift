@@ -16,10 +16,12 @@ struct FinetuneCommand: ParsableCommand {
       Progress goes to stderr; the model is written to a temporary name and renamed when \
       complete.
 
-      After every epoch the training state is saved to a checkpoint (OUTPUT.checkpoint by \
-      default), which is removed once the model is written. A run stopped by SIGINT, \
-      SIGTERM, kill -9 or a crash carries on from it when the same command is run again \
-      with --resume, and gives the same model as a run that never stopped.
+      The training state is saved to a checkpoint (OUTPUT.checkpoint by default) after an \
+      epoch once --checkpoint-every seconds have passed since the last save, and when \
+      SIGINT or SIGTERM stops the run (the state after its last whole epoch); it is \
+      removed once the model is written. A run stopped by a signal, kill -9 or a crash \
+      carries on from it when the same command is run again with --resume, and gives the \
+      same model as a run that never stopped.
 
       Examples:
         quarry finetune --train r8-train.tsv --pretrained glove.vec --output r8.qmodel
@@ -64,8 +66,14 @@ struct FinetuneCommand: ParsableCommand {
   @Option(
     help: "Epochs of each cross-fitting fold's model (at \(CrossFit.lrScale) times the base --lr).")
   var crossFitEpochs: Int = defaults.crossFitEpochs
-  @Option(help: "Where to save the training state after every epoch (default: OUTPUT.checkpoint).")
+  @Option(help: "Where to save the training state (default: OUTPUT.checkpoint).")
   var checkpoint: String?
+  @Option(
+    help: """
+      Seconds between checkpoint saves, at the end of an epoch (0: after every epoch). A \
+      stop by SIGINT or SIGTERM saves the last whole epoch whenever the last save was.
+      """)
+  var checkpointEvery: Double = 30
   @Flag(help: "Save no checkpoint.") var noCheckpoint = false
   @Flag(help: "Carry on from the checkpoint of a stopped run with the same data and settings.")
   var resume = false
@@ -142,6 +150,9 @@ struct FinetuneCommand: ParsableCommand {
         throw ValidationError("--checkpoint must not be the same file as \(flag)")
       }
     }
+    guard checkpointEvery >= 0, checkpointEvery.isFinite else {
+      throw ValidationError("--checkpoint-every must be 0 or more seconds")
+    }
     guard !(noCheckpoint && (resume || checkpoint != nil)) else {
       throw ValidationError("--no-checkpoint cannot go with --resume or --checkpoint")
     }
@@ -190,7 +201,8 @@ struct FinetuneCommand: ParsableCommand {
     let checkpointPath = noCheckpoint ? nil : (checkpoint ?? output + ".checkpoint")
     if let checkpointPath { try AtomicFile.checkWritable(checkpointPath) }
     let control = Finetune.Control(
-      checkpoint: checkpointPath, resume: resume, shouldStop: { Interrupts.requested != 0 })
+      checkpoint: checkpointPath, checkpointInterval: checkpointEvery, resume: resume,
+      shouldStop: { Interrupts.requested != 0 })
     let frozen = try encoder.load(maxLength: encoderMaxLength, threads: compute.threads)
     let model = try underInterrupts(config: config, checkpoint: checkpointPath) { progress in
       try Finetune.run(

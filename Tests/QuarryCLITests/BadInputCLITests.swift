@@ -262,7 +262,7 @@ final class BadInputCLITests: CLITestCase {
   func testFullDiskAtCheckpointFailsCleanly() throws {
     try withFullDisk { dir in
       let out = dir + "/out.qmodel"
-      let r = try quarry(quickArgs(output: out))
+      let r = try quarry(quickArgs(output: out, extra: ["--checkpoint-every", "0"]))
       assertFailure(
         r, mentions: ["Error:", out + ".checkpoint", "No space left on device"])
       assertNoModelLeft(at: out)

@@ -73,6 +73,39 @@ final class CheckpointTests: XCTestCase {
     }
   }
 
+  /// With a long interval between writes, a run writes no checkpoint while it trains, but a
+  /// stop still leaves the state after its last whole epoch, and resuming from it gives
+  /// the bytes of a run that never stopped.
+  func testLongIntervalWritesNothingUntilAStop() throws {
+    let corpus = try Self.corpus()
+    let config = Self.config()
+    let uninterrupted = try ModelFile.encode(
+      try Finetune.run(train: corpus, valid: nil, pretrained: nil, config: config))
+    try withTemporaryDirectory { dir in
+      let ckpt = dir + "/run.checkpoint"
+      var batches = 0
+      var seenOnDisk = false
+      let stop = Finetune.Control(
+        checkpoint: ckpt, checkpointInterval: 3600,
+        shouldStop: {
+          batches += 1
+          seenOnDisk = seenOnDisk || FileManager.default.fileExists(atPath: ckpt)
+          return batches > 4 * 12 + 2  // in epoch 5
+        })
+      XCTAssertThrowsError(
+        try Finetune.run(train: corpus, valid: nil, pretrained: nil, config: config, control: stop))
+      XCTAssertFalse(seenOnDisk, "a checkpoint was written before the interval passed")
+      XCTAssertEqual(try CheckpointFile.read(ckpt).state.epoch, 4)
+      let resumed = try ModelFile.encode(
+        try Finetune.run(
+          train: corpus, valid: nil, pretrained: nil, config: config,
+          control: .init(checkpoint: ckpt, checkpointInterval: 3600, resume: true)))
+      XCTAssertTrue(resumed == uninterrupted, "the resumed run's model differs")
+      // The resumed run was not stopped: it left the stopped run's checkpoint as it was.
+      XCTAssertEqual(try CheckpointFile.read(ckpt).state.epoch, 4)
+    }
+  }
+
   /// Resuming from the final epoch's state (a run stopped while cross-fitting) trains no
   /// more and gives the same model.
   func testResumeFromTheLastEpochTrainsNoMore() throws {

@@ -73,15 +73,23 @@ public enum CheckpointFile {
   public final class Writer: @unchecked Sendable {
     let path: String
     let fingerprint: String
+    /// Seconds between writes: a state saved sooner after the last write (or the start)
+    /// is kept in memory only, and written by `flush` if the run stops early. 0: every
+    /// state is written.
+    let interval: Double
     private let queue = DispatchQueue(label: "quarry.checkpoint")
     // Touched only on `queue`, or while nothing runs on it (after `queue.sync`).
     private var snapshot: TrainerState? = nil
     private var buffer: [UInt8] = []
     private var failure: Error? = nil
+    /// `snapshot` holds a state that is not on disk yet.
+    private var pending = false
+    private var lastWrite = DispatchTime.now().uptimeNanoseconds
 
-    public init(path: String, fingerprint: String) {
+    public init(path: String, fingerprint: String, interval: Double = 0) {
       self.path = path
       self.fingerprint = fingerprint
+      self.interval = interval
     }
 
     public func save(_ state: TrainerState) throws {
@@ -114,23 +122,43 @@ public enum CheckpointFile {
           },
           dynamics: state.dynamics)
       }
-      queue.async { [self] in
-        guard let s = snapshot else { return }
-        do {
-          var parts = try CheckpointFile.parts(s, fingerprint: fingerprint, reusing: &buffer)
-          try AtomicFile.write(parts: parts, to: path, sync: false)
-          // Keep the section's storage for the next save (the only reference left to it).
-          swap(&buffer, &parts[1])
-        } catch {
-          failure = error
-        }
+      let now = DispatchTime.now().uptimeNanoseconds
+      guard interval <= 0 || Double(now - lastWrite) >= interval * 1e9 else {
+        pending = true
+        return
       }
+      lastWrite = now
+      pending = false
+      queue.async { [self] in write() }
+    }
+
+    /// Writes the kept state if it is not on disk yet (a run that stops early), then waits
+    /// for the write.
+    public func flush() throws {
+      try finish()
+      guard pending else { return }
+      pending = false
+      queue.sync { write() }
+      try finish()
     }
 
     /// Waits for the last write; throws its error, if it had one.
     public func finish() throws {
       queue.sync {}
       if let failure { throw failure }
+    }
+
+    /// Writes `snapshot`; runs on `queue`.
+    private func write() {
+      guard let s = snapshot else { return }
+      do {
+        var parts = try CheckpointFile.parts(s, fingerprint: fingerprint, reusing: &buffer)
+        try AtomicFile.write(parts: parts, to: path, sync: false)
+        // Keep the section's storage for the next save (the only reference left to it).
+        swap(&buffer, &parts[1])
+      } catch {
+        failure = error
+      }
     }
 
     /// A copy of `m` whose arrays share no storage with it.

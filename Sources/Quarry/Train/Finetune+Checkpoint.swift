@@ -2,7 +2,8 @@ import Foundation
 
 extension Finetune {
   /// The trainer's control for `control`: the state to resume from (checked against
-  /// `fingerprint`), and a checkpoint writer that saves after every epoch.
+  /// `fingerprint`), and a checkpoint writer that keeps the state after every epoch and
+  /// writes it every `checkpointInterval` seconds, and when the run stops early.
   static func trainerControl(
     _ control: Control, fingerprint: String, progress: (Event) -> Void
   ) throws -> Trainer.Control {
@@ -23,9 +24,11 @@ extension Finetune {
         progress(.note("no checkpoint at \(path): starting from the first epoch"))
       }
     }
-    let writer = CheckpointFile.Writer(path: path, fingerprint: fingerprint)
+    let writer = CheckpointFile.Writer(
+      path: path, fingerprint: fingerprint, interval: control.checkpointInterval)
     out.checkpoint = { try writer.save($0) }
     out.finish = { try writer.finish() }
+    out.stopped = { try writer.flush() }
     return out
   }
 

@@ -13,20 +13,24 @@ public enum Finetune {
   public static let version = "0.1.0"
 
   /// Checkpoints and stopping. With `checkpoint`, the trainer's state is saved there after
-  /// every epoch; with `resume` too, a run starts from the state saved there (when there
+  /// epochs (`checkpointInterval`); with `resume` too, a run starts from the state saved there (when there
   /// is one, and only when it was saved by a run of the same corpus, settings and initial
   /// weights). `shouldStop` is asked before every batch; a yes ends the run with
   /// `Trainer.TrainingError.interrupted`.
   public struct Control {
     public var checkpoint: String?
+    /// Seconds between checkpoint writes (0: after every epoch); a run stopped early
+    /// writes the state after its last whole epoch whenever it was last written.
+    public var checkpointInterval: Double
     public var resume: Bool
     public var shouldStop: () -> Bool
 
     public init(
-      checkpoint: String? = nil, resume: Bool = false,
+      checkpoint: String? = nil, checkpointInterval: Double = 0, resume: Bool = false,
       shouldStop: @escaping () -> Bool = { false }
     ) {
       self.checkpoint = checkpoint
+      self.checkpointInterval = checkpointInterval
       self.resume = resume
       self.shouldStop = shouldStop
     }

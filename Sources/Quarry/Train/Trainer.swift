@@ -51,6 +51,7 @@ public struct Trainer {
       try control.finish()
       return result
     } catch {
+      try? control.stopped()
       try? control.finish()
       throw error
     }
