@@ -18,7 +18,7 @@ func sparseScatter(
       values: values, docs: docs, part: part, parts: parts)
   }
   // Row r belongs to part r mod parts; a mask instead of a division when parts is a power
-  // of two (two threads), since the test runs once per entry.
+  // of two (one or two threads), since the test runs once per entry.
   let mask = parts & (parts - 1) == 0 ? parts - 1 : -1
   for (i, d) in docs.enumerated() {
     let s = starts[d]
@@ -26,7 +26,7 @@ func sparseScatter(
       plan, g: dOut + i * width, scale: scale, count: starts[d + 1] - s,
       keep: {
         let r = Int(rows[s + $0])
-        return parts <= 1 || (mask >= 0 ? r & mask : r % parts) == part
+        return (mask >= 0 ? r & mask : r % parts) == part
       }, value: { values[s + $0] },
       row: { grad + Int(rows[s + $0]) * width })
   }

@@ -13,9 +13,9 @@ public enum Finetune {
   public static let version = "0.1.0"
 
   /// Checkpoints and stopping. With `checkpoint`, the trainer's state is saved there after
-  /// epochs (`checkpointInterval`); with `resume` too, a run starts from the state saved there (when there
-  /// is one, and only when it was saved by a run of the same corpus, settings and initial
-  /// weights). `shouldStop` is asked before every batch; a yes ends the run with
+  /// epochs (`checkpointInterval`); with `resume` too, a run starts from the state saved
+  /// there (when there is one, and only when it was saved by a run of the same corpus,
+  /// settings and initial weights). `shouldStop` is asked before every batch; a yes ends the run with
   /// `Trainer.TrainingError.interrupted`.
   public struct Control {
     public var checkpoint: String?
