@@ -145,7 +145,7 @@ public enum StreamingFinetune {
         if let m = outcome.mined {
           anyMined = true
           for (c, k) in m.perClass.enumerated() { minedPerClass[c] += k }
-          minedTrained += m.trained ?? 0
+          minedTrained += m.trained
         }
       }
       guard loss.isFinite, model.isFinite else {
