@@ -42,26 +42,38 @@ struct PredictCommand: ParsableCommand {
     let predictor = Predictor(
       model: m, threads: compute.threads,
       encoder: try encoder.load(for: m, threads: compute.threads))
-    let probs = try predictor.probabilities(texts)
-    let top = predictor.topK(probs, k: k)
+    // Blocks of texts, each featurized, scored and printed before the next: the feature
+    // arrays of one block are reused by the next (no fresh pages to fault in), and memory
+    // stays bounded by the block, not the input. An encoder model scores its input
+    // whole, since the encoder batches texts together.
+    let block = m.classifier.encoderDim > 0 ? max(1, texts.count) : Self.blockSize
     var out = ""
-    out.reserveCapacity(texts.count * 24 * k)
-    for (i, row) in top.enumerated() {
-      if format == "tsv" {
-        out += row.map { "\(m.labels[$0.label])\t\(fmt($0.probability))" }.joined(separator: "\t")
-      } else {
-        let labels = row.map { jsonString(m.labels[$0.label]) }.joined(separator: ",")
-        let ps = row.map { fmt($0.probability) }.joined(separator: ",")
-        out += "{\"line\":\(i + 1),\"labels\":[\(labels)],\"probabilities\":[\(ps)]}"
-      }
-      out += "\n"
-      if out.utf8.count > 1 << 20 {
-        FileHandle.standardOutput.write(Data(out.utf8))
-        out.removeAll(keepingCapacity: true)
+    out.reserveCapacity(min(texts.count, block) * 24 * k)
+    for start in stride(from: 0, to: texts.count, by: block) {
+      let part = Array(texts[start..<min(texts.count, start + block)])
+      let top = predictor.topK(try predictor.probabilities(part), k: k)
+      for (j, row) in top.enumerated() {
+        if format == "tsv" {
+          out += row.map { "\(m.labels[$0.label])\t\(fmt($0.probability))" }.joined(
+            separator: "\t")
+        } else {
+          let labels = row.map { jsonString(m.labels[$0.label]) }.joined(separator: ",")
+          let ps = row.map { fmt($0.probability) }.joined(separator: ",")
+          out +=
+            "{\"line\":\(start + j + 1),\"labels\":[\(labels)],\"probabilities\":[\(ps)]}"
+        }
+        out += "\n"
+        if out.utf8.count > 1 << 20 {
+          FileHandle.standardOutput.write(Data(out.utf8))
+          out.removeAll(keepingCapacity: true)
+        }
       }
     }
     FileHandle.standardOutput.write(Data(out.utf8))
   }
+
+  /// Texts per block of `run`.
+  static let blockSize = 8192
 
   func fmt(_ p: Float) -> String { probabilityText(p) }
 

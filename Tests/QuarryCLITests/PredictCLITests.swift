@@ -108,6 +108,34 @@ final class PredictCLITests: CLITestCase {
     }
   }
 
+  /// An input longer than two of predict's blocks (8,192 texts each): every line is
+  /// printed once, in order, numbered across blocks, with the output its text gets alone.
+  func testInputOfSeveralBlocksMatchesTextByText() throws {
+    let model = try trainModel()
+    let texts = try testRows().map(\.text)
+    let alone = try quarry(
+      ["predict", "--model", model, "--format", "jsonl", "--k", "2"],
+      stdin: Data((texts.joined(separator: "\n") + "\n").utf8))
+    XCTAssertTrue(alone.succeeded, alone.summary)
+    let n = 2 * 8192 + 37
+    let many = (0..<n).map { texts[$0 % texts.count] }
+    let r = try quarry(
+      ["predict", "--model", model, "--format", "jsonl", "--k", "2"],
+      stdin: Data((many.joined(separator: "\n") + "\n").utf8))
+    XCTAssertTrue(r.succeeded, r.summary)
+    let lines = r.stdoutLines
+    let want = alone.stdoutLines
+    XCTAssertEqual(lines.count, n)
+    XCTAssertEqual(want.count, texts.count)
+    // Without its "line" field, line i is the line of text i mod |texts| predicted alone.
+    func body(_ line: String) -> Substring { line.drop { $0 != "," } }
+    let wrong = lines.indices.filter {
+      !lines[$0].hasPrefix("{\"line\":\($0 + 1),")
+        || body(lines[$0]) != body(want[$0 % want.count])
+    }
+    XCTAssertEqual(wrong.count, 0, "first wrong line: \(wrong.first.map { lines[$0] } ?? "")")
+  }
+
   /// predict's best label agrees with the gold labels as often as `evaluate` says.
   func testTopLabelsAgreeWithEvaluate() throws {
     let model = try trainModel()
