@@ -60,18 +60,32 @@ public enum FileBytes {
     guard access(path, R_OK) == 0 else {
       throw InputError(path: path, "cannot be read (\(String(cString: strerror(errno))))")
     }
-    // FileHandle, not FileManager.contents: the latter returns nil for pipes on Linux.
-    guard let handle = FileHandle(forReadingAtPath: path) else {
-      throw InputError(path: path, "cannot be opened")
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else {
+      throw InputError(path: path, "cannot be opened (\(String(cString: strerror(errno))))")
     }
-    defer { try? handle.close() }
-    let data: Data
-    do {
-      data = try handle.readToEnd() ?? Data()
-    } catch {
-      throw InputError(path: path, "cannot be read (\(error.localizedDescription))")
+    defer { close(fd) }
+    // A regular file is read into one buffer of its size (and grown if it grew meanwhile);
+    // a pipe or a device has no size and grows its buffer as it goes. Foundation's
+    // FileHandle.readToEnd plus the copy into [UInt8] read an R8 model at 850 MB/s.
+    var st = stat()
+    let regular = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+    var bytes = [UInt8](repeating: 0, count: regular ? Int(st.st_size) + 1 : 1 << 16)
+    var used = 0
+    while true {
+      if used == bytes.count { bytes += repeatElement(0, count: bytes.count) }
+      let n = bytes.withUnsafeMutableBytes {
+        Glibc.read(fd, $0.baseAddress! + used, $0.count - used)
+      }
+      if n == 0 { break }
+      if n < 0 {
+        if errno == EINTR { continue }
+        throw InputError(path: path, "cannot be read (\(String(cString: strerror(errno))))")
+      }
+      used += n
     }
-    if data.isEmpty && !allowEmpty { throw InputError(path: path, "empty file") }
-    return [UInt8](data)
+    bytes.removeLast(bytes.count - used)
+    if bytes.isEmpty && !allowEmpty { throw InputError(path: path, "empty file") }
+    return bytes
   }
 }
