@@ -42,10 +42,9 @@ struct PredictCommand: ParsableCommand {
     let predictor = Predictor(
       model: m, threads: compute.threads,
       encoder: try encoder.load(for: m, threads: compute.threads))
-    // Blocks of texts, each featurized, scored and printed before the next: the feature
-    // arrays of one block are reused by the next (no fresh pages to fault in), and memory
-    // stays bounded by the block, not the input. An encoder model scores its input
-    // whole, since the encoder batches texts together.
+    // Blocks of texts, each featurized, scored and printed before the next, so that the
+    // feature arrays are sized by a block, not by the input. An encoder model scores its
+    // input whole, since the encoder batches texts together.
     let block = m.classifier.encoderDim > 0 ? max(1, texts.count) : Self.blockSize
     var out = ""
     out.reserveCapacity(min(texts.count, block) * 24 * k)
