@@ -36,7 +36,7 @@ struct PredictCommand: ParsableCommand {
     if let input {
       bytes = try FileBytes.read(input, allowEmpty: true)
     } else {
-      bytes = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+      bytes = try FileBytes.readStandardInput()
     }
     let texts = try TextLines.split(bytes, path: path)
     let predictor = Predictor(

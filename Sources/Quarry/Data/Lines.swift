@@ -65,9 +65,21 @@ public enum FileBytes {
       throw InputError(path: path, "cannot be opened (\(String(cString: strerror(errno))))")
     }
     defer { close(fd) }
-    // A regular file is read into one buffer of its size (and grown if it grew meanwhile);
-    // a pipe or a device has no size and grows its buffer as it goes. Foundation's
-    // FileHandle.readToEnd plus the copy into [UInt8] read an R8 model at 850 MB/s.
+    let bytes = try readToEnd(fd, path: path)
+    if bytes.isEmpty && !allowEmpty { throw InputError(path: path, "empty file") }
+    return bytes
+  }
+
+  /// Standard input to its end (a pipe, a file or a terminal); errors name it `<stdin>`.
+  public static func readStandardInput() throws -> [UInt8] {
+    try readToEnd(STDIN_FILENO, path: "<stdin>")
+  }
+
+  /// Every byte left in `fd`. A regular file is read into one buffer of its size (grown if
+  /// it grew meanwhile); a pipe or a device has no size and grows its buffer as it goes.
+  /// Foundation's FileHandle.readToEnd plus the copy into [UInt8] read an R8 model at
+  /// 850 MB/s.
+  static func readToEnd(_ fd: Int32, path: String) throws -> [UInt8] {
     var st = stat()
     let regular = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
     var bytes = [UInt8](repeating: 0, count: regular ? Int(st.st_size) + 1 : 1 << 16)
@@ -85,7 +97,6 @@ public enum FileBytes {
       used += n
     }
     bytes.removeLast(bytes.count - used)
-    if bytes.isEmpty && !allowEmpty { throw InputError(path: path, "empty file") }
     return bytes
   }
 }
