@@ -77,24 +77,68 @@ public enum CorpusReader {
         throw InputError(path: path, line: line, "not a JSON object")
       }
       return try checked(
-        label: jsonString(obj["label"]) ?? "", text: jsonString(obj["text"]) ?? "",
-        path: path, line: line)
+        label: jsonField("label", obj, path: path, line: line),
+        text: jsonField("text", obj, path: path, line: line), path: path, line: line)
     case .csv:
       throw InputError(path: path, line: line, "CSV rows are parsed by CSVRows")
     }
   }
 
-  static func jsonString(_ v: Any?) -> String? {
-    switch v {
+  /// The field `key` of a JSON Lines row as text: a string as it is, a number as it is
+  /// written; "" when absent. A boolean, null, array or object is an error: a label of
+  /// `true` must not become "1" and merge with the label 1.
+  static func jsonField(_ key: String, _ obj: [String: Any], path: String, line: Int) throws
+    -> String
+  {
+    switch obj[key] {
+    case nil: return ""
     case let s as String: return s
-    case let n as NSNumber: return n.stringValue
-    default: return nil
+    case let n as NSNumber:
+      // JSONSerialization gives a boolean as an NSNumber of ObjC type "c"; numbers never are.
+      guard String(cString: n.objCType) != "c" else {
+        throw InputError(
+          path: path, line: line,
+          "\(key) is a JSON boolean (\(n.boolValue)): give text or a number")
+      }
+      return n.stringValue
+    case is NSNull:
+      throw InputError(path: path, line: line, "\(key) is null: give text or a number")
+    case is [Any]:
+      throw InputError(path: path, line: line, "\(key) is a JSON array: give text or a number")
+    default:
+      throw InputError(path: path, line: line, "\(key) is a JSON object: give text or a number")
     }
   }
 
+  /// An example, after checking that the label is printable text (no control character:
+  /// a tab, a newline or a NUL in a label would break every line of predict's output) and
+  /// that there is a text.
   static func checked(label: String, text: String, path: String, line: Int) throws -> Example {
     if label.isEmpty { throw InputError(path: path, line: line, "missing label") }
+    if let bad = label.unicodeScalars.first(where: isControl) {
+      throw InputError(
+        path: path, line: line,
+        "label holds \(controlName(bad)): a label must be printable text")
+    }
     if text.allSatisfy(\.isWhitespace) { throw InputError(path: path, line: line, "missing text") }
     return Example(line: line, label: label, text: text)
+  }
+
+  /// Control characters (Unicode's Cc) and the line and paragraph separators.
+  static func isControl(_ u: Unicode.Scalar) -> Bool {
+    u.properties.generalCategory == .control || u.value == 0x2028 || u.value == 0x2029
+  }
+
+  /// "a tab (U+0009)".
+  static func controlName(_ u: Unicode.Scalar) -> String {
+    let hex = String(u.value, radix: 16, uppercase: true)
+    let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+    switch u.value {
+    case 0x09: return "a tab (\(code))"
+    case 0x0A: return "a line feed (\(code))"
+    case 0x0D: return "a carriage return (\(code))"
+    case 0x00: return "a NUL (\(code))"
+    default: return "a control character (\(code))"
+    }
   }
 }

@@ -188,7 +188,13 @@ enum TextVectors {
       let end = nl.map { base.distance(to: $0.assumingMemoryBound(to: UInt8.self)) } ?? n
       defer { start = end + 1 }
       var w = start
-      while w < end, base[w] != 0x20 { w += 1 }
+      while w < end, base[w] != 0x20 {
+        if base[w] == 0x09 {
+          r.error = (r.lines, "the word holds a tab: fields are separated by spaces")
+          return r
+        }
+        w += 1
+      }
       if w == end {
         let blank = end == start || (end == start + 1 && base[start] == 0x0D)
         if !blank {
