@@ -32,6 +32,7 @@ struct EncodeCommand: ParsableCommand {
   @Option(help: "Pooling written by --output: mean or cls.") var pooling: String = "mean"
   @Option(help: "Write the pooled vectors here (.npy, float32, rows × hidden).")
   var output: String?
+  @Flag(help: "Replace a file already at --output.") var force = false
   @Flag(name: .customLong("sgemm"), help: "Also time cblas_sgemm alone on the encoder's shapes.")
   var timeSgemmAlone = false
   @OptionGroup var compute: ComputeOptions
@@ -54,6 +55,14 @@ struct EncodeCommand: ParsableCommand {
       texts = try TextLines.split(FileBytes.read(input, allowEmpty: true), path: input)
     }
     if let limit { texts = Array(texts.prefix(limit)) }
+    if let output {
+      try OutputTarget(flag: "--output", path: output, kind: .foreign).check(
+        inputs: [("--input", input)]
+          + ["model.safetensors", "config.json", "vocab.txt"].map {
+            ("--encoder", encoder + "/" + $0)
+          },
+        force: force)
+    }
 
     Diagnostics.adviseOnBLAS()
     var clock = ContinuousClock.now
@@ -156,7 +165,7 @@ struct EncodeCommand: ParsableCommand {
       let b = v.bitPattern.littleEndian
       bytes += [UInt8(b & 0xFF), UInt8((b >> 8) & 0xFF), UInt8((b >> 16) & 0xFF), UInt8(b >> 24)]
     }
-    try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+    try AtomicFile.write(bytes, to: path, kind: .foreign, force: force)
   }
 
   /// User plus system CPU time of this process so far.

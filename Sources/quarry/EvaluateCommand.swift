@@ -8,17 +8,23 @@ struct EvaluateCommand: ParsableCommand {
     abstract:
       "Score a model on a labelled corpus: accuracy, macro-F1, per-class figures, confusion.",
     discussion: """
-      Example:
+      Examples:
         quarry evaluate --model r8.qmodel --data r8-test.tsv
         quarry evaluate --model r8.qmodel --data r8-test.tsv --json | jq .macro_f1
       """)
 
   @Option(help: "Model file.") var model: String
   @Option(help: "Labelled corpus to score.") var data: String
-  @Flag(help: "Print one JSON object instead of tables.") var json = false
+  @Option(help: "Output format: \(EvaluateFormat.choices) (default: text).")
+  var format: EvaluateFormat?
+  @Flag(help: "Same as --format json: one JSON object instead of tables.") var json = false
   @OptionGroup var compute: ComputeOptions
   @OptionGroup var corpus: CorpusOptions
   @OptionGroup(title: "Encoder (for a model trained with --encoder)") var encoder: EncoderOptions
+
+  func validate() throws {
+    _ = try EvaluateFormat.chosen(format, json: json, fallback: .text)
+  }
 
   func run() throws {
     let m = try ModelFile.read(model)
@@ -29,7 +35,7 @@ struct EvaluateCommand: ParsableCommand {
       encoder: try encoder.load(for: m, threads: compute.threads))
     let probs = try predictor.probabilities(c.examples.map(\.text))
     let metrics = Metrics(probabilities: probs, gold: gold, classes: m.labels.count)
-    if json {
+    if try EvaluateFormat.chosen(format, json: json, fallback: .text) == .json {
       print(EvaluationReport(metrics: metrics, labels: m.labels, rows: gold.count).json())
     } else {
       print(EvaluationReport(metrics: metrics, labels: m.labels, rows: gold.count).text())

@@ -21,16 +21,23 @@ struct FinetuneCommand: ParsableCommand {
       SIGINT or SIGTERM stops the run (the state after its last whole epoch); it is \
       removed once the model is written. A run stopped by a signal, kill -9 or a crash \
       carries on from it when the same command is run again with --resume, and gives the \
-      same model as a run that never stopped.
+      same model as a run that never stopped; run again without --resume, it refuses to \
+      start until --force says to discard that checkpoint.
+
+      --output and --checkpoint may not name an input (by any path or link), and a file \
+      already at --output is replaced only when it is a Quarry model (or with --force).
 
       Examples:
-        quarry finetune --train r8-train.tsv --pretrained glove.vec --output r8.qmodel
-        quarry finetune --train r8-train.tsv --pretrained glove.vec --output r8.qmodel --resume
+        quarry finetune --train r8-train.tsv --pretrained glove.vec \\
+          --output r8.qmodel
+        quarry finetune --train r8-train.tsv --pretrained glove.vec \\
+          --output r8.qmodel --resume
       """)
 
   @Option(help: "Training corpus.") var train: String
   @Option(help: "Where to write the model file.") var output: String
-  @Option(help: "Validation corpus (default: a held-out share of --train).") var valid: String?
+  @Option(help: "Validation corpus (default: none, or a share of --train with --valid-fraction).")
+  var valid: String?
   @Option(help: "Pretrained vectors: .vec/.txt word vectors, or .safetensors + vocab.txt.")
   var pretrained: String?
   @Option(help: "Epochs.") var epochs: Int = defaults.epochs
@@ -49,7 +56,7 @@ struct FinetuneCommand: ParsableCommand {
   @Option(help: "Focal-loss γ on every row (0 = cross-entropy).") var lossGamma: Float = defaults
     .lossGamma
   @Option(help: "Minibatch size.") var batchSize: Int = defaults.batchSize
-  @Option(help: "Embedding width without --pretrained.") var dim: Int = defaults.dim
+  @Option(help: "Embedding width without --pretrained (default: \(defaults.dim)).") var dim: Int?
   @Option(help: "Longest word n-gram (1 = words only).") var wordNgrams: Int = defaults.features
     .wordNgrams
   @Option(help: "Character n-gram lengths as MIN-MAX, e.g. 3-5 (default: none).")
@@ -77,6 +84,16 @@ struct FinetuneCommand: ParsableCommand {
   @Flag(help: "Save no checkpoint.") var noCheckpoint = false
   @Flag(help: "Carry on from the checkpoint of a stopped run with the same data and settings.")
   var resume = false
+  @Flag(
+    help:
+      "Replace a file at --output that is not a Quarry model, and discard a stopped run's checkpoint instead of refusing to start."
+  )
+  var force = false
+  @Option(
+    help:
+      "Refuse to train a model larger than this many MB (the wide part: features × classes × 4 bytes)."
+  )
+  var maxModelMb: Int = 2048
   @Flag(
     help: """
       Read --train in pieces instead of holding it (the default for a file over a quarter \
@@ -114,7 +131,15 @@ struct FinetuneCommand: ParsableCommand {
     guard batchSize >= 1, batchSize <= 65_536 else {
       throw ValidationError("--batch-size must be 1…65536")
     }
-    guard dim >= 1, dim <= 4096 else { throw ValidationError("--dim must be 1…4096") }
+    if let dim {
+      guard dim >= 1, dim <= 4096 else { throw ValidationError("--dim must be 1…4096") }
+      guard pretrained == nil else {
+        throw ValidationError(
+          "--dim sets the embedding width without --pretrained; with it, the vectors' width is used"
+        )
+      }
+    }
+    guard maxModelMb >= 1 else { throw ValidationError("--max-model-mb must be at least 1") }
     guard crossFit == 0 || (2...20).contains(crossFit) else {
       throw ValidationError("--cross-fit must be 0 (off) or 2…20")
     }
@@ -142,13 +167,6 @@ struct FinetuneCommand: ParsableCommand {
         throw ValidationError("--tune-epochs must be 1…100")
       }
       guard tuneLr > 0, tuneLr.isFinite else { throw ValidationError("--tune-lr must be positive") }
-    }
-    if let checkpoint {
-      let c = (checkpoint as NSString).standardizingPath
-      for (flag, path) in [("--output", output), ("--train", train), ("--valid", valid ?? "")]
-      where !path.isEmpty && (path as NSString).standardizingPath == c {
-        throw ValidationError("--checkpoint must not be the same file as \(flag)")
-      }
     }
     guard checkpointEvery >= 0, checkpointEvery.isFinite else {
       throw ValidationError("--checkpoint-every must be 0 or more seconds")
@@ -181,7 +199,8 @@ struct FinetuneCommand: ParsableCommand {
     config.batchSize = batchSize
     config.lossGamma = lossGamma
     config.denseLRScale = denseLrScale
-    config.dim = dim
+    config.dim = dim ?? defaults.dim
+    config.maxModelBytes = maxModelMb << 20
     config.minCount = minCount
     config.validFraction = validFraction
     config.classWeighting = classWeights
@@ -196,10 +215,10 @@ struct FinetuneCommand: ParsableCommand {
     if stream || FinetuneCommand.tooLargeToHold(train) {
       return try runStreaming(config: config, start: start)
     }
+    let checkpointPath = noCheckpoint ? nil : (checkpoint ?? output + ".checkpoint")
+    try checkTargets(checkpoint: checkpointPath)
     let trainCorpus = try corpus.read(train)
     let validCorpus = try checkInputs()
-    let checkpointPath = noCheckpoint ? nil : (checkpoint ?? output + ".checkpoint")
-    if let checkpointPath { try AtomicFile.checkWritable(checkpointPath) }
     let control = Finetune.Control(
       checkpoint: checkpointPath, checkpointInterval: checkpointEvery, resume: resume,
       shouldStop: { Interrupts.requested != 0 })
@@ -211,8 +230,10 @@ struct FinetuneCommand: ParsableCommand {
         encoder: frozen, tuning: tuning(layers: frozen?.encoder.config.layers),
         vectorCache: vectorCache, control: control, progress: progress)
     }
-    try ModelFile.write(model, to: output)
-    if let checkpointPath { unlink(checkpointPath) }
+    try ModelFile.write(model, to: output, force: force)
+    if let checkpointPath {
+      OutputTarget(flag: "--checkpoint", path: checkpointPath, kind: .checkpoint).removeIfOwned()
+    }
     let best = model.metadata.epochs.first { $0.epoch == model.metadata.bestEpoch }
     var summary = "wrote \(output) (best epoch \(model.metadata.bestEpoch)"
     if let a = best?.validAccuracy, let f = best?.validMacroF1 {
@@ -253,6 +274,7 @@ struct FinetuneCommand: ParsableCommand {
     if validFraction > 0 && valid == nil {
       Diagnostics.warn("--valid-fraction is not used with a streamed corpus: give --valid")
     }
+    try checkTargets(checkpoint: nil)
     let validCorpus = try checkInputs()
     let model = try underInterrupts(config: config, checkpoint: nil) { progress in
       try StreamingFinetune.run(
@@ -260,20 +282,53 @@ struct FinetuneCommand: ParsableCommand {
         valid: validCorpus, pretrained: pretrained, config: config, maxFeatures: maxFeatures,
         vectorCache: vectorCache, shouldStop: { Interrupts.requested != 0 }, progress: progress)
     }
-    try ModelFile.write(model, to: output)
+    try ModelFile.write(model, to: output, force: force)
     Diagnostics.note(
       String(format: "wrote %@ in %.2f s", output, Date().timeIntervalSince(start)))
   }
 
-  /// Reads --valid, and checks --pretrained exists and --output can be written, before any
-  /// long work.
+  /// Reads --valid, and checks --pretrained exists, before any long work.
   func checkInputs() throws -> Corpus? {
     let validCorpus = try valid.map(corpus.read)
     if let pretrained, !FileManager.default.fileExists(atPath: pretrained) {
       throw InputError(path: pretrained, "no such file")
     }
-    try AtomicFile.checkWritable(output)
     return validCorpus
+  }
+
+  /// Every file this run reads, with the flag that names it.
+  var inputs: [(flag: String, path: String)] {
+    var files = [("--train", train)]
+    if let valid { files.append(("--valid", valid)) }
+    if let pretrained {
+      files.append(("--pretrained", pretrained))
+      files.append(("--pretrained's vocab.txt", directory(of: pretrained) + "/vocab.txt"))
+    }
+    if let e = encoder.encoder {
+      for name in ["model.safetensors", "config.json", "vocab.txt"] {
+        files.append(("--encoder", e + "/" + name))
+      }
+    }
+    if let t = mining.thesaurusPath() { files.append(("--thesaurus", t)) }
+    return files
+  }
+
+  /// Refuses, before any work, an --output or --checkpoint that names an input or each
+  /// other, a file at either that is not of its kind (--output: unless --force), and a
+  /// stopped run's checkpoint that neither --resume nor --force says what to do with.
+  func checkTargets(checkpoint: String?) throws {
+    let model = OutputTarget(flag: "--output", path: output, kind: .model)
+    let saved = checkpoint.map { OutputTarget(flag: "--checkpoint", path: $0, kind: .checkpoint) }
+    let targets = [model] + (saved.map { [$0] } ?? [])
+    try model.check(inputs: inputs, others: targets, force: force)
+    guard let saved else { return }
+    try saved.check(inputs: inputs, others: targets, force: nil)
+    if !resume && !force && FileIdentity(saved.path) != nil {
+      throw InputError(
+        path: saved.path,
+        "the checkpoint of a stopped run is here: run with --resume to carry on from it, or with --force to start afresh and replace it"
+      )
+    }
   }
 
   /// Runs a trainer with SIGINT/SIGTERM caught and its progress on stderr. A signal ends
@@ -288,6 +343,7 @@ struct FinetuneCommand: ParsableCommand {
       model = try body { event in
         switch event {
         case .note(let s): Diagnostics.note(s)
+        case .warning(let s): Diagnostics.warn(s)
         case .training(let t): Diagnostics.show(t, epochs: config.epochs)
         }
       }

@@ -17,19 +17,20 @@ struct PredictCommand: ParsableCommand {
 
   @Option(help: "Model file.") var model: String
   @Option(help: "Texts, one per line (default: standard input).") var input: String?
-  @Option(help: "How many labels to print per line.") var k: Int = 1
-  @Option(help: "Output format: tsv or jsonl.") var format: String = "tsv"
+  @Option(parsing: .unconditional, help: "How many labels to print per line.") var k: Int = 1
+  @Option(help: "Output format: \(PredictFormat.choices) (default: tsv).")
+  var format: PredictFormat?
+  @Flag(help: "Same as --format jsonl.") var json = false
   @OptionGroup var compute: ComputeOptions
   @OptionGroup(title: "Encoder (for a model trained with --encoder)") var encoder: EncoderOptions
 
   func validate() throws {
-    guard k >= 1 else { throw ValidationError("--k must be at least 1") }
-    guard format == "tsv" || format == "jsonl" else {
-      throw ValidationError("--format must be tsv or jsonl, got '\(format)'")
-    }
+    guard k >= 1 else { throw ValidationError("--k must be at least 1, got \(k)") }
+    _ = try PredictFormat.chosen(format, json: json, fallback: .tsv)
   }
 
   func run() throws {
+    let format = try PredictFormat.chosen(format, json: json, fallback: .tsv)
     let m = try ModelFile.read(model)
     let path = input ?? "<stdin>"
     let bytes: [UInt8]
@@ -52,7 +53,7 @@ struct PredictCommand: ParsableCommand {
       let part = Array(texts[start..<min(texts.count, start + block)])
       let top = predictor.topK(try predictor.probabilities(part), k: k)
       for (j, row) in top.enumerated() {
-        if format == "tsv" {
+        if format == .tsv {
           out += row.map { "\(m.labels[$0.label])\t\(fmt($0.probability))" }.joined(
             separator: "\t")
         } else {

@@ -79,8 +79,10 @@ struct EncoderOptions: ParsableArguments {
   func load(maxLength: Int, threads: Int) throws -> FrozenEncoder? {
     guard let encoder else { return nil }
     Diagnostics.adviseOnBLAS()
+    // The model records the folder; an absolute path finds it from any working directory.
     return try FrozenEncoder.load(
-      directory: encoder, maxLength: maxLength, threads: threads, cacheDirectory: cacheDirectory)
+      directory: URL(fileURLWithPath: encoder).standardizedFileURL.path, maxLength: maxLength,
+      threads: threads, cacheDirectory: cacheDirectory)
   }
 
   /// The encoder `model` reads, checked against the weights it was trained with; nil for

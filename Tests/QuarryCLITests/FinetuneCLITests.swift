@@ -94,9 +94,13 @@ final class FinetuneCLITests: CLITestCase {
     assertNoTempFiles()
   }
 
-  func testOverwritesExistingModelAtomically() throws {
+  /// A file that is not a model is replaced only with `--force`, and then atomically.
+  func testOverwritesExistingFileOnlyWithForce() throws {
     let out = try write("model.qmodel", "old contents")
-    let r = try quarry(finetuneArgs(output: out))
+    let refused = try quarry(finetuneArgs(output: out))
+    assertFailure(refused, status: 1, mentions: ["not a Quarry model file", "--force replaces it"])
+    XCTAssertEqual(try String(contentsOfFile: out, encoding: .utf8), "old contents")
+    let r = try quarry(finetuneArgs(output: out) + ["--force"])
     XCTAssertTrue(r.succeeded, r.summary)
     let bytes = try ModelFileBytes(path: out).bytes
     XCTAssertEqual(Array(bytes.prefix(8)), Array("QUARRYMF".utf8))
@@ -171,7 +175,7 @@ final class FinetuneCLITests: CLITestCase {
       let r = try quarry([
         "finetune", "--train", CLI.tiny("train.tsv"), "--output", out, "--checkpoint", target,
       ])
-      assertFailure(r, status: 64, mentions: ["--checkpoint must not be the same file"])
+      assertFailure(r, status: 1, mentions: ["--checkpoint", "the same file"])
     }
     XCTAssertFalse(FileManager.default.fileExists(atPath: out))
   }

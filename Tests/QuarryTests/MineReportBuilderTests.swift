@@ -105,26 +105,26 @@ final class MineReportBuilderTests: XCTestCase {
     XCTAssertNotNil(f.model.dynamics)
     XCTAssertNil(f.modelWithoutCrossFit.heldOut)
     let same = try build(f.model, f.train)
-    XCTAssertEqual(same.source, "dynamics+cross-fit")
+    XCTAssertEqual(same.source, .dynamicsCrossFit)
     XCTAssertEqual(same.data, f.train.path)
     XCTAssertEqual(same.model, "m.qmodel")
     XCTAssertEqual(same.rows, 60)
     XCTAssertEqual(same.labels, MineReportBuilderTests.labelNames)
-    XCTAssertEqual(try build(f.modelWithoutCrossFit, f.train).source, "dynamics")
-    XCTAssertEqual(try build(f.model, f.other).source, "model")
-    XCTAssertEqual(try build(f.modelWithoutCrossFit, f.other).source, "model")
+    XCTAssertEqual(try build(f.modelWithoutCrossFit, f.train).source, .dynamics)
+    XCTAssertEqual(try build(f.model, f.other).source, .model)
+    XCTAssertEqual(try build(f.modelWithoutCrossFit, f.other).source, .model)
     // The same bytes under another name are still the training corpus.
     let copy = try CorpusReader.parse(
       bytes: Array(
         MineReportBuilderTests.tsv(f.train.examples.map { ($0.label, $0.text) }).utf8),
       path: "elsewhere.tsv")
-    XCTAssertEqual(try build(f.model, copy).source, "dynamics+cross-fit")
+    XCTAssertEqual(try build(f.model, copy).source, .dynamicsCrossFit)
     // One row changed: another corpus.
     var changed = f.train.examples.map { (label: $0.label, text: $0.text) }
     changed[0].text += " extra"
     let edited = try CorpusReader.parse(
       bytes: Array(MineReportBuilderTests.tsv(changed).utf8), path: "edited.tsv")
-    XCTAssertEqual(try build(f.model, edited).source, "model")
+    XCTAssertEqual(try build(f.model, edited).source, .model)
   }
 
   // MARK: boundary

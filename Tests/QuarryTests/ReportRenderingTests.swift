@@ -12,7 +12,7 @@ final class ReportRenderingTests: XCTestCase {
   /// Three of each kind, with distinct line numbers and texts, and four map points.
   func smallReport() -> MineReport {
     MineReport(
-      source: "dynamics", model: "out/r8.qmodel", data: "corpora/r8/train.tsv", rows: 4,
+      source: .dynamics, model: "out/r8.qmodel", data: "corpora/r8/train.tsv", rows: 4,
       labels: ["acq", "earn", "trade"],
       boundary: [
         .init(line: 31, label: "earn", confused_with: "acq", margin: -0.021, text: "boundary one"),
@@ -39,7 +39,7 @@ final class ReportRenderingTests: XCTestCase {
 
   func emptyReport() -> MineReport {
     MineReport(
-      source: "model", model: "m.qmodel", data: "d.tsv", rows: 0, labels: [], boundary: [],
+      source: .model, model: "m.qmodel", data: "d.tsv", rows: 0, labels: [], boundary: [],
       label_issues: [], confusions: [], data_map: [])
   }
 
@@ -292,7 +292,7 @@ final class ReportRenderingTests: XCTestCase {
         flat.data_map[k].variability = 0
         flat.data_map[k].correctness = flat.data_map[k].confidence > 0.4 ? 1 : 0
       }
-      flat.source = "model"
+      flat.source = .model
       try writeFile(
         path.replacingOccurrences(of: ".html", with: "-model.html"), flat.renderHTML(top: 25))
       try writeFile(
@@ -401,7 +401,7 @@ enum ReportShowcase {
       ("acq", "crude", 2, 5),
     ]
     return MineReport(
-      source: "dynamics", model: "out/r8.qmodel", data: "/root/.cache/quarry/corpora/r8/train.tsv",
+      source: .dynamics, model: "out/r8.qmodel", data: "/root/.cache/quarry/corpora/r8/train.tsv",
       rows: points.count, labels: labels, boundary: boundary, label_issues: issues,
       confusions: pairs.map { .init(label: $0.0, confused_with: $0.1, count: $0.2, near: $0.3) },
       data_map: points)

@@ -170,6 +170,6 @@ public struct FrozenEncoder: Sendable {
     try AtomicFile.write(
       parts: TensorFile.parts(
         magic: FrozenEncoder.cacheMagic, version: 1, metadata: [UInt8](try encoder.encode(meta)),
-        section: t.section), to: path, sync: false)
+        section: t.section), to: path, kind: .featureCache, sync: false)
   }
 }

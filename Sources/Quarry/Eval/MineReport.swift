@@ -4,11 +4,41 @@
 ///
 /// JSON field names follow the command-line contract (snake_case).
 public struct MineReport: Codable, Sendable, Equatable {
-  /// "dynamics+cross-fit": the corpus is the training corpus; the data map comes from the
-  /// training dynamics stored with the model and the label issues from its cross-fitted
-  /// probabilities ("dynamics" when it was trained with `--cross-fit 0`); "model": any
-  /// other corpus, from the model's own probabilities.
-  public var source: String
+  /// Where the report's figures come from.
+  public enum Source: String, Codable, Sendable {
+    /// The training corpus: the data map from the training dynamics stored with the
+    /// model, the label issues from its cross-fitted (out-of-fold) probabilities.
+    case dynamicsCrossFit = "dynamics+cross-fit"
+    /// The training corpus of a model trained with `--cross-fit 0`: the data map from its
+    /// training dynamics, the label issues from its own probabilities.
+    case dynamics
+    /// Any other corpus: everything from the model's own probabilities.
+    case model
+
+    /// The source in words, for the text and HTML pages.
+    public var words: String {
+      switch self {
+      case .dynamicsCrossFit:
+        return "training dynamics; label issues from out-of-fold probabilities"
+      case .dynamics: return "training dynamics stored with the model"
+      case .model: return "the model's probabilities"
+      }
+    }
+
+    /// The models that suggest a label for a likely label error.
+    public var suggester: Suggester { self == .dynamicsCrossFit ? .outOfFold : .model }
+  }
+
+  /// The models whose probabilities suggest a row's likely label.
+  public enum Suggester: String, Codable, Sendable {
+    /// The cross-fitted fold models, none of which trained on the row: their pick may
+    /// differ from the full model's, which did.
+    case outOfFold = "out-of-fold"
+    /// The model itself.
+    case model
+  }
+
+  public var source: Source
   public var model: String
   public var data: String
   public var rows: Int
@@ -23,7 +53,7 @@ public struct MineReport: Codable, Sendable, Equatable {
   public var data_map: [MapPoint]
 
   public init(
-    source: String, model: String, data: String, rows: Int, labels: [String],
+    source: Source, model: String, data: String, rows: Int, labels: [String],
     boundary: [BoundaryRow], label_issues: [LabelIssue], confusions: [Confusion],
     data_map: [MapPoint]
   ) {
@@ -59,16 +89,21 @@ public struct MineReport: Codable, Sendable, Equatable {
   public struct LabelIssue: Codable, Sendable, Equatable {
     public var line: Int
     public var label: String
-    /// The label the model believes instead.
+    /// The label `suggested_by` believes instead.
     public var suggested: String
+    public var suggested_by: Suggester
     /// How likely the given label is wrong, in [0, 1]; the list is sorted by it.
     public var score: Float
     public var text: String
 
-    public init(line: Int, label: String, suggested: String, score: Float, text: String) {
+    public init(
+      line: Int, label: String, suggested: String, suggested_by: Suggester = .model,
+      score: Float, text: String
+    ) {
       self.line = line
       self.label = label
       self.suggested = suggested
+      self.suggested_by = suggested_by
       self.score = score
       self.text = text
     }

@@ -71,10 +71,13 @@ public struct MineReportBuilder {
       }
       fromHeldOut = true
     }
+    let source: MineReport.Source =
+      useDynamics ? (fromHeldOut ? .dynamicsCrossFit : .dynamics) : .model
     let issues = LabelIssues.find(probabilities: checkProbs, labels: gold, classes: c).map {
       MineReport.LabelIssue(
         line: ex[$0.row].line, label: labels[Int(gold[$0.row])],
-        suggested: labels[Int($0.suggested)], score: $0.score, text: ex[$0.row].text)
+        suggested: labels[Int($0.suggested)], suggested_by: source.suggester, score: $0.score,
+        text: ex[$0.row].text)
     }
 
     var wrong = [[Int]](repeating: [Int](repeating: 0, count: c), count: c)
@@ -103,7 +106,7 @@ public struct MineReportBuilder {
         variability: stats[$0].variability, correctness: stats[$0].correctness)
     }
     return MineReport(
-      source: useDynamics ? (fromHeldOut ? "dynamics+cross-fit" : "dynamics") : "model",
+      source: source,
       model: modelPath, data: corpus.path,
       rows: gold.count, labels: labels, boundary: boundary, label_issues: issues,
       confusions: confusions, data_map: map)

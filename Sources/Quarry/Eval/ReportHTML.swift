@@ -15,6 +15,7 @@ extension MineReport {
       <head>
       <meta charset="utf-8">
       <meta name="viewport" content="width=device-width, initial-scale=1">
+      \(FileKind.reportGenerator)
       <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
       <title>\(ReportHTML.escape(title))</title>
       <style>\(ReportHTML.css)</style>
@@ -37,14 +38,10 @@ extension MineReport {
   /// their tables.
   private func htmlSummary() -> String {
     let e = ReportHTML.escape
-    let sourceText =
-      source == "dynamics"
-      ? "training dynamics stored with the model"
-      : source == "model" ? "the model's probabilities" : source
     let facts = [
       ("data", "<code>\(e(data))</code>"), ("model", "<code>\(e(model))</code>"),
       ("rows", "\(ReportFormatting.grouped(rows)) · \(labels.count) labels"),
-      ("figures from", e(sourceText)),
+      ("figures from", e(source.words)),
     ]
     var h = "<dl class=\"facts\">"
     for (name, value) in facts { h += "<div><dt>\(name)</dt><dd>\(value)</dd></div>" }
@@ -65,7 +62,7 @@ extension MineReport {
       id: "label-issues", title: "Likely label errors", shown: shown.count,
       total: label_issues.count,
       explain: "Rows whose given label is probably wrong, most probable first. "
-        + "<i>Score</i>: how likely the given label is wrong (0–1); <i>suggested</i>: the label the model believes."
+        + "<i>Score</i>: how likely the given label is wrong (0–1); <i>suggested</i>: the label \(source.suggester == .outOfFold ? "the out-of-fold models, which never trained on the row, believe" : "the model believes")."
     )
     if shown.isEmpty { return h + "</section>\n" }
     h += ReportHTML.tableHead([

@@ -23,7 +23,12 @@ extension MineReport {
     if !issues.isEmpty {
       let labelWidth = issues.map { flat($0.label).count }.max() ?? 0
       let table = ReportTextTable(
-        headers: ["line", "label → suggested", "score", "text"],
+        headers: [
+          "line",
+          "label → suggested"
+            + (source.suggester == .outOfFold ? " (by the out-of-fold models)" : ""),
+          "score", "text",
+        ],
         rightAligned: [true, false, true],
         rows: issues.map {
           [
@@ -78,7 +83,7 @@ extension MineReport {
   private func textHeader(width: Int) -> [String] {
     let fields = [
       "data: " + ReportFormatting.oneLine(data), "model: " + ReportFormatting.oneLine(model),
-      "rows: " + ReportFormatting.grouped(rows), "source: " + ReportFormatting.oneLine(source),
+      "rows: " + ReportFormatting.grouped(rows), "source: " + source.rawValue,
     ]
     let line = "Mine report  " + fields.joined(separator: "  ")
     if line.count <= width { return [line] }

@@ -1,22 +1,28 @@
 import Foundation
 
 /// Writes a file so that its name only ever holds a complete file: the bytes go to a
-/// temporary name in the same directory, are flushed to disk (unless `sync` is false: a
-/// killed process loses nothing the kernel has, only a power cut does), and the temporary
-/// file is renamed over the target. On any error the temporary file is removed.
+/// new temporary name in the same directory (created exclusively, so no file there is
+/// touched), are flushed to disk (unless `sync` is false: a killed process loses nothing
+/// the kernel has, only a power cut does), and the temporary file is renamed over the
+/// target. A file already at the target is replaced only when it is of `kind`, or when
+/// `force` is set. On any error the temporary file is removed.
 public enum AtomicFile {
-  public static func write(_ bytes: [UInt8], to path: String, sync: Bool = true) throws {
-    try write(parts: [bytes], to: path, sync: sync)
+  public static func write(
+    _ bytes: [UInt8], to path: String, kind: FileKind, force: Bool = false, sync: Bool = true
+  ) throws {
+    try write(parts: [bytes], to: path, kind: kind, force: force, sync: sync)
   }
 
   /// The same, for a file made of `parts` back to back (no copy joins them).
-  public static func write(parts: [[UInt8]], to path: String, sync: Bool = true) throws {
+  public static func write(
+    parts: [[UInt8]], to path: String, kind: FileKind, force: Bool = false, sync: Bool = true
+  ) throws {
     try checkWritable(path)
-    let tmp = "\(path).tmp-\(getpid())"
-    let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    guard fd >= 0 else {
-      throw InputError(path: path, "cannot write: \(String(cString: strerror(errno)))")
+    if !force, FileIdentity(path) != nil, !kind.recognizes(path) {
+      throw InputError(
+        path: path, "cannot write: a file is there that is not \(kind.name); it is left as it was")
     }
+    let (fd, tmp) = try createTemporary(beside: path)
     var ok = false
     defer {
       if !ok { unlink(tmp) }
@@ -52,6 +58,17 @@ public enum AtomicFile {
 }
 
 extension AtomicFile {
+  /// Creates `PATH.tmp-PID[-N]`, a name no file has yet, for writing.
+  static func createTemporary(beside path: String) throws -> (Int32, String) {
+    for n in 0..<100 {
+      let tmp = "\(path).tmp-\(getpid())" + (n == 0 ? "" : "-\(n)")
+      let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+      if fd >= 0 { return (fd, tmp) }
+      if errno != EEXIST { break }
+    }
+    throw InputError(path: path, "cannot write: \(String(cString: strerror(errno)))")
+  }
+
   /// Fails early, before any long work, when `path` cannot be written: its directory is
   /// missing or not writable, or the path is a directory.
   public static func checkWritable(_ path: String) throws {

@@ -153,7 +153,7 @@ public enum CheckpointFile {
       guard let s = snapshot else { return }
       do {
         var parts = try CheckpointFile.parts(s, fingerprint: fingerprint, reusing: &buffer)
-        try AtomicFile.write(parts: parts, to: path, sync: false)
+        try AtomicFile.write(parts: parts, to: path, kind: .checkpoint, sync: false)
         // Keep the section's storage for the next save (the only reference left to it).
         swap(&buffer, &parts[1])
       } catch {

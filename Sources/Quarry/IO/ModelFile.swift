@@ -50,9 +50,10 @@ public enum ModelFile {
       section: t.section)
   }
 
-  /// Writes `model` to `path` atomically (temporary file in the same directory, renamed).
-  public static func write(_ model: Model, to path: String) throws {
-    try AtomicFile.write(parts: try parts(model), to: path)
+  /// Writes `model` to `path` atomically (temporary file in the same directory, renamed);
+  /// a file already there is replaced only when it is a model file, or with `force`.
+  public static func write(_ model: Model, to path: String, force: Bool = false) throws {
+    try AtomicFile.write(parts: try parts(model), to: path, kind: .model, force: force)
   }
 
   public static func read(_ path: String) throws -> Model {

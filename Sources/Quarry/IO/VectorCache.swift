@@ -103,6 +103,6 @@ enum VectorCache {
     try? AtomicFile.write(
       parts: TensorFile.parts(
         magic: magic, version: 1, metadata: [UInt8](json), section: t.section),
-      to: path, sync: false)
+      to: path, kind: .vectorCache, sync: false)
   }
 }

@@ -41,6 +41,9 @@ extension Finetune {
       }
       let tokenCoverage = Float(covered) / Float(max(counts.totalTokens, 1))
       let typeCoverage = Float(types) / Float(max(vocab.wordCount, 1))
+      try checkCoverage(
+        pretrained, fileWords: loaded.fileWords, words: vocab.wordCount,
+        tokenCoverage: tokenCoverage, progress: progress)
       pretrainedInfo = .init(
         path: pretrained, fileWords: loaded.fileWords, tokenCoverage: tokenCoverage,
         typeCoverage: typeCoverage)
@@ -62,5 +65,29 @@ extension Finetune {
         Matrix(rows: vocab.wordCount, cols: dim, uniform: 1 / Float(dim), rng: &rng).values
     }
     return (embedding, dim, pretrainedInfo)
+  }
+
+  /// Fails when the pretrained file holds no vectors, or none of the training words (a
+  /// wrong file or language: the embeddings would start as noise); warns when it covers
+  /// under a fifth of the training tokens.
+  static func checkCoverage(
+    _ path: String, fileWords: Int, words: Int, tokenCoverage: Float,
+    progress: (Event) -> Void
+  ) throws {
+    guard fileWords > 0 else { throw InputError(path: path, "holds no word vectors") }
+    guard words > 0 else { return }
+    guard tokenCoverage > 0 else {
+      throw InputError(
+        path: path,
+        "has a vector for none of the training words: is it the corpus's language, and are its words tokens as Quarry splits them?"
+      )
+    }
+    if tokenCoverage < 0.2 {
+      progress(
+        .warning(
+          String(
+            format: "%@ covers only %.1f%% of the training tokens: most embeddings start random",
+            path, 100 * tokenCoverage)))
+    }
   }
 }

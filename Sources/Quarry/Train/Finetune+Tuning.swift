@@ -168,6 +168,6 @@ extension Finetune {
     try AtomicFile.write(
       parts: TensorFile.parts(
         magic: tuningMagic, version: 1, metadata: [UInt8](try json.encode(meta)),
-        section: t.section), to: path, sync: false)
+        section: t.section), to: path, kind: .tuningCache, sync: false)
   }
 }

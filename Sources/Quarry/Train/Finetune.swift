@@ -7,6 +7,8 @@ public enum Finetune {
   public enum Event: Sendable {
     /// A stage finished: a line for the user.
     case note(String)
+    /// Something the user should look at; training goes on.
+    case warning(String)
     case training(TrainingEvent)
   }
 
@@ -44,6 +46,8 @@ public enum Finetune {
   ) throws -> Model {
     let labels = corpus.labelsInOrder.sorted()
     let labelIndex = try classIndex(labels, train: corpus.path, valid: validCorpus)
+    try checkLabelCounts(
+      corpus.examples.reduce(into: [:]) { $0[$1.label, default: 0] += 1 }, path: corpus.path)
 
     // Validation rows: a given corpus, or a stratified seeded share of the training rows.
     var trainRows = corpus.examples
@@ -70,6 +74,12 @@ public enum Finetune {
       .note(
         "vocabulary: \(vocab.wordCount) words, \(vocab.featureCount - vocab.wordCount) n-gram features"
       ))
+    try checkFeatures(
+      vocab, counts: counts, hasEncoder: frozen != nil, config: config, path: corpus.path)
+    try checkSize(
+      vocab, classes: labels.count, rows: trainRows.count,
+      dim: try pretrained.map(PretrainedVectors.dimension(path:)) ?? config.dim,
+      encoderDim: frozen?.hidden ?? 0, config: config, path: corpus.path)
 
     let (embedding, dim, pretrainedInfo) = try initialEmbedding(
       pretrained: pretrained, vocab: vocab, counts: counts, config: config,

@@ -38,6 +38,12 @@ public enum StreamingFinetune {
     let labels = labelCounts.keys.sorted()
     let labelIndex = try Finetune.classIndex(labels, train: path, valid: validCorpus)
     let (vocab, counts) = builder.finish(minCount: config.minCount)
+    try Finetune.checkLabelCounts(labelCounts, path: path)
+    try Finetune.checkFeatures(vocab, counts: counts, hasEncoder: false, config: config, path: path)
+    try Finetune.checkSize(
+      vocab, classes: labels.count, rows: 0,
+      dim: try pretrained.map(PretrainedVectors.dimension(path:)) ?? config.dim, encoderDim: 0,
+      config: config, path: path)
     progress(
       .note(
         String(

@@ -71,6 +71,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
   public var seed: UInt64 = 1
   /// Not stored in the model file: the model does not depend on it.
   public var threads = 2
+  /// The largest model `finetune` agrees to train, in bytes of parameters (not stored).
+  public var maxModelBytes = 2048 << 20
 
   public init() {}
 
