@@ -64,10 +64,10 @@ func cachedInputs(
   }
   let start = Date()
   let inputs = try LayerTuner.inputs(
-    encoder: encoder, ids: ids, tunedLayers: layers, threads: threads
-  ) { done, total in
-    if done % 640 < 32 || done == total { note("  frozen layers 0..<\(first): \(done)/\(total)") }
-  }
+    encoder: encoder, ids: ids, tunedLayers: layers, threads: threads,
+    progress: { done, total in
+      if done % 640 < 32 || done == total { note("  frozen layers 0..<\(first): \(done)/\(total)") }
+    })
   let seconds = Date().timeIntervalSince(start)
   note(
     String(
@@ -119,21 +119,21 @@ func runTune(_ t: TuneArguments) throws {
   let steps = (trainIDs.count + o.batchSize - 1) / o.batchSize
   let tuned = try LayerTuner.train(
     encoder: encoder, inputs: trainInputs, labels: trainLabels, classes: names.count,
-    weights: weights, options: o
-  ) { epoch, batch, loss in
-    if batch % 50 == 0 {
-      note(String(format: "  epoch %d batch %d/%d loss %.4f", epoch + 1, batch, steps, loss))
-    }
-    if batch == steps - 1 {
-      let s = Date().timeIntervalSince(epochStart)
-      epochTimes.append(s)
-      epochStart = Date()
-      note(
-        String(
-          format: "epoch %d: %.1f s, %.0f tokens/s", epoch + 1, s,
-          Double(trainInputs.tokens) / s))
-    }
-  }
+    weights: weights, options: o,
+    progress: { epoch, batch, loss in
+      if batch % 50 == 0 {
+        note(String(format: "  epoch %d batch %d/%d loss %.4f", epoch + 1, batch, steps, loss))
+      }
+      if batch == steps - 1 {
+        let s = Date().timeIntervalSince(epochStart)
+        epochTimes.append(s)
+        epochStart = Date()
+        note(
+          String(
+            format: "epoch %d: %.1f s, %.0f tokens/s", epoch + 1, s,
+            Double(trainInputs.tokens) / s))
+      }
+    })
   let evalStart = Date()
   let pooled = LayerTuner.pooled(
     encoder: encoder, inputs: testInputs, layers: tuned.layers, threads: o.threads)

@@ -29,7 +29,7 @@ struct EncodeCommand: ParsableCommand {
   @Option(help: "Encode only the first N texts.") var limit: Int?
   @Option(help: "Tokens per text, [CLS] and [SEP] included.") var maxLength: Int = 256
   @Option(help: "Texts per forward pass.") var batch: Int = 32
-  @Option(help: "Pooling written by --output: mean or cls.") var pooling: String = "mean"
+  @Option(help: "Pooling written by --output: mean or cls.") var pooling: Pooling = .mean
   @Option(help: "Write the pooled vectors here (.npy, float32, rows × hidden).")
   var output: String?
   @Flag(help: "Replace a file already at --output.") var force = false
@@ -41,9 +41,6 @@ struct EncodeCommand: ParsableCommand {
     guard maxLength >= 2 else { throw ValidationError("--max-length must be at least 2") }
     guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
     guard (limit ?? 1) >= 1 else { throw ValidationError("--limit must be at least 1") }
-    guard pooling == "mean" || pooling == "cls" else {
-      throw ValidationError("--pooling must be mean or cls, got '\(pooling)'")
-    }
   }
 
   func run() throws {
@@ -101,7 +98,7 @@ struct EncodeCommand: ParsableCommand {
     if timeSgemmAlone { timeSgemm(model.config, rows: min(features.tokens, batch * maxLength)) }
     if let output {
       try writeNpy(
-        output, pooling == "mean" ? features.mean : features.cls, rows: features.rows,
+        output, pooling == .mean ? features.mean : features.cls, rows: features.rows,
         cols: features.hidden)
     }
   }

@@ -65,8 +65,8 @@ struct FinetuneCommand: ParsableCommand {
     .minCount
   @Option(help: "Share of --train held out for validation when --valid is absent (0-0.5).")
   var validFraction: Float = defaults.validFraction
-  @Option(help: "Class weights: balanced, sqrt or none.") var classWeights: String = defaults
-    .classWeighting
+  @Option(help: "Class weights: balanced (N / (C·n_c)), sqrt or none.")
+  var classWeights: ClassWeighting = defaults.classWeighting
   @Flag(help: "Drop punctuation tokens.") var noPunctuation = false
   @Option(help: "Folds of cross-fitting for mine-report's label checks (0 = off).")
   var crossFit: Int = defaults.crossFit
@@ -149,9 +149,6 @@ struct FinetuneCommand: ParsableCommand {
     guard (1...5).contains(wordNgrams) else { throw ValidationError("--word-ngrams must be 1…5") }
     guard validFraction >= 0, validFraction <= 0.5 else {
       throw ValidationError("--valid-fraction must be between 0 and 0.5")
-    }
-    guard ["balanced", "sqrt", "none"].contains(classWeights) else {
-      throw ValidationError("--class-weights must be balanced, sqrt or none")
     }
     guard (8...4096).contains(encoderMaxLength) else {
       throw ValidationError("--encoder-max-length must be 8…4096")
@@ -278,7 +275,7 @@ struct FinetuneCommand: ParsableCommand {
     let validCorpus = try checkInputs()
     let model = try underInterrupts(config: config, checkpoint: nil) { progress in
       try StreamingFinetune.run(
-        train: train, format: try corpus.corpusFormat().format, skipBadRows: corpus.skipBadRows,
+        train: train, format: corpus.dataFormat.format, skipBadRows: corpus.skipBadRows,
         valid: validCorpus, pretrained: pretrained, config: config, maxFeatures: maxFeatures,
         vectorCache: vectorCache, shouldStop: { Interrupts.requested != 0 }, progress: progress)
     }

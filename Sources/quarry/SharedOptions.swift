@@ -17,36 +17,28 @@ struct ComputeOptions: ParsableArguments {
 /// How a labelled corpus is read.
 struct CorpusOptions: ParsableArguments {
   @Option(help: "Corpus format: tsv, fasttext, csv or jsonl (default: from extension and content).")
-  var dataFormat: String?
+  var dataFormat: CorpusFormatChoice = .auto
 
   @Flag(help: "Skip bad rows (and count them) instead of stopping at the first.")
   var skipBadRows = false
 
-  func validate() throws {
-    _ = try corpusFormat()
-  }
-
   /// Reads a labelled corpus as these options say, warning about skipped rows.
   func read(_ path: String) throws -> Corpus {
     let c = try CorpusReader.read(
-      path: path, format: try corpusFormat().format, skipBadRows: skipBadRows)
+      path: path, format: dataFormat.format, skipBadRows: skipBadRows)
     Diagnostics.reportSkipped(c)
     return c
   }
 
-  func corpusFormat() throws -> CorpusFormatChoice {
-    guard let dataFormat else { return .auto }
-    guard let f = CorpusFormatChoice(rawValue: dataFormat) else {
-      throw ValidationError(
-        "--data-format must be tsv, fasttext, csv or jsonl, got '\(dataFormat)'")
-    }
-    return f
-  }
 }
 
-enum CorpusFormatChoice: String {
+enum CorpusFormatChoice: String, ExpressibleByArgument {
   case auto, tsv, fasttext, csv, jsonl
 }
+
+/// Settings of the library taken as flag values, spelt as their raw values.
+extension ClassWeighting: ExpressibleByArgument {}
+extension Pooling: ExpressibleByArgument {}
 
 extension CorpusFormatChoice {
   /// The reader's format; nil for `auto` (detected from the file).

@@ -93,7 +93,7 @@ final class ModelFileTests: XCTestCase {
     // The bias tensor holds the model's bias, little-endian f32, at its offset.
     let sectionStart = (24 + metaLength + 7) / 8 * 8
     let entry = try XCTUnwrap(meta.tensors.first { $0.name == "bias" })
-    XCTAssertEqual(entry.dtype, "f32")
+    XCTAssertEqual(entry.dtype, .f32)
     let bias = (0..<entry.count).map {
       Float(bitPattern: readLE(bytes, sectionStart + entry.offset + 4 * $0, as: UInt32.self))
     }
@@ -220,7 +220,7 @@ final class ModelFileTests: XCTestCase {
           "\(name) dtype",
           { m in
             let i = m.tensors.firstIndex { $0.name == name }!
-            m.tensors[i].dtype = m.tensors[i].dtype == "f32" ? "i32" : "f32"
+            m.tensors[i].dtype = m.tensors[i].dtype == .f32 ? .i32 : .f32
           }
         ))
     }

@@ -23,7 +23,7 @@ final class TrainerTests: XCTestCase {
     c.validFraction = 0
     c.seed = seed
     c.threads = threads
-    c.classWeighting = "balanced"
+    c.classWeighting = .balanced
     c.features.wordNgrams = 2
     c.features.charNgramMin = 0
     c.features.charNgramMax = 0
@@ -135,18 +135,18 @@ final class TrainerTests: XCTestCase {
   func testBalancedClassWeights() {
     // N = 6, C = 3, counts 3, 2, 1 → w_c = N/(C·n_c) = 2/3, 1, 2.
     let labels: [Int32] = [0, 1, 0, 2, 1, 0]
-    let w = Trainer.classWeights(labels: labels, classes: 3, mode: "balanced")
+    let w = ClassWeighting.balanced.weights(labels: labels, classes: 3)
     XCTAssertEqual(w[0], 2.0 / 3, accuracy: 1e-6)
     XCTAssertEqual(w[1], 1, accuracy: 1e-6)
     XCTAssertEqual(w[2], 2, accuracy: 1e-6)
     // Σ_c n_c·w_c = N.
     XCTAssertEqual(3 * w[0] + 2 * w[1] + 1 * w[2], 6, accuracy: 1e-5)
-    let s = Trainer.classWeights(labels: labels, classes: 3, mode: "sqrt")
+    let s = ClassWeighting.sqrt.weights(labels: labels, classes: 3)
     XCTAssertEqual(s[0], (2.0 / 3).squareRoot(), accuracy: 1e-6)
     XCTAssertEqual(s[2], Float(2).squareRoot(), accuracy: 1e-6)
-    XCTAssertEqual(Trainer.classWeights(labels: labels, classes: 3, mode: "none"), [1, 1, 1])
+    XCTAssertEqual(ClassWeighting.uniform.weights(labels: labels, classes: 3), [1, 1, 1])
     // A class without rows gets weight 1.
-    let absent = Trainer.classWeights(labels: [0, 0, 1], classes: 3, mode: "balanced")
+    let absent = ClassWeighting.balanced.weights(labels: [0, 0, 1], classes: 3)
     XCTAssertEqual(absent[0], 0.5, accuracy: 1e-6)
     XCTAssertEqual(absent[1], 1, accuracy: 1e-6)
     XCTAssertEqual(absent[2], 1)

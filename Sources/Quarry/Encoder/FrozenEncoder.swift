@@ -25,7 +25,7 @@ public struct FrozenEncoder: Sendable {
   public private(set) var tunedLayers = 0
   public private(set) var tunedChecksum = ""
 
-  public static let pooling = "mean"
+  public static let pooling = Pooling.mean
 
   public static func load(
     directory: String, maxLength: Int = 256, threads: Int = 2, cacheDirectory: String? = nil

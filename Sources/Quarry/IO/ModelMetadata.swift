@@ -40,7 +40,7 @@ public struct ModelMetadata: Codable, Sendable, Equatable {
     /// H, the pooled vector's width; the longest input in tokens; the pooling.
     public var hidden: Int
     public var maxLength: Int
-    public var pooling: String
+    public var pooling: Pooling
     /// The top layers fine-tuned on the training corpus (0: the encoder is frozen); their
     /// weights are in the model file, and `tunedChecksum` is their checksum (hex).
     public var tunedLayers: Int
@@ -50,7 +50,7 @@ public struct ModelMetadata: Codable, Sendable, Equatable {
     public var setupChecksum: String?
 
     public init(
-      path: String, weightsSHA256: String, hidden: Int, maxLength: Int, pooling: String,
+      path: String, weightsSHA256: String, hidden: Int, maxLength: Int, pooling: Pooling,
       tunedLayers: Int = 0, tunedChecksum: String = "", setupChecksum: String? = nil
     ) {
       self.path = path
@@ -76,7 +76,7 @@ public struct ModelMetadata: Codable, Sendable, Equatable {
       weightsSHA256 = try c.decode(String.self, forKey: .weightsSHA256)
       hidden = try c.decode(Int.self, forKey: .hidden)
       maxLength = try c.decode(Int.self, forKey: .maxLength)
-      pooling = try c.decode(String.self, forKey: .pooling)
+      pooling = try c.decode(Pooling.self, forKey: .pooling)
       tunedLayers = try c.decodeIfPresent(Int.self, forKey: .tunedLayers) ?? 0
       tunedChecksum = try c.decodeIfPresent(String.self, forKey: .tunedChecksum) ?? ""
       setupChecksum = try c.decodeIfPresent(String.self, forKey: .setupChecksum)
@@ -85,8 +85,7 @@ public struct ModelMetadata: Codable, Sendable, Equatable {
 
   public struct TensorEntry: Codable, Sendable, Equatable {
     public var name: String
-    /// "f32", "i32" or "u64", little-endian.
-    public var dtype: String
+    public var dtype: TensorDType
     public var count: Int
     /// Byte offset from the start of the tensor section.
     public var offset: Int

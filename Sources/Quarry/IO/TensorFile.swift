@@ -28,19 +28,19 @@ enum TensorFile {
     }
 
     mutating func add(_ name: String, _ values: [Float]) {
-      append(name, "f32", values.count) { appendLE(&$0, values) }
+      append(name, .f32, values.count) { appendLE(&$0, values) }
     }
 
     mutating func add(_ name: String, _ values: [Int32]) {
-      append(name, "i32", values.count) { appendLE(&$0, values) }
+      append(name, .i32, values.count) { appendLE(&$0, values) }
     }
 
     mutating func add(_ name: String, _ values: [UInt64]) {
-      append(name, "u64", values.count) { appendLE(&$0, values) }
+      append(name, .u64, values.count) { appendLE(&$0, values) }
     }
 
     private mutating func append(
-      _ name: String, _ dtype: String, _ count: Int, _ body: (inout [UInt8]) -> Void
+      _ name: String, _ dtype: TensorDType, _ count: Int, _ body: (inout [UInt8]) -> Void
     ) {
       entries.append(.init(name: name, dtype: dtype, count: count, offset: section.count))
       body(&section)
@@ -96,35 +96,35 @@ enum TensorFile {
     func fail(_ m: String) -> InputError { InputError(path: path, "not a valid \(kind): \(m)") }
 
     /// The bytes of tensor `name`, which must be `dtype`[`count`] and lie inside the section.
-    func range(_ name: String, _ dtype: String, _ count: Int, in entries: [Entry]) throws
+    func range(_ name: String, _ dtype: TensorDType, _ count: Int, in entries: [Entry]) throws
       -> Range<Int>
     {
       try TensorFile.range(name, dtype, count, in: entries, section: section, fail: fail)
     }
 
     func floats(_ name: String, _ count: Int, in entries: [Entry]) throws -> [Float] {
-      loadLE(bytes, try range(name, "f32", count, in: entries))
+      loadLE(bytes, try range(name, .f32, count, in: entries))
     }
 
     func int32s(_ name: String, _ count: Int, in entries: [Entry]) throws -> [Int32] {
-      loadLE(bytes, try range(name, "i32", count, in: entries))
+      loadLE(bytes, try range(name, .i32, count, in: entries))
     }
 
     func uint64s(_ name: String, _ count: Int, in entries: [Entry]) throws -> [UInt64] {
-      loadLE(bytes, try range(name, "u64", count, in: entries))
+      loadLE(bytes, try range(name, .u64, count, in: entries))
     }
   }
 
   /// The bytes of tensor `name` in a file whose section is `section`: it must be
   /// `dtype`[`count`] and lie inside the section.
   static func range(
-    _ name: String, _ dtype: String, _ count: Int, in entries: [Entry], section: Range<Int>,
+    _ name: String, _ dtype: TensorDType, _ count: Int, in entries: [Entry], section: Range<Int>,
     fail: (String) -> InputError
   ) throws -> Range<Int> {
     guard let t = entries.first(where: { $0.name == name }) else {
       throw fail("tensor '\(name)' missing")
     }
-    let width = dtype == "u64" ? 8 : 4
+    let width = dtype.width
     let available = section.count
     guard t.dtype == dtype, t.count == count else {
       throw fail("tensor '\(name)' is \(t.dtype)[\(t.count)], expected \(dtype)[\(count)]")
@@ -189,6 +189,14 @@ enum TensorFile {
     guard sectionStart <= sectionEnd else { throw fail("no tensor section") }
     return (version, 24..<metaEnd, sectionStart..<sectionEnd)
   }
+}
+
+/// The element type of a stored tensor, little-endian.
+public enum TensorDType: String, Codable, Sendable {
+  case f32, i32, u64
+
+  /// Bytes per element.
+  var width: Int { self == .u64 ? 8 : 4 }
 }
 
 /// Little-endian encoding of fixed-width values (the host is little-endian on every

@@ -56,9 +56,9 @@ enum VectorCache {
         meta.source == id.path, meta.size == id.size, meta.modified == id.modified,
         meta.dim == dim, meta.words >= 0, meta.words <= section.count / 8,
         let keys = try? TensorFile.range(
-          "keys", "u64", meta.words, in: meta.tensors, section: section, fail: fail),
+          "keys", .u64, meta.words, in: meta.tensors, section: section, fail: fail),
         let vectors = try? TensorFile.range(
-          "vectors", "f32", meta.words * dim, in: meta.tensors, section: section, fail: fail)
+          "vectors", .f32, meta.words * dim, in: meta.tensors, section: section, fail: fail)
       else { return nil }
       var out = embedding
       var found = [Bool](repeating: false, count: vocabulary.wordCount)

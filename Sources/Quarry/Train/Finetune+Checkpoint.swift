@@ -47,7 +47,7 @@ extension Finetune {
     bytes += Array("|\(corpus.contentHashHex)|\(valid?.contentHashHex ?? "-")|".utf8)
     bytes += Array("\(corpus.format.rawValue)|\(valid?.format.rawValue ?? "-")|".utf8)
     if let encoder {
-      bytes += Array("\(encoder.weightsSHA256)|\(encoder.maxLength)|\(encoder.pooling)|".utf8)
+      bytes += Array("\(encoder.weightsSHA256)|\(encoder.maxLength)|\(encoder.pooling.rawValue)|".utf8)
       bytes += Array("tuned \(encoder.tunedLayers) \(encoder.tunedChecksum)|".utf8)
     }
     bytes += Array(extraWords.joined(separator: "\n").utf8)

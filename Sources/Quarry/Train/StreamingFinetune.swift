@@ -90,8 +90,8 @@ public enum StreamingFinetune {
     let steps = stream.blocks.reduce(0) { $0 + ($1.rows + bs - 1) / bs }
     var pass = TrainingPass(
       config: modelConfig, classes: labels.count, dim: dim,
-      classWeight: Trainer.classWeights(
-        counts: labels.map { labelCounts[$0] ?? 0 }, mode: config.classWeighting),
+      classWeight: config.classWeighting.weights(
+        counts: labels.map { labelCounts[$0] ?? 0 }),
       totalSteps: config.epochs * steps)
     var rng = SplitMix64(seed: config.seed &+ 0x5151)
     var blockOrder = Array(stream.blocks.indices)

@@ -67,8 +67,7 @@ public struct Trainer {
     let bs = max(1, config.batchSize)
     let threads = max(1, config.threads)
     let n = train.count
-    let classWeight = Trainer.classWeights(
-      labels: train.labels, classes: c, mode: config.classWeighting)
+    let classWeight = config.classWeighting.weights(labels: train.labels, classes: c)
 
     var rng = SplitMix64(seed: config.seed &+ 0x5151)
     var order = Array(0..<n)
@@ -343,28 +342,6 @@ public struct Trainer {
     if best.map({ vloss < $0.loss }) ?? true {
       best = .init(model: model, epoch: epoch, loss: vloss)
       summary.isBest = true
-    }
-  }
-
-  /// w_c for each class: balanced N/(C·n_c), its square root, or 1.
-  public static func classWeights(labels: [Int32], classes: Int, mode: String) -> [Float] {
-    var counts = [Int](repeating: 0, count: classes)
-    for y in labels { counts[Int(y)] += 1 }
-    return classWeights(counts: counts, mode: mode)
-  }
-
-  /// The same from the rows per class.
-  public static func classWeights(counts: [Int], mode: String) -> [Float] {
-    let classes = counts.count
-    let n = Float(counts.reduce(0, +))
-    return counts.map { k in
-      guard k > 0 else { return 1 }
-      let w = n / (Float(classes) * Float(k))
-      switch mode {
-      case "balanced": return w
-      case "sqrt": return w.squareRoot()
-      default: return 1
-      }
     }
   }
 

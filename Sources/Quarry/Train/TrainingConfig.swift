@@ -61,8 +61,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
   /// the folds over-shoot: R8 precision fell to 0.46.
   public var crossFit = 4
   public var crossFitEpochs = 10
-  /// Class weights: "balanced" (w_c = N / (C·n_c)), "sqrt" (its square root) or "none".
-  public var classWeighting = "balanced"
+  public var classWeighting = ClassWeighting.balanced
   /// Share of the training corpus held out for choosing the best epoch, when no
   /// validation file is given (0 keeps every row for training and the last epoch).
   /// 0 by default: on R8, holding out 10% cost more (0.9735 / 0.929 accuracy / macro-F1)
