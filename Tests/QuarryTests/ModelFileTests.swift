@@ -147,7 +147,7 @@ final class ModelFileTests: XCTestCase {
       expectInputError("garbage of \(n)") { _ = try ModelFile.decode(garbage, path: "g") }
     }
     // The magic followed by garbage.
-    let fake = ModelFile.magic + (0..<200).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+    let fake = FileKind.model.magic! + (0..<200).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
     expectInputError("magic + garbage") { _ = try ModelFile.decode(fake, path: "g") }
   }
 
@@ -165,7 +165,7 @@ final class ModelFileTests: XCTestCase {
       let enc = JSONEncoder()
       enc.outputFormatting = [.sortedKeys]
       let json = [UInt8](try enc.encode(m))
-      var out = ModelFile.magic
+      var out = FileKind.model.magic!
       appendLE(&out, [UInt32(1), 0])
       appendLE(&out, [UInt64(json.count)])
       out += json

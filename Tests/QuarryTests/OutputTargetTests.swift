@@ -6,12 +6,12 @@ import XCTest
 /// The rule for every file Quarry writes: never an input, never a file of another kind
 /// (unless forced), removed only while it is still of its kind.
 final class OutputTargetTests: XCTestCase {
-  func testEachBinaryKindKnowsItsFilesMagic() {
-    XCTAssertEqual(FileKind.model.magic, ModelFile.magic)
-    XCTAssertEqual(FileKind.checkpoint.magic, CheckpointFile.magic)
-    XCTAssertEqual(FileKind.vectorCache.magic, VectorCache.magic)
-    XCTAssertEqual(FileKind.featureCache.magic, FrozenEncoder.cacheMagic)
-    XCTAssertEqual(FileKind.tuningCache.magic, Finetune.tuningMagic)
+  /// Each binary kind has its own 8-byte magic, so that no kind is taken for another.
+  func testEachBinaryKindHasItsOwnMagic() {
+    let magics = FileKind.allCases.compactMap(\.magic)
+    XCTAssertEqual(magics.count, 5)
+    XCTAssertTrue(magics.allSatisfy { $0.count == 8 && $0.starts(with: Array("QUARRY".utf8)) })
+    XCTAssertEqual(Set(magics).count, magics.count)
   }
 
   func testReportsAreRecognizedInEachFormatAndNothingElseIs() throws {

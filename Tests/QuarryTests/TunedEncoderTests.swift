@@ -161,9 +161,9 @@ final class TunedEncoderTests: XCTestCase {
       return e
     }
     let bytes = TensorFile.encode(
-      magic: ModelFile.magic, version: 2, metadata: Array("{}".utf8), section: t.section)
+      magic: FileKind.model.magic!, version: 2, metadata: Array("{}".utf8), section: t.section)
     let file = try TensorFile.parse(
-      bytes, path: "m", magic: ModelFile.magic, maxVersion: 2, kind: "model file")
+      bytes, path: "m", magic: FileKind.model.magic!, maxVersion: 2, kind: "model file")
     expectInputError("tuned layers need more bytes than the file has") {
       _ = try BertLayerWeights.read(file, prefix: "encoder.tuned", count: 1, hidden: 8, in: entries)
     }

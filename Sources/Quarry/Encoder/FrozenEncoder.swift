@@ -118,9 +118,7 @@ public struct FrozenEncoder: Sendable {
     return (f.mean, false)
   }
 
-  static let cacheMagic: [UInt8] = Array("QUARRYEF".utf8)
-
-  struct CacheMetadata: Codable {
+  struct CacheMetadata: TensorMetadata {
     var weightsSHA256: String
     var maxLength: Int
     var rows: Int
@@ -148,10 +146,8 @@ public struct FrozenEncoder: Sendable {
   }
 
   func readCache(_ path: String, rows: Int) -> [Float]? {
-    guard let bytes = try? FileBytes.read(path),
-      let file = try? TensorFile.parse(
-        bytes, path: path, magic: FrozenEncoder.cacheMagic, maxVersion: 1, kind: "feature cache"),
-      let meta = try? JSONDecoder().decode(CacheMetadata.self, from: Data(bytes[file.metadata])),
+    guard
+      let (file, meta) = TensorFile.readCache(.featureCache, path: path, as: CacheMetadata.self),
       meta.weightsSHA256 == weightsSHA256, meta.maxLength == maxLength, meta.rows == rows,
       meta.hidden == hidden,
       let v = try? file.floats("mean", rows * hidden, in: meta.tensors)
@@ -162,14 +158,8 @@ public struct FrozenEncoder: Sendable {
   func writeCache(_ path: String, vectors: [Float], rows: Int) throws {
     var t = TensorFile.Builder()
     t.add("mean", vectors)
-    var meta = CacheMetadata(
+    let meta = CacheMetadata(
       weightsSHA256: weightsSHA256, maxLength: maxLength, rows: rows, hidden: hidden)
-    meta.tensors = t.entries
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    try AtomicFile.write(
-      parts: TensorFile.parts(
-        magic: FrozenEncoder.cacheMagic, version: 1, metadata: [UInt8](try encoder.encode(meta)),
-        section: t.section), to: path, kind: .featureCache, sync: false)
+    try TensorFile.write(.featureCache, metadata: meta, tensors: t, to: path, sync: false)
   }
 }

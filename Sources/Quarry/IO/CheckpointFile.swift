@@ -1,14 +1,13 @@
 import Foundation
 
 /// A training checkpoint: the `TrainerState` after an epoch, in the `TensorFile` container
-/// (magic "QUARRYCK", version 1), with a fingerprint of everything the run was started
+/// (`FileKind.checkpoint`, version 1), with a fingerprint of everything the run was started
 /// from (corpus, settings, initial weights) so that a resume against anything else is
 /// refused. Written atomically, like the model file.
 public enum CheckpointFile {
-  public static let magic: [UInt8] = Array("QUARRYCK".utf8)
   public static let version: UInt32 = 1
 
-  struct Metadata: Codable {
+  struct Metadata: TensorMetadata {
     var fingerprint: String
     var epoch: Int
     var step: Int
@@ -37,7 +36,7 @@ public enum CheckpointFile {
     _ state: TrainerState, fingerprint: String, reusing buffer: inout [UInt8]
   ) throws -> [[UInt8]] {
     let m = state.model
-    var meta = Metadata(
+    let meta = Metadata(
       fingerprint: fingerprint, epoch: state.epoch, step: state.step,
       rngState: String(state.rngState, radix: 16), classes: m.classes, dim: m.dim,
       featureCount: m.featureCount, wordCount: m.wordCount, encoderDim: m.encoderDim,
@@ -49,12 +48,7 @@ public enum CheckpointFile {
     t.add("order", state.order)
     t.add("dynamics.pgold", state.dynamics.pGold)
     t.add("dynamics.predicted", state.dynamics.predicted)
-    meta.tensors = t.entries
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    return TensorFile.parts(
-      magic: magic, version: version, metadata: [UInt8](try encoder.encode(meta)),
-      section: t.section)
+    return try TensorFile.parts(.checkpoint, version: version, metadata: meta, tensors: t)
   }
 
   private static func addWeights(_ t: inout TensorFile.Builder, _ m: Classifier, prefix: String) {
@@ -194,15 +188,9 @@ public enum CheckpointFile {
   public static func decode(_ bytes: [UInt8], path: String) throws -> (
     state: TrainerState, fingerprint: String
   ) {
-    let file = try TensorFile.parse(
-      bytes, path: path, magic: magic, maxVersion: version, kind: "checkpoint")
+    let (file, meta) = try TensorFile.read(
+      .checkpoint, bytes, path: path, maxVersion: version, as: Metadata.self)
     let fail = file.fail
-    let meta: Metadata
-    do {
-      meta = try JSONDecoder().decode(Metadata.self, from: Data(bytes[file.metadata]))
-    } catch {
-      throw fail("metadata does not decode (\(error))")
-    }
     let (c, d, f, w, rows) =
       (meta.classes, meta.dim, meta.featureCount, meta.wordCount, meta.dynamicsRows)
     let h = meta.encoderDim ?? 0

@@ -29,6 +29,19 @@ public enum FileKind: String, Sendable, CaseIterable {
     }
   }
 
+  /// The words for a container's errors: "not a valid model file: …".
+  var noun: String {
+    switch self {
+    case .model: return "model file"
+    case .checkpoint: return "checkpoint"
+    case .vectorCache: return "vector cache"
+    case .featureCache: return "feature cache"
+    case .tuningCache: return "tuning cache"
+    case .report: return "report"
+    case .foreign: return "file"
+    }
+  }
+
   /// The `TensorFile` magic of the binary kinds.
   var magic: [UInt8]? {
     switch self {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The model file, one file in the `TensorFile` container (magic "QUARRYMF", version 1, or
+/// The model file, one file in the `TensorFile` container (`FileKind.model`, version 1, or
 /// 2 with tuned encoder layers): a JSON `ModelMetadata`, then the tensors (wide,
 /// embedding, dense, bias, the encoder part W_u, idf, the feature index, the tuned encoder
 /// layers, and the training dynamics when there are any), then a checksum.
@@ -9,7 +9,6 @@ import Foundation
 /// it, so a crash never leaves half a model under the real name. `read` checks the
 /// checksum first, then every length and shape, and throws `InputError` on any mismatch.
 public enum ModelFile {
-  public static let magic: [UInt8] = Array("QUARRYMF".utf8)
   /// Version 2: a model with tuned encoder layers (`encoder.tuned.*`), which a reader of
   /// version 1 would run on the frozen encoder; every other model is written as version 1.
   public static let version: UInt32 = 2
@@ -20,7 +19,6 @@ public enum ModelFile {
 
   /// The file as `TensorFile.parts`: header and metadata, the tensor section, the checksum.
   static func parts(_ model: Model) throws -> [[UInt8]] {
-    var meta = model.metadata
     var t = TensorFile.Builder()
     let c = model.classifier
     let v = model.vocabulary
@@ -41,13 +39,9 @@ public enum ModelFile {
         t.add("heldout.probs", held)
       }
     }
-    meta.tensors = t.entries  // a decoded model carries the directory of its old file
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    return TensorFile.parts(
-      magic: magic, version: model.tunedLayers.isEmpty ? 1 : 2,
-      metadata: [UInt8](try encoder.encode(meta)),
-      section: t.section)
+    // The directory is rebuilt: a decoded model carries the one of its old file.
+    return try TensorFile.parts(
+      .model, version: model.tunedLayers.isEmpty ? 1 : 2, metadata: model.metadata, tensors: t)
   }
 
   /// Writes `model` to `path` atomically (temporary file in the same directory, renamed);
@@ -61,15 +55,9 @@ public enum ModelFile {
   }
 
   public static func decode(_ bytes: [UInt8], path: String) throws -> Model {
-    let file = try TensorFile.parse(
-      bytes, path: path, magic: magic, maxVersion: version, kind: "model file")
+    let (file, meta) = try TensorFile.read(
+      .model, bytes, path: path, maxVersion: version, as: ModelMetadata.self)
     let fail = file.fail
-    let meta: ModelMetadata
-    do {
-      meta = try JSONDecoder().decode(ModelMetadata.self, from: Data(bytes[file.metadata]))
-    } catch {
-      throw fail("metadata does not decode (\(error))")
-    }
     let tensors = meta.tensors
     let c = meta.classes
     let d = meta.dim

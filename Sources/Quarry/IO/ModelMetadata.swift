@@ -1,5 +1,5 @@
 /// What a model file says about itself besides its tensors.
-public struct ModelMetadata: Codable, Sendable, Equatable {
+public struct ModelMetadata: Codable, Sendable, Equatable, TensorMetadata {
   public var quarryVersion: String
   public var labels: [String]
   public var config: TrainingConfig

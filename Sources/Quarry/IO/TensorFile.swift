@@ -1,8 +1,9 @@
 import Foundation
 
-/// The container of Quarry's binary files (the model file and the training checkpoint):
+/// The container of Quarry's binary files (model, checkpoint, the three caches), each
+/// kind a schema on it: its `FileKind`'s magic, a metadata type, and named tensors.
 ///
-///   magic       8 bytes ("QUARRYMF" for a model, "QUARRYCK" for a checkpoint)
+///   magic       8 bytes (`FileKind.magic`: "QUARRYMF" for a model, …)
 ///   version     u32 little-endian
 ///   reserved    u32 zero
 ///   metaLength  u64 little-endian
@@ -81,6 +82,53 @@ enum TensorFile {
     var tail: [UInt8] = []
     appendLE(&tail, [sum.finish()])
     return [head, section, tail]
+  }
+
+  /// The whole file of `kind` as three parts to write back to back: `metadata` with the
+  /// directory of `tensors`, as JSON with sorted keys (so equal inputs give equal bytes).
+  static func parts<M: TensorMetadata>(
+    _ kind: FileKind, version: UInt32 = 1, metadata: M, tensors: Builder
+  ) throws -> [[UInt8]] {
+    var meta = metadata
+    meta.tensors = tensors.entries
+    let json = JSONEncoder()
+    json.outputFormatting = [.sortedKeys]
+    return parts(
+      magic: kind.magic!, version: version, metadata: [UInt8](try json.encode(meta)),
+      section: tensors.section)
+  }
+
+  /// Writes a file of `kind` atomically (`AtomicFile.write`: never over a file of
+  /// another kind unless `force`).
+  static func write<M: TensorMetadata>(
+    _ kind: FileKind, version: UInt32 = 1, metadata: M, tensors: Builder, to path: String,
+    force: Bool = false, sync: Bool = true
+  ) throws {
+    try AtomicFile.write(
+      parts: try parts(kind, version: version, metadata: metadata, tensors: tensors),
+      to: path, kind: kind, force: force, sync: sync)
+  }
+
+  /// Checks a file of `kind` (`parse`) and decodes its metadata as `M`.
+  static func read<M: TensorMetadata>(
+    _ kind: FileKind, _ bytes: [UInt8], path: String, maxVersion: UInt32 = 1, as: M.Type
+  ) throws -> (file: Parsed, metadata: M) {
+    let file = try parse(
+      bytes, path: path, magic: kind.magic!, maxVersion: maxVersion, kind: kind.noun)
+    do {
+      return (file, try JSONDecoder().decode(M.self, from: Data(bytes[file.metadata])))
+    } catch {
+      throw file.fail("metadata does not decode (\(error))")
+    }
+  }
+
+  /// A cache file of `kind` read whole, or nil: a cache that does not read back is
+  /// only a cost (the work is done again), never an error.
+  static func readCache<M: TensorMetadata>(_ kind: FileKind, path: String, as: M.Type)
+    -> (file: Parsed, metadata: M)?
+  {
+    guard let bytes = try? FileBytes.read(path) else { return nil }
+    return try? read(kind, bytes, path: path, as: M.self)
   }
 
   /// A file whose header and checksum have been checked: its version, its metadata bytes
@@ -189,6 +237,12 @@ enum TensorFile {
     guard sectionStart <= sectionEnd else { throw fail("no tensor section") }
     return (version, 24..<metaEnd, sectionStart..<sectionEnd)
   }
+}
+
+/// The metadata of a container file: JSON that carries, among its own fields, the
+/// directory of the file's tensors.
+protocol TensorMetadata: Codable {
+  var tensors: [ModelMetadata.TensorEntry] { get set }
 }
 
 /// The element type of a stored tensor, little-endian.

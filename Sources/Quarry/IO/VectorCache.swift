@@ -2,7 +2,7 @@ import Foundation
 
 /// A binary copy of a word-vector text file, so that it loads in a fraction of the time
 /// of parsing it again: every word's key (FNV-1a of the lowercased word), in file order,
-/// and its vector, in the `TensorFile` container (magic "QUARRYVC").
+/// and its vector, in the `TensorFile` container (`FileKind.vectorCache`).
 ///
 /// It is written only for a file whose every line parses (the text path checks only the
 /// lines of the corpus's words, so a file with a bad line elsewhere keeps that leniency by
@@ -10,9 +10,7 @@ import Foundation
 /// modification time, and carries them: a changed source is parsed and cached afresh. A
 /// cache file that does not read back whole is ignored.
 enum VectorCache {
-  static let magic: [UInt8] = Array("QUARRYVC".utf8)
-
-  struct Metadata: Codable {
+  struct Metadata: TensorMetadata {
     var source: String
     var size: Int
     var modified: Double
@@ -50,7 +48,8 @@ enum VectorCache {
       func fail(_ m: String) -> InputError { InputError(path: path, m) }
       guard
         let (_, metaRange, section) = try? TensorFile.layout(
-          raw, path: path, magic: magic, maxVersion: 1, kind: "vector cache"),
+          raw, path: path, magic: FileKind.vectorCache.magic!, maxVersion: 1,
+          kind: FileKind.vectorCache.noun),
         let meta = try? JSONDecoder().decode(
           Metadata.self, from: Data(UnsafeRawBufferPointer(rebasing: raw[metaRange]))),
         meta.source == id.path, meta.size == id.size, meta.modified == id.modified,
@@ -93,16 +92,9 @@ enum VectorCache {
     var t = TensorFile.Builder()
     t.add("keys", keys)
     t.add("vectors", vectors)
-    var meta = Metadata(
+    let meta = Metadata(
       source: id.path, size: id.size, modified: id.modified, words: keys.count, dim: dim)
-    meta.tensors = t.entries
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    guard let json = try? encoder.encode(meta) else { return }
     try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    try? AtomicFile.write(
-      parts: TensorFile.parts(
-        magic: magic, version: 1, metadata: [UInt8](json), section: t.section),
-      to: path, kind: .vectorCache, sync: false)
+    try? TensorFile.write(.vectorCache, metadata: meta, tensors: t, to: path, sync: false)
   }
 }

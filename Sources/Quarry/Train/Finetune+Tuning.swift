@@ -103,9 +103,7 @@ extension Finetune {
     return joined
   }
 
-  static let tuningMagic: [UInt8] = Array("QUARRYTL".utf8)
-
-  struct TuningCacheMetadata: Codable {
+  struct TuningCacheMetadata: TensorMetadata {
     var weightsSHA256: String
     var classes: Int
     var hidden: Int
@@ -136,11 +134,9 @@ extension Finetune {
   static func readTuning(_ path: String, encoder: FrozenEncoder, classes: Int) -> (
     layers: [BertLayerWeights], head: TuningHead
   )? {
-    guard let bytes = try? FileBytes.read(path),
-      let file = try? TensorFile.parse(
-        bytes, path: path, magic: tuningMagic, maxVersion: 1, kind: "tuning cache"),
-      let meta = try? JSONDecoder().decode(
-        TuningCacheMetadata.self, from: Data(bytes[file.metadata])),
+    guard
+      let (file, meta) = TensorFile.readCache(
+        .tuningCache, path: path, as: TuningCacheMetadata.self),
       meta.weightsSHA256 == encoder.weightsSHA256, meta.classes == classes,
       meta.hidden == encoder.hidden,
       let layers = try? BertLayerWeights.read(
@@ -159,15 +155,9 @@ extension Finetune {
     BertLayerWeights.add(layers, prefix: "layer", to: &t)
     t.add("head", head.weights)
     t.add("head_bias", head.bias)
-    var meta = TuningCacheMetadata(
+    let meta = TuningCacheMetadata(
       weightsSHA256: encoder.weightsSHA256, classes: head.bias.count, hidden: encoder.hidden,
       layers: layers.count)
-    meta.tensors = t.entries
-    let json = JSONEncoder()
-    json.outputFormatting = [.sortedKeys]
-    try AtomicFile.write(
-      parts: TensorFile.parts(
-        magic: tuningMagic, version: 1, metadata: [UInt8](try json.encode(meta)),
-        section: t.section), to: path, kind: .tuningCache, sync: false)
+    try TensorFile.write(.tuningCache, metadata: meta, tensors: t, to: path, sync: false)
   }
 }
