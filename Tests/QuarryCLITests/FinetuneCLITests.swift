@@ -52,11 +52,7 @@ final class FinetuneCLITests: CLITestCase {
   }
 
   /// `--pretrained` with a safetensors table and vocab.txt beside it, given by a bare file
-  /// name in the working directory.
-  ///
-  /// Fails today: PretrainedVectors.swift builds the vocabulary path as
-  /// `(path as NSString).deletingLastPathComponent + "/vocab.txt"`, which for
-  /// "vectors.safetensors" is "/vocab.txt" (the filesystem root).
+  /// name in the working directory (whose directory part is empty, not "/").
   func testPretrainedSafetensorsByBareFileNameFindsVocabBesideIt() throws {
     try writeSafetensorsCopyOfTinyVectors(dir: "")
     let out = path("st.qmodel")
@@ -76,11 +72,8 @@ final class FinetuneCLITests: CLITestCase {
     XCTAssertTrue(r.stderr.contains("covers"), r.summary)
   }
 
-  /// A relative one-character output name is as good as any other.
-  ///
-  /// Fails today (the process dies with SIGILL): AtomicFile.checkWritable and
-  /// AtomicFile.write call `(path as NSString).deletingLastPathComponent`, which traps in
-  /// swift-corelibs-foundation for one-character paths such as "m" (also ".", "m/").
+  /// A relative one-character output name is as good as any other (Foundation's
+  /// `deletingLastPathComponent` traps on such paths, so Quarry does not use it).
   func testSingleCharacterOutputName() throws {
     let r = try quarry(finetuneArgs(output: "m"))
     XCTAssertTrue(r.succeeded, r.exited ? r.summary : "crashed: \(r.summary)")
@@ -109,12 +102,8 @@ final class FinetuneCLITests: CLITestCase {
 
   // MARK: Determinism
 
-  /// The same seed and thread count give the same model file, byte for byte.
-  ///
-  /// Fails today: the metadata stores each epoch's wall-clock `seconds` and
-  /// `examplesPerSecond` (EpochSummary, via Finetune.swift `ModelMetadata(… epochs:
-  /// result.epochs)`), so two identical runs differ in the metadata although every weight is
-  /// the same (see testSameSeedGivesIdenticalWeightsAndPredictions).
+  /// The same seed and thread count give the same model file, byte for byte: nothing
+  /// that varies between runs (wall-clock times, the thread count) is stored.
   func testSameSeedAndThreadsGiveByteIdenticalModelFiles() throws {
     let a = try trainModel("a.qmodel", seed: 7, threads: 2)
     let b = try trainModel("b.qmodel", seed: 7, threads: 2)
@@ -126,9 +115,6 @@ final class FinetuneCLITests: CLITestCase {
 
   /// `--threads 1` and `--threads 2` give the same model file: the trainer splits sparse
   /// updates by row so that the result does not depend on the thread count.
-  ///
-  /// Fails today, for the timing fields above and because `config.threads` is stored in
-  /// the metadata; the weights themselves are identical.
   func testOneAndTwoThreadsGiveByteIdenticalModelFiles() throws {
     let a = try trainModel("t1.qmodel", seed: 7, threads: 1)
     let b = try trainModel("t2.qmodel", seed: 7, threads: 2)

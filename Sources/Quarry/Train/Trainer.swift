@@ -12,8 +12,9 @@ import Foundation
 ///   4. the validation set, when there is one: the epoch with the lowest loss is kept.
 ///
 /// One SGD step over a batch of B documents (`sgdStep`):
-///   forward:  H = bag(E) (B×D) · Z = H·W_dᵀ + b (sgemm) · Z += X·W_w (sparse) · P = softmax(Z)
-///   backward: G = ∂L/∂Z · dW_d = Gᵀ·H, dH = G·W_d (sgemm) ·
+///   forward:  H = bag(E) (B×D) · Z = H·W_dᵀ + b (`linearForward`, a fixed-order SIMD loop,
+///             not BLAS: the same bytes on every CPU) · Z += X·W_w (sparse) · P = softmax(Z)
+///   backward: G = ∂L/∂Z · dW_d = Gᵀ·H, dH = G·W_d (`linearBackward`) ·
 ///             W_w[f] −= lr·x_f·G_i and E[w] −= lr·η·a_w·dH_i (sparse rows) · W_d, b −= lr·…
 /// The sparse updates are split among threads by row (row mod T), each applied in batch
 /// order, so the result does not depend on the thread count.
