@@ -37,16 +37,19 @@ final class CheckpointTests: XCTestCase {
       try Finetune.run(train: corpus, valid: nil, pretrained: nil, config: config))
     try withTemporaryDirectory { dir in
       let ckpt = dir + "/run.checkpoint"
-      // Stop in the middle of epoch 4 (12 batches an epoch: 192 rows / 16).
-      var batches = 0
+      // Stop in the middle of epoch 4: five batches after epoch 3 ended.
+      var epochsDone = 0
+      var batchesAfter = 0
       let stop = Finetune.Control(
         checkpoint: ckpt,
         shouldStop: {
-          batches += 1
-          return batches > 3 * 12 + 5
+          if epochsDone >= 3 { batchesAfter += 1 }
+          return batchesAfter > 5
         })
       XCTAssertThrowsError(
-        try Finetune.run(train: corpus, valid: nil, pretrained: nil, config: config, control: stop)
+        try Finetune.run(
+          train: corpus, valid: nil, pretrained: nil, config: config, control: stop
+        ) { if case .training(.epoch) = $0 { epochsDone += 1 } }
       ) { error in
         guard case Trainer.TrainingError.interrupted(let epoch) = error else {
           return XCTFail("expected an interruption, got \(error)")
@@ -83,17 +86,20 @@ final class CheckpointTests: XCTestCase {
       try Finetune.run(train: corpus, valid: nil, pretrained: nil, config: config))
     try withTemporaryDirectory { dir in
       let ckpt = dir + "/run.checkpoint"
-      var batches = 0
+      var epochsDone = 0
+      var batchesAfter = 0
       var seenOnDisk = false
       let stop = Finetune.Control(
         checkpoint: ckpt, checkpointInterval: 3600,
         shouldStop: {
-          batches += 1
+          if epochsDone >= 4 { batchesAfter += 1 }  // in epoch 5
           seenOnDisk = seenOnDisk || FileManager.default.fileExists(atPath: ckpt)
-          return batches > 4 * 12 + 2  // in epoch 5
+          return batchesAfter > 2
         })
       XCTAssertThrowsError(
-        try Finetune.run(train: corpus, valid: nil, pretrained: nil, config: config, control: stop))
+        try Finetune.run(
+          train: corpus, valid: nil, pretrained: nil, config: config, control: stop
+        ) { if case .training(.epoch) = $0 { epochsDone += 1 } })
       XCTAssertFalse(seenOnDisk, "a checkpoint was written before the interval passed")
       XCTAssertEqual(try CheckpointFile.read(ckpt).state.epoch, 4)
       let resumed = try ModelFile.encode(

@@ -347,8 +347,8 @@ final class EncoderBackwardTests: XCTestCase {
       }
       var progressCalls = 0
       let inputs = try LayerTuner.inputs(
-        encoder: encoder, ids: ids, tunedLayers: 1, threads: 2, batchSize: 32
-      ) { _, _ in progressCalls += 1 }
+        encoder: encoder, ids: ids, tunedLayers: 1, threads: 2, batchSize: 32,
+        progress: { _, _ in progressCalls += 1 })
       XCTAssertEqual(inputs.firstLayer, 1)
       XCTAssertEqual(progressCalls, 3)
       let options = LayerTuningOptions(

@@ -127,8 +127,8 @@ final class StreamingTests: XCTestCase {
       config.threads = 2
       var epochs = 0
       let a = try StreamingFinetune.run(
-        train: path, valid: nil, pretrained: nil, config: config, blockBytes: 2000
-      ) { if case .training(.epoch) = $0 { epochs += 1 } }
+        train: path, valid: nil, pretrained: nil, config: config, blockBytes: 2000,
+        progress: { if case .training(.epoch) = $0 { epochs += 1 } })
       XCTAssertEqual(epochs, 4)
       XCTAssertNotNil(a.metadata.epochs.last?.minedPerClass)
       let b = try StreamingFinetune.run(

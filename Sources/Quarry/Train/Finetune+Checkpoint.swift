@@ -16,7 +16,8 @@ extension Finetune {
           throw InputError(
             path: path,
             "this checkpoint was saved by a run with other data, settings or initial weights; "
-              + "run the same command as before, or delete it to start afresh")
+              + "run the same command as before, or run without --resume and with --force "
+              + "to start afresh over it")
         }
         out.resume = state
         progress(.note("resuming from \(path) after epoch \(state.epoch)"))
@@ -47,7 +48,8 @@ extension Finetune {
     bytes += Array("|\(corpus.contentHashHex)|\(valid?.contentHashHex ?? "-")|".utf8)
     bytes += Array("\(corpus.format.rawValue)|\(valid?.format.rawValue ?? "-")|".utf8)
     if let encoder {
-      bytes += Array("\(encoder.weightsSHA256)|\(encoder.maxLength)|\(encoder.pooling.rawValue)|".utf8)
+      bytes += Array(
+        "\(encoder.weightsSHA256)|\(encoder.maxLength)|\(encoder.pooling.rawValue)|".utf8)
       bytes += Array("tuned \(encoder.tunedLayers) \(encoder.tunedChecksum)|".utf8)
     }
     bytes += Array(extraWords.joined(separator: "\n").utf8)

@@ -6,10 +6,10 @@ import Foundation
 ///
 ///   1. One pass over the file counts labels and features and notes where blocks start.
 ///   2. Every epoch visits the blocks in a seeded random order; each block is read again,
-///      featurized and shuffled, and trained with `TrainingPass` as the in-memory trainer
-///      trains the whole corpus: cross-entropy on every row, then, after the warm-up, the
-///      block's boundary rows (scored by the model just before the block) and their
-///      variants with focal loss.
+///      featurized and shuffled (`StreamedRows`), and trained by `Trainer` as a corpus in
+///      memory is: cross-entropy on every row, then, after the warm-up, the block's
+///      boundary rows (scored by the model just before the block) and their variants with
+///      focal loss.
 ///
 /// What needs every row at once is left out: training dynamics, cross-fitting, a held-out
 /// share (give `valid`), checkpoints, and thesaurus synonyms (variants are random
@@ -68,7 +68,7 @@ public enum StreamingFinetune {
     modelConfig.validFraction = 0
     modelConfig.crossFit = 0
     setBLASThreads(1)
-    var model = Classifier(
+    let model = Classifier(
       classes: labels.count, featureCount: vocab.featureCount, wordCount: vocab.wordCount,
       dim: dim, embedding: embedding)
     let validData = validCorpus.map {
@@ -85,96 +85,12 @@ public enum StreamingFinetune {
     }
 
     // 2. Epochs over the blocks.
-    let bs = max(1, config.batchSize)
-    let threads = max(1, config.threads)
-    let steps = stream.blocks.reduce(0) { $0 + ($1.rows + bs - 1) / bs }
-    var pass = TrainingPass(
-      config: modelConfig, classes: labels.count, dim: dim,
-      classWeight: config.classWeighting.weights(
-        counts: labels.map { labelCounts[$0] ?? 0 }),
-      totalSteps: config.epochs * steps)
-    var rng = SplitMix64(seed: config.seed &+ 0x5151)
-    var blockOrder = Array(stream.blocks.indices)
-    // Each block's first row in the whole file: variants are seeded by it.
-    var firstRow = [Int](repeating: 0, count: stream.blocks.count)
-    for b in stream.blocks.indices.dropFirst() {
-      firstRow[b] = firstRow[b - 1] + stream.blocks[b - 1].rows
-    }
-    var summaries: [EpochSummary] = []
-    var best: TrainerState.Best? = nil
-    for epoch in 1...max(1, config.epochs) {
-      let epochStart = DispatchTime.now().uptimeNanoseconds
-      rng.shuffle(&blockOrder)
-      var loss: Double = 0
-      var done = 0
-      var minedPerClass = [Int](repeating: 0, count: labels.count)
-      var minedTrained = 0
-      var anyMined = false
-      var miningSeconds = 0.0
-      var passSeconds = 0.0
-      for b in blockOrder {
-        let rows = try stream.read(stream.blocks[b])
-        let texts = rows.map(\.text)
-        let data = LabeledData(
-          features: FeatureMatrix(
-            texts: texts, vocabulary: vocab, config: config.features, threads: threads),
-          labels: rows.map { labelIndex[$0.label] ?? 0 })
-        var order = Array(0..<data.count)
-        rng.shuffle(&order)
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        let scores =
-          config.mine && epoch > config.mineWarmup
-          ? model.probabilities(data.features, threads: threads) : nil
-        miningSeconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-        let augment = augmenter.map {
-          Finetune.augmentation(
-            $0, trainTexts: texts, labels: data.labels, vocab: vocab, config: config,
-            precompute: false, firstRow: firstRow[b])
-        }
-        let base = done
-        let outcome = try pass.run(
-          model: &model, data: data, order: order, scores: scores, epoch: epoch,
-          augment: augment, rng: &rng, shouldStop: shouldStop
-        ) { n, l in
-          let secs = Double(DispatchTime.now().uptimeNanoseconds - epochStart) / 1e9
-          progress(
-            .training(
-              .step(
-                epoch: epoch, done: base + n, total: stream.rows,
-                loss: Float((loss + l) / Double(base + n)),
-                examplesPerSecond: Double(base + n) / max(secs, 1e-9))))
-        }
-        loss += outcome.loss
-        done += data.count
-        miningSeconds += outcome.selectSeconds
-        passSeconds += outcome.passSeconds
-        if let m = outcome.mined {
-          anyMined = true
-          for (c, k) in m.perClass.enumerated() { minedPerClass[c] += k }
-          minedTrained += m.trained
-        }
-      }
-      guard loss.isFinite, model.isFinite else {
-        throw Trainer.TrainingError.diverged(epoch: epoch, learningRate: config.learningRate)
-      }
-      var summary = EpochSummary(
-        epoch: epoch, loss: Float(loss / Double(max(done, 1))), isBest: validData == nil)
-      if anyMined {
-        summary.minedPerClass = minedPerClass
-        summary.minedTrained = minedTrained
-      }
-      if let validData, validData.count > 0 {
-        Trainer.validate(
-          model, on: validData, epoch: epoch, threads: threads, summary: &summary, best: &best)
-      }
-      summaries.append(summary)
-      let secs = Double(DispatchTime.now().uptimeNanoseconds - epochStart) / 1e9
-      progress(
-        .training(
-          .epoch(
-            summary, seconds: secs, examplesPerSecond: Double(done) / max(secs, 1e-9),
-            miningSeconds: miningSeconds, minedPassSeconds: passSeconds)))
-    }
+    let blocks = StreamedRows(
+      stream: stream, labelIndex: labelIndex, classCounts: labels.map { labelCounts[$0] ?? 0 },
+      vocabulary: vocab, config: config, augmenter: augmenter)
+    let result = try Trainer(config: modelConfig).train(
+      model: model, blocks: blocks, valid: validData,
+      control: Trainer.Control(shouldStop: shouldStop), progress: { progress(.training($0)) })
 
     let meta = ModelMetadata(
       quarryVersion: Finetune.version, labels: labels, config: modelConfig,
@@ -183,7 +99,55 @@ public enum StreamingFinetune {
       corpus: .init(
         path: path, contentHash: stream.contentHashHex, rows: stream.rows,
         trainRows: stream.rows, validRows: validCorpus?.examples.count ?? 0),
-      pretrained: pretrainedInfo, bestEpoch: best?.epoch ?? summaries.count, epochs: summaries)
-    return Model(metadata: meta, vocabulary: vocab, classifier: best?.model ?? model)
+      pretrained: pretrainedInfo, bestEpoch: result.bestEpoch, epochs: result.epochs)
+    return Model(metadata: meta, vocabulary: vocab, classifier: result.model)
+  }
+}
+
+/// A streamed corpus's blocks: each read again, featurized and labelled when visited.
+struct StreamedRows: RowBlocks {
+  let stream: CorpusStream
+  let labelIndex: [String: Int32]
+  let classCounts: [Int]
+  let vocabulary: Vocabulary
+  let config: TrainingConfig
+  let augmenter: KeyAugmenter?
+  /// Each block's first row in the whole file: its variants are seeded by it.
+  let firstRow: [Int]
+
+  init(
+    stream: CorpusStream, labelIndex: [String: Int32], classCounts: [Int],
+    vocabulary: Vocabulary, config: TrainingConfig, augmenter: KeyAugmenter?
+  ) {
+    self.stream = stream
+    self.labelIndex = labelIndex
+    self.classCounts = classCounts
+    self.vocabulary = vocabulary
+    self.config = config
+    self.augmenter = augmenter
+    var first = [Int](repeating: 0, count: stream.blocks.count)
+    for b in stream.blocks.indices.dropFirst() {
+      first[b] = first[b - 1] + stream.blocks[b - 1].rows
+    }
+    firstRow = first
+  }
+
+  var blockRows: [Int] { stream.blocks.map(\.rows) }
+  var rereads: Bool { true }
+
+  func block(_ b: Int) throws -> (data: LabeledData, augment: Trainer.Augment?) {
+    let rows = try stream.read(stream.blocks[b])
+    let texts = rows.map(\.text)
+    let data = LabeledData(
+      features: FeatureMatrix(
+        texts: texts, vocabulary: vocabulary, config: config.features,
+        threads: max(1, config.threads)),
+      labels: rows.map { labelIndex[$0.label] ?? 0 })
+    let augment = augmenter.map {
+      Finetune.augmentation(
+        $0, trainTexts: texts, labels: data.labels, vocab: vocabulary, config: config,
+        precompute: false, firstRow: firstRow[b])
+    }
+    return (data, augment)
   }
 }

@@ -2,14 +2,19 @@ import Foundation
 
 /// The training loop: minibatch SGD with a linearly decaying learning rate, and in every
 /// epoch after the warm-up, a second pass over the mined boundary rows and their
-/// augmented variants with focal loss. Each epoch:
+/// augmented variants with focal loss. Each epoch visits the blocks of `RowBlocks` in a
+/// seeded order (a corpus in memory is one block), and for each block:
 ///
-///   1. every training row, shuffled, with class-weighted cross-entropy;
-///   2. (after `mineWarmup` epochs) the rows the miner picked from the last epoch's scores,
-///      plus their variants from `augment`, with focal loss (γ = `focalGamma`);
-///   3. a forward pass over every row (no gradients): p(gold) goes into the training
-///      dynamics, and the probabilities are the miner's scores for the next epoch;
-///   4. the validation set, when there is one: the epoch with the lowest loss is kept.
+///   1. every row, shuffled, with class-weighted cross-entropy (`sgd`, one `sgdStep` a
+///      batch; the step count t drives lr_t = lr · max(0, 1 − t / total steps));
+///   2. (after `mineWarmup` epochs) the rows the miner picks from the model's scores of
+///      the block before step 1, plus their variants from the block's `augment`, with
+///      focal loss (γ = `focalGamma`) at the last rate of step 1.
+///
+/// Then, once per epoch: a check that every parameter is finite; with `recordDynamics`
+/// (one block), a forward pass over every row, whose p(gold) goes into the training
+/// dynamics and whose probabilities are the next epoch's scores; the validation set, where
+/// the epoch with the lowest loss is kept; and the state, to `Control.checkpoint`.
 ///
 /// One SGD step over a batch of B documents (`sgdStep`):
 ///   forward:  H = bag(E) (B×D) · Z = H·W_dᵀ + b (`linearForward`, a fixed-order SIMD loop,
@@ -39,16 +44,30 @@ public struct Trainer {
   /// trained apart joined to it (a tuned encoder's head, whose vectors `valid` carries).
   public typealias Scored = (Classifier) -> Classifier
 
+  /// Trains on rows held in memory (`InMemoryRows`).
   public func train(
     model initial: Classifier, train: LabeledData, valid: LabeledData?,
     augment: Augment? = nil, recordDynamics: Bool = true, control: Control = Control(),
     validScored: Scored? = nil, progress: (TrainingEvent) -> Void = { _ in }
   ) throws -> Result {
+    try self.train(
+      model: initial, blocks: InMemoryRows(train, classes: initial.classes, augment: augment),
+      valid: valid, recordDynamics: recordDynamics, control: control, validScored: validScored,
+      progress: progress)
+  }
+
+  /// Trains on `blocks`. Dynamics, `control.resume` and `control.checkpoint` need rows
+  /// held in memory (`blocks.rereads` false).
+  public func train(
+    model initial: Classifier, blocks: some RowBlocks, valid: LabeledData?,
+    recordDynamics: Bool = true, control: Control = Control(), validScored: Scored? = nil,
+    progress: (TrainingEvent) -> Void = { _ in }
+  ) throws -> Result {
     do {
-      let result = try trainEpochs(
-        model: initial, train: train, valid: valid, augment: augment,
-        recordDynamics: recordDynamics, control: control, validScored: validScored,
-        progress: progress)
+      let result = try run(
+        model: initial, blocks: blocks, valid: valid,
+        recordDynamics: recordDynamics && !blocks.rereads, control: control,
+        validScored: validScored, progress: progress)
       try control.finish()
       return result
     } catch {
@@ -58,218 +77,258 @@ public struct Trainer {
     }
   }
 
-  private func trainEpochs(
-    model initial: Classifier, train: LabeledData, valid: LabeledData?,
-    augment: Augment?, recordDynamics: Bool, control: Control, validScored: Scored?,
-    progress: (TrainingEvent) -> Void
-  ) throws -> Result {
-    var model = initial
-    let c = model.classes
-    let bs = max(1, config.batchSize)
-    let threads = max(1, config.threads)
-    let n = train.count
-    let classWeight = config.classWeighting.weights(labels: train.labels, classes: c)
+  /// The learning-rate schedule: lr_t = lr · max(0, 1 − t / total steps).
+  struct Schedule {
+    let base: Float
+    let totalSteps: Double
+    /// Steps taken so far, over every block of every epoch.
+    var step = 0
+    /// The rate of the last step of a main pass (the mined pass keeps it).
+    var lr: Float
 
-    var rng = SplitMix64(seed: config.seed &+ 0x5151)
-    var order = Array(0..<n)
-    var pass = TrainingPass(
-      config: config, classes: c, dim: model.dim, encoderDim: model.encoderDim,
-      classWeight: classWeight,
-      totalSteps: config.epochs * ((n + bs - 1) / bs))
+    init(base: Float, totalSteps: Int) {
+      self.base = base
+      self.totalSteps = Double(max(1, totalSteps))
+      self.lr = base
+    }
+
+    /// lr_t, then t += 1.
+    mutating func next() -> Float {
+      lr = base * Float(max(0, 1 - Double(step) / totalSteps))
+      step += 1
+      return lr
+    }
+  }
+
+  /// What crosses batches and epochs; at the end of an epoch, all of it but the buffers
+  /// and the scores is the checkpoint (`TrainerState`).
+  private struct Loop {
+    var model: Classifier
+    var rng: SplitMix64
+    /// The rows' order when they are held in memory; each epoch shuffles it in place.
+    var order: [Int]
+    var schedule: Schedule
+    var scratch: Scratch
     var summaries: [EpochSummary] = []
     var best: TrainerState.Best? = nil
-    var dynamics = Dynamics(rows: n)
-    var scores: [Float]? = nil  // last epoch's probabilities of every training row
+    var dynamics: Dynamics
+    /// The model's probabilities of the next block's rows, when already known.
+    var scores: [Float]? = nil
+    let classWeight: [Float]
+    let miner: Miner
+    /// The rows the dynamics follow (the one block held in memory), when recorded.
+    let held: LabeledData?
+
+    func state(after epoch: Int) -> TrainerState {
+      TrainerState(
+        epoch: epoch, model: model, rngState: rng.state, order: order.map { Int32($0) },
+        step: schedule.step, summaries: summaries, best: best, dynamics: dynamics)
+    }
+  }
+
+  /// What an epoch's blocks add up to, for its summary and its progress event.
+  private struct Tally {
+    var loss: Double = 0
+    var done = 0
+    var minedPerClass: [Int]? = nil
+    var minedTrained = 0
+    var miningTime = Duration.zero
+    var passTime = Duration.zero
+  }
+
+  private func run(
+    model initial: Classifier, blocks: some RowBlocks, valid: LabeledData?,
+    recordDynamics: Bool, control: Control, validScored: Scored?,
+    progress: (TrainingEvent) -> Void
+  ) throws -> Result {
+    let bs = max(1, config.batchSize)
+    let rows = blocks.blockRows.reduce(0, +)
+    var loop = Loop(
+      model: initial, rng: SplitMix64(seed: config.seed &+ 0x5151),
+      order: blocks.rereads ? [] : Array(0..<rows),
+      schedule: Schedule(
+        base: config.learningRate,
+        totalSteps: config.epochs * blocks.blockRows.reduce(0) { $0 + ($1 + bs - 1) / bs }),
+      scratch: Scratch(
+        batch: bs, dim: initial.dim, classes: initial.classes, encoderDim: initial.encoderDim),
+      dynamics: Dynamics(rows: blocks.rereads ? 0 : rows),
+      classWeight: config.classWeighting.weights(counts: blocks.classCounts),
+      miner: Miner(config: config, classes: initial.classes),
+      held: recordDynamics ? try blocks.block(0).data : nil)
     var firstEpoch = 1
     if let state = control.resume {
-      guard state.order.count == n, state.dynamics.rows == n || state.dynamics.epochs == 0,
-        state.model.classes == c, state.model.featureCount == model.featureCount,
-        state.model.wordCount == model.wordCount, state.model.dim == model.dim,
-        state.model.encoderDim == model.encoderDim
+      let m = initial
+      guard !blocks.rereads, state.order.count == rows,
+        state.dynamics.rows == rows || state.dynamics.epochs == 0,
+        state.model.classes == m.classes, state.model.featureCount == m.featureCount,
+        state.model.wordCount == m.wordCount, state.model.dim == m.dim,
+        state.model.encoderDim == m.encoderDim
       else { throw TrainingError.stateMismatch }
-      model = state.model
-      rng = SplitMix64(seed: state.rngState)
-      order = state.order.map(Int.init)
-      pass.step = state.step
-      summaries = state.summaries
-      best = state.best
-      dynamics = state.dynamics
+      loop.model = state.model
+      loop.rng = SplitMix64(seed: state.rngState)
+      loop.order = state.order.map(Int.init)
+      loop.schedule.step = state.step
+      loop.summaries = state.summaries
+      loop.best = state.best
+      loop.dynamics = state.dynamics
       firstEpoch = state.epoch + 1
-      if state.epoch >= 1, recordDynamics || config.mine {
-        scores = model.probabilities(train.features, threads: threads)
-      }
     }
-
+    var blockOrder = Array(blocks.blockRows.indices)
     for epoch in stride(from: firstEpoch, through: max(1, config.epochs), by: 1) {
-      let start = DispatchTime.now().uptimeNanoseconds
-      rng.shuffle(&order)
-      let outcome = try pass.run(
-        model: &model, data: train, order: order, scores: scores, epoch: epoch,
-        augment: augment, rng: &rng, shouldStop: control.shouldStop
-      ) { done, loss in
-        let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+      loop.rng.shuffle(&blockOrder)
+      try self.epoch(
+        epoch, &loop, blocks: blocks, blockOrder: blockOrder, valid: valid,
+        validScored: validScored, control: control, progress: progress)
+      try control.checkpoint?(loop.state(after: epoch))
+    }
+    return Result(
+      model: loop.best?.model ?? loop.model, epochs: loop.summaries,
+      bestEpoch: loop.best?.epoch ?? loop.summaries.count, dynamics: loop.dynamics)
+  }
+
+  /// One epoch: each block's main and mined passes, the finite check, the dynamics (whose
+  /// probabilities are the next epoch's scores), validation and the epoch's summary.
+  private func epoch(
+    _ epoch: Int, _ loop: inout Loop, blocks: some RowBlocks, blockOrder: [Int],
+    valid: LabeledData?, validScored: Scored?, control: Control,
+    progress: (TrainingEvent) -> Void
+  ) throws {
+    let clock = ContinuousClock()
+    let start = clock.now
+    let rows = blocks.blockRows.reduce(0, +)
+    let threads = max(1, config.threads)
+    let mining = config.mine && epoch > config.mineWarmup
+    var tally = Tally()
+    for b in blockOrder {
+      let (data, augment) = try blocks.block(b)
+      if blocks.rereads { loop.order = Array(0..<data.count) }
+      loop.rng.shuffle(&loop.order)
+      let t0 = clock.now
+      if mining, loop.scores == nil {
+        loop.scores = loop.model.probabilities(data.features, threads: threads)
+      }
+      tally.miningTime += clock.now - t0
+
+      // 1. Every row, class-weighted cross-entropy.
+      let base = tally.done
+      let seen = tally.loss
+      tally.loss += try sgd(
+        &loop.model, on: data, order: loop.order,
+        weights: data.labels.map { loop.classWeight[Int($0)] }, gamma: config.lossGamma,
+        schedule: &loop.schedule, scratch: &loop.scratch, epoch: epoch, control: control
+      ) { n, partLoss in
+        let secs = (clock.now - start).seconds
         progress(
           .step(
-            epoch: epoch, done: done, total: n, loss: Float(loss / Double(done)),
-            examplesPerSecond: Double(done) / max(secs, 1e-9)))
+            epoch: epoch, done: base + n, total: rows,
+            loss: Float((seen + partLoss) / Double(base + n)),
+            examplesPerSecond: Double(base + n) / max(secs, 1e-9)))
       }
-      let epochLoss = outcome.loss
-      let mined = outcome.mined
-      // A non-finite row shows in the next epoch's loss; the dense layer is cheap to check
-      // (every parameter is checked once more at the end).
-      guard epochLoss.isFinite, model.dense.allSatisfy(\.isFinite),
-        model.bias.allSatisfy(\.isFinite)
-      else {
-        throw TrainingError.diverged(epoch: epoch, learningRate: config.learningRate)
-      }
+      tally.done += data.count
 
-      // Dynamics, and the scores the miner uses next epoch.
-      let t1 = DispatchTime.now().uptimeNanoseconds
-      if recordDynamics || config.mine {
-        let probs = model.probabilities(train.features, threads: threads)
-        if recordDynamics {
-          dynamics.record(probabilities: probs, labels: train.labels, classes: c)
-        }
-        scores = probs
+      // 2. The mined pass: boundary rows by the scores, their variants, focal loss.
+      if mining, let scores = loop.scores {
+        try minedPass(
+          &loop, data: data, scores: scores, augment: augment, epoch: epoch, control: control,
+          tally: &tally)
       }
-      let scoreSeconds = Double(DispatchTime.now().uptimeNanoseconds - t1) / 1e9
+      loop.scores = nil
+    }
+    guard tally.loss.isFinite, loop.model.isFinite else {
+      throw TrainingError.diverged(epoch: epoch, learningRate: config.learningRate)
+    }
+    if let held = loop.held {
+      let t0 = clock.now
+      let probs = loop.model.probabilities(held.features, threads: threads)
+      loop.dynamics.record(probabilities: probs, labels: held.labels, classes: loop.model.classes)
+      loop.scores = probs
+      if config.mine { tally.miningTime += clock.now - t0 }
+    }
 
-      let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-      var summary = EpochSummary(
-        epoch: epoch, loss: Float(epochLoss / Double(max(n, 1))), isBest: false)
-      summary.minedPerClass = mined?.perClass
-      summary.minedTrained = mined?.trained
-      if let valid, valid.count > 0 {
-        Trainer.validate(
-          model, on: valid, epoch: epoch, threads: threads, summary: &summary, best: &best,
-          scored: validScored)
-      } else {
-        summary.isBest = true
-      }
-      summaries.append(summary)
-      progress(
-        .epoch(
-          summary, seconds: secs, examplesPerSecond: Double(n) / max(secs, 1e-9),
-          miningSeconds: outcome.selectSeconds + (config.mine ? scoreSeconds : 0),
-          minedPassSeconds: outcome.passSeconds))
-      try control.checkpoint?(
-        TrainerState(
-          epoch: epoch, model: model, rngState: rng.state, order: order.map { Int32($0) },
-          step: pass.step, summaries: summaries, best: best, dynamics: dynamics))
+    var summary = EpochSummary(
+      epoch: epoch, loss: Float(tally.loss / Double(max(tally.done, 1))), isBest: false)
+    summary.minedPerClass = tally.minedPerClass
+    summary.minedTrained = tally.minedPerClass == nil ? nil : tally.minedTrained
+    if let valid, valid.count > 0 {
+      Trainer.validate(
+        loop.model, on: valid, epoch: epoch, threads: threads, summary: &summary,
+        best: &loop.best, scored: validScored)
+    } else {
+      summary.isBest = true
     }
-    guard model.isFinite else {
-      throw TrainingError.diverged(epoch: config.epochs, learningRate: config.learningRate)
-    }
-    if let best {
-      return Result(model: best.model, epochs: summaries, bestEpoch: best.epoch, dynamics: dynamics)
-    }
-    return Result(model: model, epochs: summaries, bestEpoch: summaries.count, dynamics: dynamics)
+    loop.summaries.append(summary)
+    let secs = (clock.now - start).seconds
+    progress(
+      .epoch(
+        summary, seconds: secs, examplesPerSecond: Double(tally.done) / max(secs, 1e-9),
+        miningSeconds: tally.miningTime.seconds, minedPassSeconds: tally.passTime.seconds))
   }
 
-  /// Buffers of one batch, allocated once per run.
-  struct Scratch {
-    var hidden: [Float]
-    var logits: [Float]
-    var dHidden: [Float]
-    var dDense: [Float]
-    var dBias: [Float]
-    var labels: [Int32]
-    var weights: [Float]
-    /// The batch's encoder vectors U (B×H) and ∂L/∂W_u (C×H), when there is an encoder.
-    var encoded: [Float]
-    var dEncoder: [Float]
-    /// The focal gradient's per-row factors (`focalRowScales`).
-    var rowScales: [Float]
-
-    init(batch: Int, dim: Int, classes: Int, encoderDim: Int = 0) {
-      rowScales = [Float](repeating: 1, count: batch)
-      encoded = [Float](repeating: 0, count: batch * encoderDim)
-      dEncoder = [Float](repeating: 0, count: classes * encoderDim)
-      hidden = [Float](repeating: 0, count: batch * dim)
-      logits = [Float](repeating: 0, count: batch * classes)
-      dHidden = [Float](repeating: 0, count: batch * dim)
-      dDense = [Float](repeating: 0, count: classes * dim)
-      dBias = [Float](repeating: 0, count: classes)
-      labels = [Int32](repeating: 0, count: batch)
-      weights = [Float](repeating: 0, count: batch)
+  /// The rows the miner picks from `scores` (the model's probabilities of `data`'s rows
+  /// before this block's main pass), with their variants, trained with focal loss
+  /// (γ = `focalGamma`, weight × `mineWeight`) at the main pass's last rate.
+  private func minedPass(
+    _ loop: inout Loop, data: LabeledData, scores: [Float], augment: Augment?, epoch: Int,
+    control: Control, tally: inout Tally
+  ) throws {
+    let clock = ContinuousClock()
+    let t1 = clock.now
+    // The variant budget caps the rows (at least one; the share is rounded up per class,
+    // so the budget is approximate).
+    let budget =
+      augment != nil && config.augment && config.augmentVariants > 0
+      ? max(1, config.augmentBudget / config.augmentVariants) : nil
+    let selection = loop.miner.select(
+      probabilities: scores, labels: data.labels, features: data.features, maxRows: budget)
+    let t2 = clock.now
+    tally.miningTime += t2 - t1
+    var pass = data.subset(selection.rows)
+    if let augment, config.augment, !selection.rows.isEmpty {
+      pass.append(augment(selection.rows, epoch))
     }
+    var passOrder = Array(0..<pass.count)
+    loop.rng.shuffle(&passOrder)
+    _ = try sgd(
+      &loop.model, on: pass, order: passOrder,
+      weights: pass.labels.map { loop.classWeight[Int($0)] * config.mineWeight },
+      gamma: config.focalGamma, schedule: &loop.schedule, holdRate: true,
+      scratch: &loop.scratch, epoch: epoch, control: control)
+    tally.passTime += clock.now - t2
+    tally.minedPerClass = zip(
+      tally.minedPerClass ?? selection.perClass.map { _ in 0 }, selection.perClass
+    ).map(+)
+    tally.minedTrained += pass.count
   }
 
-  /// One SGD step on the documents `docs` of `data`, each weighted by `weights[doc]`, with
-  /// focal loss of focusing `gamma` (0: cross-entropy). Returns the batch's summed loss.
-  static func sgdStep(
-    model: inout Classifier, data: LabeledData, docs: UnsafeBufferPointer<Int>, weights: [Float],
-    gamma: Float, lr: Float, config: TrainingConfig, scratch: inout Scratch
-  ) -> Float {
-    let b = docs.count
-    let c = model.classes
-    let d = model.dim
-    let threads = max(1, config.threads)
-    let m = data.features
-    for (i, doc) in docs.enumerated() {
-      scratch.labels[i] = data.labels[doc]
-      scratch.weights[i] = weights[doc]
-    }
-    var loss: Float = 0
-    scratch.hidden.withUnsafeMutableBufferPointer { h in
-      scratch.logits.withUnsafeMutableBufferPointer { z in
-        // Forward.
-        scratch.encoded.withUnsafeMutableBufferPointer { u in
-          model.forward(
-            m, docs: docs, hidden: h.base, logits: z.base, threads: threads,
-            encoded: u.baseAddress)
-        }
-        // Loss and ∂L/∂Z, in place of the probabilities.
-        softmaxRows(z.base, batch: b, classes: c)
-        if gamma > 0 {
-          scratch.rowScales.withUnsafeMutableBufferPointer { s in
-            focalRowScales(
-              probs: z.base, labels: scratch.labels, weights: scratch.weights, gamma: gamma,
-              batch: b, classes: c, into: s.baseAddress!)
-          }
-        }
-        loss = focalForwardBackward(
-          probs: z.base, labels: scratch.labels, weights: scratch.weights, gamma: gamma,
-          batch: b, classes: c, dLogits: z.base)
-        if gamma > 0 {
-          for i in 0..<b {
-            let s = scratch.rowScales[i]
-            for k in 0..<c { z.base[i * c + k] *= s }
-          }
-        }
-        // Dense backward: dW_d, db, dH.
-        for i in scratch.dDense.indices { scratch.dDense[i] = 0 }
-        for i in scratch.dBias.indices { scratch.dBias[i] = 0 }
-        scratch.dHidden.withUnsafeMutableBufferPointer { dh in
-          linearBackward(
-            dWeight: &scratch.dDense, dBias: &scratch.dBias, dx: dh.base, dOut: z.base,
-            x: h.base, weight: model.dense, batch: b, inDim: d, outDim: c)
-          // Encoder part: ∂L/∂W_u = Gᵀ · U  (C×B · B×H); U is frozen, so no ∂L/∂U.
-          if model.encoderDim > 0 {
-            scratch.encoded.withUnsafeBufferPointer { u in
-              scratch.dEncoder.withUnsafeMutableBufferPointer { dw in
-                sgemm(
-                  transA: true, transB: false, m: c, n: model.encoderDim, k: b, alpha: 1,
-                  z.base, u.baseAddress!, beta: 0, dw.baseAddress!)
-              }
-            }
-          }
-          // Sparse backward, applied to the rows as SGD steps.
-          sparseStep(
-            model: &model, m: m, docs: docs, dLogits: z.base, dHidden: dh.base, lr: lr,
-            embeddingLR: lr * config.embeddingLRScale, threads: threads)
-        }
-      }
-    }
-    // The dense layer sees every row of the batch: it steps on the batch mean.
-    let denseLR = lr * config.denseLRScale / Float(b)
-    for i in model.dense.indices { model.dense[i] -= denseLR * scratch.dDense[i] }
-    for i in model.bias.indices { model.bias[i] -= denseLR * scratch.dBias[i] }
-    for i in model.encoderWeights.indices {
-      model.encoderWeights[i] -= denseLR * scratch.dEncoder[i]
+  /// SGD over `data`'s rows in `order`, B at a time, each row weighted by `weights[row]`,
+  /// with focal loss of focusing `gamma` (0: cross-entropy). Each batch takes the
+  /// schedule's next rate, or with `holdRate` its last one. `control.shouldStop` is asked
+  /// before every batch. Returns the summed loss; `progress(done, loss)` is called every
+  /// 64 batches and at the end.
+  private func sgd(
+    _ model: inout Classifier, on data: LabeledData, order: [Int], weights: [Float],
+    gamma: Float, schedule: inout Schedule, holdRate: Bool = false, scratch: inout Scratch,
+    epoch: Int, control: Control, progress: (_ done: Int, _ loss: Double) -> Void = { _, _ in }
+  ) throws -> Double {
+    let bs = max(1, config.batchSize)
+    var loss: Double = 0
+    var s = 0
+    while s < data.count {
+      if control.shouldStop() { throw TrainingError.interrupted(epoch: epoch) }
+      let e = min(data.count, s + bs)
+      let lr = holdRate ? schedule.lr : schedule.next()
+      loss += Double(
+        order.withUnsafeBufferPointer { ord in
+          Trainer.sgdStep(
+            model: &model, data: data, docs: UnsafeBufferPointer(rebasing: ord[s..<e]),
+            weights: weights, gamma: gamma, lr: lr, config: config, scratch: &scratch)
+        })
+      s = e
+      if (s / bs) % 64 == 0 || s == data.count { progress(s, loss) }
     }
     return loss
   }
+
   public enum TrainingError: Error, CustomStringConvertible {
     case diverged(epoch: Int, learningRate: Float)
     /// `Control.shouldStop` said so, before a batch of `epoch`.
@@ -286,42 +345,6 @@ public struct Trainer {
         return "training interrupted in epoch \(epoch)"
       case .stateMismatch:
         return "the saved training state does not fit this corpus and model"
-      }
-    }
-  }
-
-  /// The SGD step of the sparse parts: each thread owns the rows r with r mod T = t.
-  static func sparseStep(
-    model: inout Classifier, m: FeatureMatrix, docs: UnsafeBufferPointer<Int>,
-    dLogits: UnsafePointer<Float>, dHidden: UnsafePointer<Float>, lr: Float,
-    embeddingLR: Float, threads: Int
-  ) {
-    let c = model.classes
-    let d = model.dim
-    model.wide.withUnsafeMutableBufferPointer { ww in
-      model.embedding.withUnsafeMutableBufferPointer { ee in
-        m.wideStart.withUnsafeBufferPointer { wst in
-          m.wideRows.withUnsafeBufferPointer { wr in
-            m.wideValues.withUnsafeBufferPointer { wv in
-              m.bagStart.withUnsafeBufferPointer { bst in
-                m.bagRows.withUnsafeBufferPointer { br in
-                  m.bagWeights.withUnsafeBufferPointer { bw in
-                    parallelFor(threads) { t in
-                      sparseLinearBackward(
-                        grad: ww.base, dOut: dLogits, classes: c, scale: -lr,
-                        starts: wst.base, rows: wr.base, values: wv.base, docs: docs,
-                        part: t, parts: threads)
-                      embeddingBagBackward(
-                        grad: ee.base, dOut: dHidden, dim: d, scale: -embeddingLR,
-                        starts: bst.base, rows: br.base, weights: bw.base, docs: docs,
-                        part: t, parts: threads)
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
       }
     }
   }
