@@ -26,18 +26,14 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
   /// Epochs before mining starts (at least 1: the miner ranks by an epoch's scores).
   public var mineWarmup = 1
   /// Per class c, mine this share of its candidates (the rows pulled towards c inside the
-  /// band), hardest first. 1 with a band of 1 by default: on R8 subsets of 200 rows,
-  /// augmenting only the hardest half gave 0.577 macro-F1, every row 0.603 (plain 0.579).
+  /// band), hardest first. Why 1 with a band of 1: docs/experiments.md.
   public var mineFraction: Float = 1
   /// Only rows with |p(gold) − max p(other)| ≤ this are mined.
   public var mineMargin: Float = 1
   /// Skip a mined row whose word set overlaps a kept one by more than this (Jaccard).
   public var mineJaccard: Float = 0.9
   /// Focal loss γ of the mined pass (normalized per batch: `focalRowScales`), and the
-  /// weight of its rows (× class weight: α_t). R8 macro-F1 with γ = 2 against γ = 0
-  /// (cross-entropy): 0.601 / 0.603 on 200-row subsets and 0.858 / 0.859 on 1,000 rows (5
-  /// seeds), 0.941 / 0.939 on the full split (6 seeds); seed 1 gives 0.9492 / 0.9470.
-  /// Before the normalization, γ = 2 left the variants almost no step (0.580 at 200 rows).
+  /// weight of its rows (× class weight: α_t).
   public var focalGamma: Float = 2
   public var mineWeight: Float = 1
   /// Augment the mined rows (EDA: synonym swap, insertion, deletion at rate α).
@@ -50,22 +46,14 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
   public var augmentBudget = 2000
 
   /// Folds of the cross-fitting that gives every training row out-of-sample probabilities
-  /// for `mine-report`'s label issues (0 or 1: none), and the epochs of each fold's model.
-  /// Four folds, not five: on two cores they train in two rounds instead of three (R8:
-  /// about 1.4 → 0.9 s), and label-issue F1 with 5% of labels flipped (seeds 5 and 7)
-  /// went from 0.883 / 0.850 to 0.871 / 0.856 on R8 and from 0.881 / 0.878 to 0.898 /
-  /// 0.893 on SMS. Ten epochs at 1.5 times the base learning rate (`CrossFit.lrScale`)
-  /// fit the folds about as closely as twenty at the base rate, in half the time (R8:
-  /// 1.3 → 0.7 s; R52: 9.1 → 3.3 s). Label-issue F1 with 5% flipped (seeds 5 and 7): R8
-  /// 0.871 / 0.856 → 0.872 / 0.847, SMS 0.898 / 0.894 → 0.898 / 0.888. At twice the rate
-  /// the folds over-shoot: R8 precision fell to 0.46.
+  /// for `mine-report`'s label issues (0 or 1: none), and the epochs of each fold's model
+  /// (trained at `CrossFit.lrScale` times the base rate). Why four folds of ten epochs:
+  /// docs/experiments.md.
   public var crossFit = 4
   public var crossFitEpochs = 10
   public var classWeighting = ClassWeighting.balanced
   /// Share of the training corpus held out for choosing the best epoch, when no
   /// validation file is given (0 keeps every row for training and the last epoch).
-  /// 0 by default: on R8, holding out 10% cost more (0.9735 / 0.929 accuracy / macro-F1)
-  /// than choosing the epoch gained (0.9758 / 0.941 trained on every row).
   public var validFraction: Float = 0
   public var seed: UInt64 = 1
   /// Not stored in the model file: the model does not depend on it.
