@@ -128,13 +128,15 @@ final class MineReportCLITests: CLITestCase {
     let (data, _) = try flippedCorpus()
     let model = try trainForReport(train: data)
     let train = try reportJSON(model: model, data: data)
-    XCTAssertEqual(train["source"] as? String, "dynamics+cross-fit")
+    XCTAssertEqual(train["source"] as? String, "cross-fit")
     let onTrain = try checkLists(train, rows: 150)
     let test = try reportJSON(model: model, data: CLI.tiny("test.tsv"))
     XCTAssertEqual(test["source"] as? String, "model")
     let onTest = try checkLists(test, rows: 60)
     // So that the field checks above were not empty loops.
     XCTAssertGreaterThan(onTrain.issues, 0)
+    // The training rows' boundary is the out-of-fold models': not empty.
+    XCTAssertGreaterThan(onTrain.boundary, 0)
     XCTAssertGreaterThan(onTest.boundary, 0)
     XCTAssertGreaterThan(onTest.confusions, 0)
   }

@@ -127,8 +127,9 @@ final class CrossFitTests: XCTestCase {
     setBLASThreads(1)
     let config = config()
     let (data, initial, groups, truth) = setup(config)
-    let p = try CrossFit.probabilities(
+    let scores = try CrossFit.scores(
       initial: initial, data: data, groups: groups, folds: 3, config: config)
+    let p = scores.probabilities
     XCTAssertEqual(p.count, 90 * 3)
     for i in 0..<90 {
       let row = p[(i * 3)..<(i * 3 + 3)]
@@ -158,20 +159,37 @@ final class CrossFitTests: XCTestCase {
     for issue in issues where flipped.contains(issue.row) {
       XCTAssertEqual(issue.suggested, truth[issue.row], "row \(issue.row)")
     }
+
+    // The out-of-fold dynamics: one record per fold epoch, the last equal to the
+    // probabilities; a flipped row's confidence over the epochs is below every clean
+    // row's median, and its most frequent wrong class is the true one.
+    let dyn = scores.dynamics
+    XCTAssertEqual(dyn.rows, 90)
+    XCTAssertEqual(dyn.epochs, config.crossFitEpochs)
+    let last = (dyn.epochs - 1) * 90
+    for i in 0..<90 { XCTAssertEqual(dyn.pGold[last + i], given(i), "row \(i)") }
+    let stats = (0..<90).map { dyn.stats(row: $0, label: data.labels[$0], classes: 3) }
+    let cleanConfidence = clean.map { stats[$0].confidence }.sorted()
+    for i in flipped {
+      XCTAssertLessThan(
+        stats[i].confidence, cleanConfidence[cleanConfidence.count / 2], "flipped row \(i)")
+      XCTAssertEqual(stats[i].rival, truth[i], "flipped row \(i)")
+    }
   }
 
   func testSameForAnyThreadCountAndSeedDependent() throws {
     setBLASThreads(1)
     let (data, initial, groups, _) = setup(config(threads: 1))
-    let one = try CrossFit.probabilities(
+    let one = try CrossFit.scores(
       initial: initial, data: data, groups: groups, folds: 3, config: config(threads: 1))
-    let two = try CrossFit.probabilities(
+    let two = try CrossFit.scores(
       initial: initial, data: data, groups: groups, folds: 3, config: config(threads: 2))
-    XCTAssertEqual(one, two)
+    XCTAssertEqual(one.probabilities, two.probabilities)
+    XCTAssertEqual(one.dynamics, two.dynamics)
     var other = config(threads: 2)
     other.seed = 2
-    let reseeded = try CrossFit.probabilities(
+    let reseeded = try CrossFit.scores(
       initial: initial, data: data, groups: groups, folds: 3, config: other)
-    XCTAssertNotEqual(one, reseeded)
+    XCTAssertNotEqual(one.probabilities, reseeded.probabilities)
   }
 }

@@ -80,13 +80,23 @@ final class MineReportBuilderTests: XCTestCase {
       model: model, modelPath: "m.qmodel", corpus: corpus, threads: 2)
   }
 
-  /// Gold classes, probabilities, margins p(gold) − max p(other) and rivals, by hand.
+  /// Gold classes, probabilities, margins p(gold) − max p(other) and rivals, by hand. The
+  /// probabilities of the training corpus's rows are the stored out-of-fold ones, when
+  /// the model has them.
   func byHand(_ model: Model, _ corpus: Corpus) -> (
     gold: [Int], p: [Float], margin: [Float], rival: [Int]
   ) {
     let c = model.labels.count
     let gold = corpus.examples.map { model.labels.firstIndex(of: $0.label)! }
-    let p = try! Predictor(model: model, threads: 1).probabilities(corpus.examples.map(\.text))
+    var p = try! Predictor(model: model, threads: 1).probabilities(corpus.examples.map(\.text))
+    if corpus.contentHashHex == model.metadata.corpus.contentHash, let held = model.heldOut,
+      let lines = model.trainLines
+    {
+      for (i, e) in corpus.examples.enumerated() {
+        let r = lines.firstIndex(of: Int32(e.line))!
+        for k in 0..<c { p[i * c + k] = held[r * c + k] }
+      }
+    }
     var margin: [Float] = []
     var rival: [Int] = []
     for (i, y) in gold.enumerated() {
@@ -104,8 +114,9 @@ final class MineReportBuilderTests: XCTestCase {
     XCTAssertNotNil(f.model.heldOut)
     XCTAssertNotNil(f.model.dynamics)
     XCTAssertNil(f.modelWithoutCrossFit.heldOut)
+    XCTAssertNotNil(f.model.heldOutDynamics)
     let same = try build(f.model, f.train)
-    XCTAssertEqual(same.source, .dynamicsCrossFit)
+    XCTAssertEqual(same.source, .crossFit)
     XCTAssertEqual(same.data, f.train.path)
     XCTAssertEqual(same.model, "m.qmodel")
     XCTAssertEqual(same.rows, 60)
@@ -118,7 +129,11 @@ final class MineReportBuilderTests: XCTestCase {
       bytes: Array(
         MineReportBuilderTests.tsv(f.train.examples.map { ($0.label, $0.text) }).utf8),
       path: "elsewhere.tsv")
-    XCTAssertEqual(try build(f.model, copy).source, .dynamicsCrossFit)
+    XCTAssertEqual(try build(f.model, copy).source, .crossFit)
+    // A model file that keeps the folds' probabilities but not their dynamics.
+    var older = f.model
+    older.heldOutDynamics = nil
+    XCTAssertEqual(try build(older, f.train).source, .dynamicsCrossFit)
     // One row changed: another corpus.
     var changed = f.train.examples.map { (label: $0.label, text: $0.text) }
     changed[0].text += " extra"
@@ -189,13 +204,23 @@ final class MineReportBuilderTests: XCTestCase {
 
   // MARK: data map
 
+  /// Cross-fitted: the data map over the fold models' 8 epochs; without cross-fitting,
+  /// over the model's own 4.
   func testDataMapFromDynamicsOnTheTrainingCorpus() throws {
-    let report = try build(f.model, f.train)
+    for (model, dynamics, epochs) in [
+      (f.model, f.model.heldOutDynamics, 8),
+      (f.modelWithoutCrossFit, f.modelWithoutCrossFit.dynamics, 4),
+    ] {
+      try checkDataMap(model: model, dynamics: try XCTUnwrap(dynamics), epochs: epochs)
+    }
+  }
+
+  func checkDataMap(model: Model, dynamics dyn: Dynamics, epochs e: Int) throws {
+    let report = try build(model, f.train)
     XCTAssertEqual(report.data_map.map(\.line), f.train.examples.map(\.line))
     XCTAssertEqual(report.data_map.map(\.label), f.train.examples.map(\.label))
-    let dyn = try XCTUnwrap(f.model.dynamics)
-    let lines = try XCTUnwrap(f.model.trainLines)
-    XCTAssertEqual(dyn.epochs, 4)
+    let lines = try XCTUnwrap(model.trainLines)
+    XCTAssertEqual(dyn.epochs, e)
     let n = dyn.rows
     XCTAssertEqual(n, 60)
     for (k, point) in report.data_map.enumerated() {
@@ -205,16 +230,16 @@ final class MineReportBuilderTests: XCTestCase {
       // By hand from the stored arrays: mean and population std of p(gold) over epochs,
       // share of epochs predicted right.
       let r = lines.firstIndex(of: Int32(point.line))!
-      let g = Int32(f.model.labels.firstIndex(of: f.train.examples[k].label)!)
-      let ps = (0..<4).map { Double(dyn.pGold[$0 * n + r]) }
-      let mean = ps.reduce(0, +) / 4
-      let std = (ps.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 4).squareRoot()
-      let right = (0..<4).filter { dyn.predicted[$0 * n + r] == g }.count
+      let g = Int32(model.labels.firstIndex(of: f.train.examples[k].label)!)
+      let ps = (0..<e).map { Double(dyn.pGold[$0 * n + r]) }
+      let mean = ps.reduce(0, +) / Double(e)
+      let std = (ps.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(e)).squareRoot()
+      let right = (0..<e).filter { dyn.predicted[$0 * n + r] == g }.count
       XCTAssertEqual(Double(point.confidence), mean, accuracy: 1e-5)
       XCTAssertEqual(Double(point.variability), std, accuracy: 1e-5)
-      XCTAssertEqual(point.correctness, Float(right) / 4, accuracy: 1e-6)
+      XCTAssertEqual(point.correctness, Float(right) / Float(e), accuracy: 1e-6)
     }
-    // Something varied over four epochs.
+    // Something varied over the epochs.
     XCTAssertTrue(report.data_map.contains { $0.variability > 0 })
   }
 

@@ -52,16 +52,19 @@ final class ModelFileTests: XCTestCase {
     assertSameModel(back, model)
     XCTAssertEqual(back.labels, ["food", "money", "sports"])
     // The weights and the feature table, plus what mine-report reads: the training
-    // dynamics with each row's line, and the cross-fitted probabilities.
+    // dynamics with each row's line, and the cross-fitted probabilities and dynamics.
     XCTAssertEqual(
       Set(back.metadata.tensors.map(\.name)),
       [
         "wide", "embedding", "dense", "bias", "idf", "index.keys", "index.rows", "dynamics.lines",
-        "dynamics.pgold", "dynamics.predicted", "heldout.probs",
+        "dynamics.pgold", "dynamics.predicted", "heldout.probs", "heldout.pgold",
+        "heldout.predicted",
       ])
     XCTAssertEqual(back.dynamics, model.dynamics)
     XCTAssertEqual(back.trainLines, model.trainLines)
     XCTAssertEqual(back.heldOut, model.heldOut)
+    XCTAssertNotNil(model.heldOutDynamics)
+    XCTAssertEqual(back.heldOutDynamics, model.heldOutDynamics)
   }
 
   /// Saving a model that was read from a file gives the same file: the tensor table is

@@ -6,8 +6,13 @@
 public struct MineReport: Codable, Sendable, Equatable {
   /// Where the report's figures come from.
   public enum Source: String, Codable, Sendable {
-    /// The training corpus: the data map from the training dynamics stored with the
-    /// model, the label issues from its cross-fitted (out-of-fold) probabilities.
+    /// The training corpus: every figure from the cross-fitted fold models, none of which
+    /// trained on the row they score (their last epoch's probabilities, and for the data
+    /// map their epochs' dynamics).
+    case crossFit = "cross-fit"
+    /// The training corpus under a model file that stores the folds' last probabilities
+    /// but not their dynamics: boundary, confusions and label issues from the former, the
+    /// data map from the model's own training dynamics.
     case dynamicsCrossFit = "dynamics+cross-fit"
     /// The training corpus of a model trained with `--cross-fit 0`: the data map from its
     /// training dynamics, the label issues from its own probabilities.
@@ -18,15 +23,19 @@ public struct MineReport: Codable, Sendable, Equatable {
     /// The source in words, for the text and HTML pages.
     public var words: String {
       switch self {
+      case .crossFit:
+        return "out-of-fold models that never trained on the rows they score"
       case .dynamicsCrossFit:
-        return "training dynamics; label issues from out-of-fold probabilities"
+        return "out-of-fold probabilities; the data map from training dynamics"
       case .dynamics: return "training dynamics stored with the model"
       case .model: return "the model's probabilities"
       }
     }
 
     /// The models that suggest a label for a likely label error.
-    public var suggester: Suggester { self == .dynamicsCrossFit ? .outOfFold : .model }
+    public var suggester: Suggester {
+      self == .crossFit || self == .dynamicsCrossFit ? .outOfFold : .model
+    }
   }
 
   /// The models whose probabilities suggest a row's likely label.

@@ -1,16 +1,18 @@
 /// Builds a `MineReport` for a labelled corpus under a model.
 ///
-/// Per row, from the model's probabilities p: margin = p(gold) − max p(other) and the
-/// rival class. When the corpus is the one the model was trained on (same content hash)
-/// and the model carries training dynamics, each training row's confidence, variability
-/// and correctness come from them; otherwise confidence = p(gold), variability = 0 and
-/// correctness = [argmax = gold].
+/// Per row, probabilities p: on the rows the model was trained on (same corpus content
+/// hash, same line), the out-of-sample probabilities of the cross-fitted fold models
+/// stored with it, none of which trained on the row; on any other row, the model's own.
+/// From p: margin = p(gold) − max p(other) and the rival class.
 ///
 /// - boundary: rows with |margin| ≤ `band`, smallest margin first;
-/// - label issues: `LabelIssues` on the out-of-sample probabilities stored with the model
-///   for its training rows (cross-fitting), otherwise on the model's own probabilities;
+/// - label issues: `LabelIssues` on p;
 /// - confusions: (gold, predicted) pairs by count of wrong rows, with the rows whose rival
-///   lies inside the band.
+///   lies inside the band;
+/// - data map: for a training row, confidence, variability and correctness over the
+///   fold models' epochs (or, for a model without them, over its own training epochs);
+///   for any other row, confidence = p(gold), variability = 0, correctness = [argmax =
+///   gold].
 public struct MineReportBuilder {
   public var band: Float = 0.5
   public var top = 20
@@ -26,33 +28,43 @@ public struct MineReportBuilder {
     let labels = model.labels
     let c = labels.count
     let gold = try model.goldLabels(of: corpus)
-    let probs = try Predictor(model: model, threads: threads, encoder: encoder)
+    var probs = try Predictor(model: model, threads: threads, encoder: encoder)
       .probabilities(corpus.examples.map(\.text))
+    let ex = corpus.examples
+
+    // The stored row of each training line, when this is the training corpus.
+    var rowOfLine: [Int: Int] = [:]
+    if corpus.contentHashHex == model.metadata.corpus.contentHash, let lines = model.trainLines {
+      for (i, l) in lines.enumerated() { rowOfLine[Int(l)] = i }
+    }
+    let held = rowOfLine.isEmpty ? nil : model.heldOut
+    if let held {
+      for (i, e) in ex.enumerated() {
+        guard let r = rowOfLine[e.line] else { continue }
+        for k in 0..<c { probs[i * c + k] = held[r * c + k] }
+      }
+    }
+    let dynamics = rowOfLine.isEmpty ? nil : (model.heldOutDynamics ?? model.dynamics)
+    let source: MineReport.Source =
+      switch (held != nil, dynamics != nil, model.heldOutDynamics != nil) {
+      case (true, _, true): .crossFit
+      case (true, _, false): .dynamicsCrossFit
+      case (false, true, _): .dynamics
+      default: .model
+      }
     let (margin, rival) = Miner.margins(probabilities: probs, labels: gold, classes: c)
     let predicted = Metrics.argmax(probs, classes: c)
 
-    // Per-row statistics: training dynamics where they exist for this very corpus.
-    let sameCorpus = corpus.contentHashHex == model.metadata.corpus.contentHash
-    var rowOfLine: [Int: Int] = [:]
-    if sameCorpus, let lines = model.trainLines, model.dynamics != nil {
-      for (i, l) in lines.enumerated() { rowOfLine[Int(l)] = i }
-    }
-    let useDynamics = !rowOfLine.isEmpty
-    var stats: [Dynamics.RowStats] = []
-    stats.reserveCapacity(gold.count)
-    for (i, e) in corpus.examples.enumerated() {
-      if let dyn = model.dynamics, let r = rowOfLine[e.line] {
-        stats.append(dyn.stats(row: r, label: gold[i], classes: c))
-      } else {
-        let right = predicted[i] == gold[i]
-        stats.append(
-          .init(
-            confidence: probs[i * c + Int(gold[i])], variability: 0,
-            correctness: right ? 1 : 0, rival: right ? -1 : predicted[i]))
+    let stats: [Dynamics.RowStats] = ex.indices.map { i in
+      if let dynamics, let r = rowOfLine[ex[i].line] {
+        return dynamics.stats(row: r, label: gold[i], classes: c)
       }
+      let right = predicted[i] == gold[i]
+      return .init(
+        confidence: probs[i * c + Int(gold[i])], variability: 0, correctness: right ? 1 : 0,
+        rival: right ? -1 : predicted[i])
     }
 
-    let ex = corpus.examples
     let boundary = gold.indices.filter { abs(margin[$0]) <= band }
       .sorted { margin[$0] < margin[$1] || (margin[$0] == margin[$1] && $0 < $1) }
       .map {
@@ -61,19 +73,7 @@ public struct MineReportBuilder {
           confused_with: labels[Int(rival[$0])], margin: margin[$0], text: ex[$0].text)
       }
 
-    // Out-of-sample probabilities where the model has them for these very rows.
-    var checkProbs = probs
-    var fromHeldOut = false
-    if useDynamics, let held = model.heldOut {
-      for (i, e) in ex.enumerated() {
-        guard let r = rowOfLine[e.line] else { continue }
-        for k in 0..<c { checkProbs[i * c + k] = held[r * c + k] }
-      }
-      fromHeldOut = true
-    }
-    let source: MineReport.Source =
-      useDynamics ? (fromHeldOut ? .dynamicsCrossFit : .dynamics) : .model
-    let issues = LabelIssues.find(probabilities: checkProbs, labels: gold, classes: c).map {
+    let issues = LabelIssues.find(probabilities: probs, labels: gold, classes: c).map {
       MineReport.LabelIssue(
         line: ex[$0.row].line, label: labels[Int(gold[$0.row])],
         suggested: labels[Int($0.suggested)], suggested_by: source.suggester, score: $0.score,

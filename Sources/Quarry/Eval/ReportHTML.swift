@@ -303,7 +303,10 @@ struct DataMapSVG {
     if dynamics {
       h +=
         "<p class=\"note\">One point per row: <i>confidence</i> is the mean probability of the row's label "
-        + "across training epochs, <i>variability</i> its standard deviation; colour: how often the row was "
+        + (report.source == .crossFit
+          ? "across the epochs of the fold model that never trained on the row, "
+          : "across training epochs, ")
+        + "<i>variability</i> its standard deviation; colour: how often the row was "
         + "predicted right. Outlined: the likely label errors listed below.</p>\n"
     } else {
       h +=

@@ -37,6 +37,10 @@ public enum ModelFile {
       t.add("dynamics.predicted", dyn.predicted)
       if let held = model.heldOut, held.count == lines.count * c.classes {
         t.add("heldout.probs", held)
+        if let hd = model.heldOutDynamics, hd.rows == lines.count {
+          t.add("heldout.pgold", hd.pGold)
+          t.add("heldout.predicted", hd.predicted)
+        }
       }
     }
     // The directory is rebuilt: a decoded model carries the one of its old file.
@@ -111,30 +115,44 @@ public enum ModelFile {
     var dynamics: Dynamics? = nil
     var trainLines: [Int32]? = nil
     var heldOut: [Float]? = nil
+    var heldOutDynamics: Dynamics? = nil
     if let linesEntry = meta.tensors.first(where: { $0.name == "dynamics.lines" }) {
       let rows = linesEntry.count
-      let cells = meta.tensors.first { $0.name == "dynamics.pgold" }?.count ?? -1
-      guard rows > 0, cells >= 0, cells % rows == 0 else { throw fail("dynamics shapes") }
-      let lines = try file.int32s("dynamics.lines", rows, in: tensors)
-      let pGold = try file.floats("dynamics.pgold", cells, in: tensors)
-      let predicted = try file.int32s("dynamics.predicted", cells, in: tensors)
-      guard predicted.allSatisfy({ $0 >= 0 && Int($0) < c }),
-        let d = Dynamics(rows: rows, pGold: pGold, predicted: predicted)
-      else { throw fail("dynamics values") }
-      dynamics = d
-      trainLines = lines
+      guard rows > 0 else { throw fail("dynamics shapes") }
+      trainLines = try file.int32s("dynamics.lines", rows, in: tensors)
+      dynamics = try Self.dynamics(file, prefix: "dynamics", rows: rows, classes: c, in: tensors)
       if meta.tensors.contains(where: { $0.name == "heldout.probs" }) {
         let held = try file.floats("heldout.probs", rows * c, in: tensors)
         guard held.allSatisfy({ $0.isFinite && $0 >= 0 && $0 <= 1 }) else {
           throw fail("held-out probabilities")
         }
         heldOut = held
+        heldOutDynamics = try Self.dynamics(
+          file, prefix: "heldout", rows: rows, classes: c, in: tensors)
       }
     }
     var model = Model(
       metadata: meta, vocabulary: Vocabulary(index: index, wordCount: w, idf: idf),
-      classifier: classifier, dynamics: dynamics, trainLines: trainLines, heldOut: heldOut)
+      classifier: classifier, dynamics: dynamics, trainLines: trainLines, heldOut: heldOut,
+      heldOutDynamics: heldOutDynamics)
     model.tunedLayers = tuned
     return model
+  }
+
+  /// The dynamics stored as `prefix.pgold` and `prefix.predicted` (epoch-major, `rows` a
+  /// epoch), or nil when the file has none.
+  static func dynamics(
+    _ file: TensorFile.Parsed, prefix: String, rows: Int, classes c: Int,
+    in tensors: [TensorFile.Entry]
+  ) throws -> Dynamics? {
+    guard let entry = tensors.first(where: { $0.name == prefix + ".pgold" }) else { return nil }
+    let cells = entry.count
+    guard cells % rows == 0 else { throw file.fail("\(prefix) shapes") }
+    let pGold = try file.floats(prefix + ".pgold", cells, in: tensors)
+    let predicted = try file.int32s(prefix + ".predicted", cells, in: tensors)
+    guard predicted.allSatisfy({ $0 >= 0 && Int($0) < c }), pGold.allSatisfy({ $0.isFinite }),
+      let d = Dynamics(rows: rows, pGold: pGold, predicted: predicted)
+    else { throw file.fail("\(prefix) values") }
+    return d
   }
 }

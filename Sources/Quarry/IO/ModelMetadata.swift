@@ -100,16 +100,20 @@ public struct Model: Sendable {
   /// p(gold) of every training row at every epoch, and each row's line in the corpus.
   public var dynamics: Dynamics?
   public var trainLines: [Int32]?
-  /// Out-of-sample probabilities of the training rows (N×C, rows as `trainLines`).
+  /// Out-of-sample probabilities of the training rows (N×C, rows as `trainLines`), and
+  /// their dynamics over the fold models' epochs (`CrossFit.Scores`).
   public var heldOut: [Float]?
+  public var heldOutDynamics: Dynamics?
   /// The encoder's fine-tuned top layers, when `metadata.encoder.tunedLayers` > 0.
   public var tunedLayers: [BertLayerWeights] = []
 
   public init(
     metadata: ModelMetadata, vocabulary: Vocabulary, classifier: Classifier,
-    dynamics: Dynamics? = nil, trainLines: [Int32]? = nil, heldOut: [Float]? = nil
+    dynamics: Dynamics? = nil, trainLines: [Int32]? = nil, heldOut: [Float]? = nil,
+    heldOutDynamics: Dynamics? = nil
   ) {
     self.heldOut = heldOut
+    self.heldOutDynamics = heldOutDynamics
     self.metadata = metadata
     self.vocabulary = vocabulary
     self.classifier = classifier

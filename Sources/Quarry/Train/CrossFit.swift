@@ -8,29 +8,45 @@ public enum CrossFit {
   /// (`TrainingConfig.crossFitEpochs`), a larger step fits them as closely.
   public static let lrScale: Float = 1.5
 
-  /// Row-major N×C probabilities, each row predicted by the model of its held-out fold.
-  /// Rows with the same `group` (e.g. the same text) share a fold, so no row is scored
-  /// by a model that trained on its twin.
-  public static func probabilities(
+  /// What cross-fitting gives every training row, each from the model of its held-out
+  /// fold: the last epoch's probabilities (N×C, row-major), and the training dynamics of
+  /// the held-out rows, p(gold) and the arg-max after every fold epoch (out-of-sample
+  /// dataset cartography). A row whose class its fold's model never saw (a class of one
+  /// row or one group of identical texts, or a fold with nothing to train on) cannot be
+  /// checked: it keeps its own label with probability 1 at every epoch.
+  public struct Scores: Sendable {
+    public var probabilities: [Float]
+    public var dynamics: Dynamics
+  }
+
+  /// Cross-fits `folds` models on `data`. Rows with the same `group` (e.g. the same text)
+  /// share a fold, so no row is scored by a model that trained on its twin.
+  public static func scores(
     initial: Classifier, data: LabeledData, groups: [UInt64], folds k: Int,
     config: TrainingConfig, shouldStop: @escaping () -> Bool = { false }
-  ) throws -> [Float] {
+  ) throws -> Scores {
     let n = data.count
     let c = initial.classes
     let fold = assignFolds(labels: data.labels, groups: groups, folds: k, seed: config.seed)
+    let epochs = max(1, config.crossFitEpochs)
     var out = [Float](repeating: 0, count: n * c)
+    var pGold = [Float](repeating: 1, count: epochs * n)
+    var predicted = [Int32](repeating: 0, count: epochs * n)
+    for e in 0..<epochs { for i in 0..<n { predicted[e * n + i] = data.labels[i] } }
     var foldConfig = config
     // Folds run side by side, one thread each: a fold's model does not depend on which
     // thread trains it, so the result is the same for any thread count.
     let lanes = max(1, min(config.threads, k))
     foldConfig.threads = 1
-    foldConfig.epochs = config.crossFitEpochs
+    foldConfig.epochs = epochs
     foldConfig.mine = false
     // Unweighted: balanced weights let labels flipped into small classes pull the fold
     // models hard. On R8 with 5% flipped labels, precision / recall of the label issues
     // went from 0.783 / 0.803 (balanced) to 0.838 / 0.847.
     foldConfig.classWeighting = .uniform
-    var results = [Result<(rows: [Int], probs: [Float]), Error>?](repeating: nil, count: k)
+    /// Per fold: its held-out rows, and their probabilities after each epoch (E × rows × C).
+    typealias FoldScores = (rows: [Int], probs: [[Float]])
+    var results = [Result<FoldScores, Error>?](repeating: nil, count: k)
     results.withUnsafeMutableBufferPointer { slots in
       parallelFor(lanes) { lane in
         for f in stride(from: lane, to: k, by: lanes) {
@@ -41,31 +57,46 @@ public enum CrossFit {
             continue
           }
           slots[f] = Result {
-            let model = try Trainer(config: foldConfig).train(
+            let features = data.subset(heldOut).features
+            var perEpoch: [[Float]] = []
+            _ = try Trainer(config: foldConfig).train(
               model: initial, train: data.subset(trainRows), valid: nil, recordDynamics: false,
-              control: .init(shouldStop: shouldStop)
-            ).model
-            return (heldOut, model.probabilities(data.subset(heldOut).features, threads: 1))
+              control: .init(
+                shouldStop: shouldStop,
+                afterEpoch: { _, model in
+                  perEpoch.append(model.probabilities(features, threads: 1))
+                }))
+            return (heldOut, perEpoch)
           }
         }
       }
     }
     for (f, r) in results.enumerated() {
       guard let r else { continue }
-      let (heldOut, probs) = try r.get()
-      // A row whose class its fold's model never saw (a class of one row or one group of
-      // identical texts, or a fold with nothing to train on) cannot be checked: it keeps
-      // its own label with probability 1 and is never reported.
-      let seen = Set((0..<n).filter { fold[$0] != f }.map { data.labels[$0] })
-      for i in heldOut where probs.isEmpty || !seen.contains(data.labels[i]) {
-        for y in 0..<c { out[i * c + y] = y == Int(data.labels[i]) ? 1 : 0 }
+      let (heldOut, perEpoch) = try r.get()
+      guard let last = perEpoch.last else {
+        for i in heldOut { out[i * c + Int(data.labels[i])] = 1 }
+        continue
       }
-      guard !probs.isEmpty else { continue }
-      for (j, i) in heldOut.enumerated() where seen.contains(data.labels[i]) {
-        for y in 0..<c { out[i * c + y] = probs[j * c + y] }
+      let seen = Set((0..<n).filter { fold[$0] != f }.map { data.labels[$0] })
+      let checked = heldOut.indices.filter { seen.contains(data.labels[heldOut[$0]]) }
+      for i in heldOut { out[i * c + Int(data.labels[i])] = 1 }
+      for j in checked {
+        let i = heldOut[j]
+        for k in 0..<c { out[i * c + k] = last[j * c + k] }
+      }
+      for (e, probs) in perEpoch.enumerated() {
+        let pred = Metrics.argmax(probs, classes: c)
+        for j in checked {
+          let i = heldOut[j]
+          pGold[e * n + i] = probs[j * c + Int(data.labels[i])]
+          predicted[e * n + i] = pred[j]
+        }
       }
     }
-    return out
+    return Scores(
+      probabilities: out,
+      dynamics: Dynamics(rows: n, pGold: pGold, predicted: predicted) ?? Dynamics(rows: n))
   }
 
   /// Fold of each row: per class (of a group's first row), a seeded shuffle of the groups

@@ -149,7 +149,7 @@ public enum Finetune {
       control: trainerControl, validScored: tuned.map { t in { Finetune.joined($0, head: t.head) } }
     ) { progress(.training($0)) }
 
-    var heldOut: [Float]? = nil
+    var heldOut: CrossFit.Scores? = nil
     if config.crossFit >= 2 {
       let start = DispatchTime.now().uptimeNanoseconds
       // The folds train at the unscaled rate (times `CrossFit.lrScale`): fitted more
@@ -158,7 +158,7 @@ public enum Finetune {
       // 0.737; at the base rate 0.938 / 0.861 and 0.918 / 0.871.
       var foldConfig = modelConfig
       foldConfig.learningRate = config.learningRate * CrossFit.lrScale
-      heldOut = try CrossFit.probabilities(
+      heldOut = try CrossFit.scores(
         initial: initial, data: trainData,
         groups: trainRows.map { FNV1a.hash($0.text.utf8) }, folds: config.crossFit,
         config: foldConfig, shouldStop: control.shouldStop)
@@ -166,7 +166,7 @@ public enum Finetune {
       progress(
         .note(
           String(
-            format: "cross-fitting: %d folds × %d epochs for out-of-sample label checks (%.2f s)",
+            format: "cross-fitting: %d folds × %d epochs for out-of-sample scores (%.2f s)",
             config.crossFit, config.crossFitEpochs, secs)))
     }
 
@@ -181,7 +181,8 @@ public enum Finetune {
     let classifier = tuned.map { Finetune.joined(result.model, head: $0.head) } ?? result.model
     var model = Model(
       metadata: meta, vocabulary: vocab, classifier: classifier, dynamics: result.dynamics,
-      trainLines: trainRows.map { Int32(clamping: $0.line) }, heldOut: heldOut)
+      trainLines: trainRows.map { Int32(clamping: $0.line) }, heldOut: heldOut?.probabilities,
+      heldOutDynamics: heldOut?.dynamics)
     model.tunedLayers = tuned?.layers ?? []
     return model
   }

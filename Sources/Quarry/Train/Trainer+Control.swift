@@ -11,17 +11,21 @@ extension Trainer {
     /// the last whole epoch, if `checkpoint` kept it without writing it.
     public var stopped: () throws -> Void
     public var shouldStop: () -> Bool
+    /// Called with the model as it is after every epoch (before any best-epoch choice).
+    public var afterEpoch: ((_ epoch: Int, _ model: Classifier) -> Void)?
 
     public init(
       resume: TrainerState? = nil, checkpoint: ((TrainerState) throws -> Void)? = nil,
       finish: @escaping () throws -> Void = {}, stopped: @escaping () throws -> Void = {},
-      shouldStop: @escaping () -> Bool = { false }
+      shouldStop: @escaping () -> Bool = { false },
+      afterEpoch: ((_ epoch: Int, _ model: Classifier) -> Void)? = nil
     ) {
       self.resume = resume
       self.checkpoint = checkpoint
       self.finish = finish
       self.stopped = stopped
       self.shouldStop = shouldStop
+      self.afterEpoch = afterEpoch
     }
   }
 }

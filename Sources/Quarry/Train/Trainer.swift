@@ -179,6 +179,7 @@ public struct Trainer {
       try self.epoch(
         epoch, &loop, blocks: blocks, blockOrder: blockOrder, valid: valid,
         validScored: validScored, control: control, progress: progress)
+      control.afterEpoch?(epoch, loop.model)
       try control.checkpoint?(loop.state(after: epoch))
     }
     return Result(
