@@ -169,10 +169,11 @@ final class CheckpointTests: XCTestCase {
     let state = TrainerState(
       epoch: 1, model: model, rngState: 0xFEDC_BA98_7654_3210, order: [3, 1, 4, 0, 2], step: 7,
       summaries: [EpochSummary(epoch: 1, loss: 0.5, isBest: true)],
-      best: .init(model: model, epoch: 1, loss: 0.25), dynamics: dynamics)
+      best: .init(model: model, epoch: 1, loss: 0.25), dynamics: dynamics, learningRate: 0.25)
     let bytes = try CheckpointFile.encode(state, fingerprint: "abc")
     let (back, fingerprint) = try CheckpointFile.decode(bytes, path: "c")
     XCTAssertEqual(back, state)
+    XCTAssertEqual(back.learningRate, 0.25)
     XCTAssertEqual(fingerprint, "abc")
 
     var flipped = bytes

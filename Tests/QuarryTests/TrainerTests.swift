@@ -112,6 +112,55 @@ final class TrainerTests: XCTestCase {
     }
   }
 
+  /// A loss that rises after epoch 1 starts the run again at half the rate, up to
+  /// `Trainer.maxRestarts` times: at an absurd rate every attempt diverges, each restart
+  /// is reported, and the error names the last rate.
+  func testDivergingRunRestartsAtHalfTheRateThenGivesUp() throws {
+    var c = config()
+    c.scaleLearningRate = false
+    c.learningRate = 1e6
+    c.epochs = 6
+    var rates: [Float] = []
+    XCTAssertThrowsError(
+      try Finetune.run(
+        train: try TrainerTests.corpus(TrainerTests.synthetic(count: 90, seed: 100)), valid: nil,
+        pretrained: nil, config: c
+      ) { if case .training(.restarted(_, _, _, let lr)) = $0 { rates.append(lr) } }
+    ) { error in
+      XCTAssertTrue("\(error)".contains("every rate down to 125000"), "\(error)")
+    }
+    XCTAssertEqual(rates, [5e5, 2.5e5, 1.25e5])
+  }
+
+  /// A run that restarts gives the model of a run started at the lower rate (the same
+  /// seed, from the same initial weights), and the model file says that rate. Of rates
+  /// doubling from 1, the first that diverges on this corpus is checked; one must.
+  func testRestartedRunEqualsARunAtTheLowerRate() throws {
+    let corpus = try TrainerTests.corpus(TrainerTests.synthetic(count: 90, seed: 100))
+    var c = config()
+    c.scaleLearningRate = false
+    for rate: Float in [1, 2, 4, 8, 16, 32, 64, 128, 256] {
+      c.learningRate = rate
+      var restarts: [Float] = []
+      guard
+        let model = try? Finetune.run(
+          train: corpus, valid: nil, pretrained: nil, config: c,
+          progress: {
+            if case .training(.restarted(_, _, _, let lr)) = $0 { restarts.append(lr) }
+          }),
+        let last = restarts.last
+      else { continue }
+      XCTAssertEqual(model.metadata.config.learningRate, last)
+      var lower = c
+      lower.learningRate = last
+      let direct = try Finetune.run(train: corpus, valid: nil, pretrained: nil, config: lower)
+      XCTAssertEqual(model.classifier, direct.classifier, "rate \(rate) restarted at \(last)")
+      XCTAssertEqual(model.metadata.epochs, direct.metadata.epochs)
+      return
+    }
+    XCTFail("no rate from 1 to 256 restarted and then trained")
+  }
+
   func testOneClassIsAnError() throws {
     let corpus = try CorpusReader.parse(bytes: Array("a\tx\na\ty\n".utf8), path: "one.tsv")
     XCTAssertThrowsError(

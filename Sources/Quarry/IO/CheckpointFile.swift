@@ -22,6 +22,8 @@ public enum CheckpointFile {
     var summaries: [EpochSummary]
     var bestEpoch: Int?
     var bestLoss: Float?
+    /// The run's base learning rate (absent in older files: the configured one).
+    var learningRate: Float?
     var tensors: [ModelMetadata.TensorEntry] = []
   }
 
@@ -41,7 +43,8 @@ public enum CheckpointFile {
       rngState: String(state.rngState, radix: 16), classes: m.classes, dim: m.dim,
       featureCount: m.featureCount, wordCount: m.wordCount, encoderDim: m.encoderDim,
       dynamicsRows: state.dynamics.rows,
-      summaries: state.summaries, bestEpoch: state.best?.epoch, bestLoss: state.best?.loss)
+      summaries: state.summaries, bestEpoch: state.best?.epoch, bestLoss: state.best?.loss,
+      learningRate: state.learningRate)
     var t = TensorFile.Builder(reusing: &buffer)
     addWeights(&t, m, prefix: "")
     if let best = state.best { addWeights(&t, best.model, prefix: "best.") }
@@ -106,6 +109,7 @@ public enum CheckpointFile {
         s.step = state.step
         s.summaries = state.summaries
         s.dynamics = state.dynamics
+        s.learningRate = state.learningRate
         snapshot = s
       } else {
         snapshot = TrainerState(
@@ -114,7 +118,7 @@ public enum CheckpointFile {
           best: state.best.map {
             .init(model: Writer.copy($0.model), epoch: $0.epoch, loss: $0.loss)
           },
-          dynamics: state.dynamics)
+          dynamics: state.dynamics, learningRate: state.learningRate)
       }
       let now = DispatchTime.now().uptimeNanoseconds
       guard interval <= 0 || Double(now - lastWrite) >= interval * 1e9 else {
@@ -238,7 +242,8 @@ public enum CheckpointFile {
     }
     let state = TrainerState(
       epoch: meta.epoch, model: model, rngState: rngState, order: order, step: meta.step,
-      summaries: meta.summaries, best: best, dynamics: dynamics)
+      summaries: meta.summaries, best: best, dynamics: dynamics,
+      learningRate: meta.learningRate)
     return (state, meta.fingerprint)
   }
 }

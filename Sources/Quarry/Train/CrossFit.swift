@@ -63,7 +63,9 @@ public enum CrossFit {
               model: initial, train: data.subset(trainRows), valid: nil, recordDynamics: false,
               control: .init(
                 shouldStop: shouldStop,
-                afterEpoch: { _, model in
+                afterEpoch: { epoch, model in
+                  // A restarted run (`Trainer.maxRestarts`) counts its epochs from 1 again.
+                  perEpoch.removeLast(max(0, perEpoch.count - (epoch - 1)))
                   perEpoch.append(model.probabilities(features, threads: 1))
                 }))
             return (heldOut, perEpoch)

@@ -170,8 +170,10 @@ public enum Finetune {
             config.crossFit, config.crossFitEpochs, secs)))
     }
 
+    var trainedConfig = modelConfig
+    trainedConfig.learningRate = result.learningRate  // lower after a restart
     let meta = ModelMetadata(
-      quarryVersion: version, labels: labels, config: modelConfig, classes: labels.count,
+      quarryVersion: version, labels: labels, config: trainedConfig, classes: labels.count,
       dim: dim, featureCount: vocab.featureCount, wordCount: vocab.wordCount,
       corpus: .init(
         path: corpus.path, contentHash: corpus.contentHashHex,

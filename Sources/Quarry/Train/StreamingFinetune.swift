@@ -92,8 +92,10 @@ public enum StreamingFinetune {
       model: model, blocks: blocks, valid: validData,
       control: Trainer.Control(shouldStop: shouldStop), progress: { progress(.training($0)) })
 
+    var trainedConfig = modelConfig
+    trainedConfig.learningRate = result.learningRate  // lower after a restart
     let meta = ModelMetadata(
-      quarryVersion: Finetune.version, labels: labels, config: modelConfig,
+      quarryVersion: Finetune.version, labels: labels, config: trainedConfig,
       classes: labels.count, dim: dim, featureCount: vocab.featureCount,
       wordCount: vocab.wordCount,
       corpus: .init(

@@ -11,7 +11,8 @@ extension Trainer {
     /// the last whole epoch, if `checkpoint` kept it without writing it.
     public var stopped: () throws -> Void
     public var shouldStop: () -> Bool
-    /// Called with the model as it is after every epoch (before any best-epoch choice).
+    /// Called with the model as it is after every epoch (before any best-epoch choice);
+    /// after a restart (`Trainer.maxRestarts`) the epochs count from 1 again.
     public var afterEpoch: ((_ epoch: Int, _ model: Classifier) -> Void)?
 
     public init(

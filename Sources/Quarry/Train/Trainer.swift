@@ -11,7 +11,9 @@ import Foundation
 ///      the block before step 1, plus their variants from the block's `augment`, with
 ///      focal loss (γ = `focalGamma`) at the last rate of step 1.
 ///
-/// Then, once per epoch: a check that every parameter is finite; with `recordDynamics`
+/// Then, once per epoch: a check that every parameter is finite and that the epoch's mean
+/// loss is not above the first epoch's (a loss that rises is a run diverging: it starts
+/// again from the initial model at half the base rate, at most `maxRestarts` times); with `recordDynamics`
 /// (one block), a forward pass over every row, whose p(gold) goes into the training
 /// dynamics and whose probabilities are the next epoch's scores; the validation set, where
 /// the epoch with the lowest loss is kept; and the state, to `Control.checkpoint`.
@@ -35,7 +37,12 @@ public struct Trainer {
     public var epochs: [EpochSummary]
     public var bestEpoch: Int
     public var dynamics: Dynamics
+    /// The base rate the model was trained at: `config.learningRate`, halved per restart.
+    public var learningRate: Float
   }
+
+  /// How many times a diverging run starts again at half the rate before it gives up.
+  public static let maxRestarts = 3
 
   /// Makes the augmented variants of training rows (by index), featurized, labels kept.
   public typealias Augment = (_ rows: [Int], _ epoch: Int) -> LabeledData
@@ -63,17 +70,31 @@ public struct Trainer {
     recordDynamics: Bool = true, control: Control = Control(), validScored: Scored? = nil,
     progress: (TrainingEvent) -> Void = { _ in }
   ) throws -> Result {
-    do {
-      let result = try run(
-        model: initial, blocks: blocks, valid: valid,
-        recordDynamics: recordDynamics && !blocks.rereads, control: control,
-        validScored: validScored, progress: progress)
-      try control.finish()
-      return result
-    } catch {
-      try? control.stopped()
-      try? control.finish()
-      throw error
+    var config = self.config
+    var control = control
+    if let rate = control.resume?.learningRate { config.learningRate = rate }
+    var restarts = 0
+    while true {
+      do {
+        let result = try Trainer(config: config).run(
+          model: initial, blocks: blocks, valid: valid,
+          recordDynamics: recordDynamics && !blocks.rereads, control: control,
+          validScored: validScored, progress: progress)
+        try control.finish()
+        return result
+      } catch let TrainingError.diverged(epoch, lr, loss, firstLoss)
+        where restarts < Self.maxRestarts
+      {
+        restarts += 1
+        config.learningRate = lr / 2
+        control.resume = nil
+        progress(
+          .restarted(epoch: epoch, loss: loss, firstLoss: firstLoss, learningRate: lr / 2))
+      } catch {
+        try? control.stopped()
+        try? control.finish()
+        throw error
+      }
     }
   }
 
@@ -122,7 +143,8 @@ public struct Trainer {
     func state(after epoch: Int) -> TrainerState {
       TrainerState(
         epoch: epoch, model: model, rngState: rng.state, order: order.map { Int32($0) },
-        step: schedule.step, summaries: summaries, best: best, dynamics: dynamics)
+        step: schedule.step, summaries: summaries, best: best, dynamics: dynamics,
+        learningRate: schedule.base)
     }
   }
 
@@ -184,7 +206,8 @@ public struct Trainer {
     }
     return Result(
       model: loop.best?.model ?? loop.model, epochs: loop.summaries,
-      bestEpoch: loop.best?.epoch ?? loop.summaries.count, dynamics: loop.dynamics)
+      bestEpoch: loop.best?.epoch ?? loop.summaries.count, dynamics: loop.dynamics,
+      learningRate: config.learningRate)
   }
 
   /// One epoch: each block's main and mined passes, the finite check, the dynamics (whose
@@ -235,8 +258,11 @@ public struct Trainer {
       }
       loop.scores = nil
     }
-    guard tally.loss.isFinite, loop.model.isFinite else {
-      throw TrainingError.diverged(epoch: epoch, learningRate: config.learningRate)
+    let meanLoss = Float(tally.loss / Double(max(tally.done, 1)))
+    let firstLoss = loop.summaries.first?.loss ?? meanLoss
+    guard meanLoss.isFinite, loop.model.isFinite, meanLoss <= firstLoss else {
+      throw TrainingError.diverged(
+        epoch: epoch, learningRate: config.learningRate, loss: meanLoss, firstLoss: firstLoss)
     }
     if let held = loop.held {
       let t0 = clock.now
@@ -246,8 +272,7 @@ public struct Trainer {
       if config.mine { tally.miningTime += clock.now - t0 }
     }
 
-    var summary = EpochSummary(
-      epoch: epoch, loss: Float(tally.loss / Double(max(tally.done, 1))), isBest: false)
+    var summary = EpochSummary(epoch: epoch, loss: meanLoss, isBest: false)
     summary.minedPerClass = tally.minedPerClass
     summary.minedTrained = tally.minedPerClass == nil ? nil : tally.minedTrained
     if let valid, valid.count > 0 {
@@ -331,7 +356,9 @@ public struct Trainer {
   }
 
   public enum TrainingError: Error, CustomStringConvertible {
-    case diverged(epoch: Int, learningRate: Float)
+    /// In `epoch`, at base rate `learningRate`, the mean loss was not finite or rose
+    /// above the first epoch's.
+    case diverged(epoch: Int, learningRate: Float, loss: Float, firstLoss: Float)
     /// `Control.shouldStop` said so, before a batch of `epoch`.
     case interrupted(epoch: Int)
     /// A resumed state does not fit the data or the model.
@@ -339,9 +366,15 @@ public struct Trainer {
 
     public var description: String {
       switch self {
-      case .diverged(let epoch, let lr):
+      case .diverged(let epoch, let lr, let loss, let first):
+        let what =
+          loss.isFinite
+          ? String(
+            format: "the loss rose from %.4g in epoch 1 to %.4g in epoch %d", first, loss, epoch)
+          : "the loss is not finite in epoch \(epoch)"
         return
-          "training diverged (the loss is not finite) in epoch \(epoch); try a smaller --lr than \(lr)"
+          "training diverged: \(what), at every rate down to \(lr) (each restart halves it); "
+          + "try a smaller --lr or --class-weights sqrt"
       case .interrupted(let epoch):
         return "training interrupted in epoch \(epoch)"
       case .stateMismatch:

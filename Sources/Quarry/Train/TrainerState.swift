@@ -16,6 +16,9 @@ public struct TrainerState: Sendable, Equatable {
   /// The epoch with the lowest validation loss so far, when there is a validation set.
   public var best: Best?
   public var dynamics: Dynamics
+  /// The base learning rate of the run when it is not the configured one (a run restarted
+  /// at a lower rate after its loss rose: `Trainer.maxRestarts`).
+  public var learningRate: Float?
 
   public struct Best: Sendable, Equatable {
     public var model: Classifier
@@ -31,8 +34,9 @@ public struct TrainerState: Sendable, Equatable {
 
   public init(
     epoch: Int, model: Classifier, rngState: UInt64, order: [Int32], step: Int,
-    summaries: [EpochSummary], best: Best?, dynamics: Dynamics
+    summaries: [EpochSummary], best: Best?, dynamics: Dynamics, learningRate: Float? = nil
   ) {
+    self.learningRate = learningRate
     self.epoch = epoch
     self.model = model
     self.rngState = rngState

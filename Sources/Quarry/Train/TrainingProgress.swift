@@ -8,6 +8,9 @@ public enum TrainingEvent: Sendable {
   case epoch(
     EpochSummary, seconds: Double, examplesPerSecond: Double, miningSeconds: Double,
     minedPassSeconds: Double)
+  /// The mean loss of `epoch` rose from `firstLoss` (epoch 1) to `loss` (or was not
+  /// finite): training starts again from the initial model at base rate `learningRate`.
+  case restarted(epoch: Int, loss: Float, firstLoss: Float, learningRate: Float)
 }
 
 /// What an epoch leaves in the model file: no timings, so that the same seed and thread
