@@ -56,14 +56,10 @@ enum Diagnostics {
       let prefix = isTerminal ? "\r\u{1B}[K" : ""
       FileHandle.standardError.write(Data("\(prefix)\(line)\n".utf8))
     case .restarted(let epoch, let loss, let first, let lr):
-      let what =
-        loss.isFinite
-        ? String(
-          format: "the loss rose from %.4f in epoch 1 to %.4f in epoch %d", first, loss, epoch)
-        : "the loss was not finite in epoch \(epoch)"
       if isTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
       warn(
-        "training diverged: \(what); starting again at half the learning rate, "
+        "training diverged: \(Trainer.divergence(epoch: epoch, loss: loss, firstLoss: first)); "
+          + "starting again at half the learning rate, "
           + String(format: "%g", lr))
     }
   }

@@ -367,13 +367,9 @@ public struct Trainer {
     public var description: String {
       switch self {
       case .diverged(let epoch, let lr, let loss, let first):
-        let what =
-          loss.isFinite
-          ? String(
-            format: "the loss rose from %.4g in epoch 1 to %.4g in epoch %d", first, loss, epoch)
-          : "the loss is not finite in epoch \(epoch)"
         return
-          "training diverged: \(what), at every rate down to \(lr) (each restart halves it); "
+          "training diverged: \(Trainer.divergence(epoch: epoch, loss: loss, firstLoss: first)), "
+          + "at every rate down to \(lr) (each restart halves it); "
           + "try a smaller --lr or --class-weights sqrt"
       case .interrupted(let epoch):
         return "training interrupted in epoch \(epoch)"
@@ -381,6 +377,15 @@ public struct Trainer {
         return "the saved training state does not fit this corpus and model"
       }
     }
+  }
+
+  /// What a diverging epoch did, in words: "the loss rose from 3.598 in epoch 1 to 17.77
+  /// in epoch 2", or that it was not finite.
+  public static func divergence(epoch: Int, loss: Float, firstLoss: Float) -> String {
+    loss.isFinite
+      ? String(
+        format: "the loss rose from %.4g in epoch 1 to %.4g in epoch %d", firstLoss, loss, epoch)
+      : "the loss was not finite in epoch \(epoch)"
   }
 
   /// Scores `model` (as `scored` makes it) on `valid` into `summary`; the epoch becomes
