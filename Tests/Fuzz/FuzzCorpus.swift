@@ -1,4 +1,5 @@
-// libFuzzer target for the corpus reader (`CorpusReader.parse`), all four formats.
+// libFuzzer target for the corpus reader (`CorpusReader.parse`), all four formats, and
+// for the tokenizer (NFKC, scripts without spaces) on every text it reads.
 //
 // The first input byte chooses how the rest is read:
 //   bits 0-1  the format: 0 TSV, 1 fastText, 2 CSV, 3 JSON Lines
@@ -19,6 +20,11 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let corpus = try CorpusReader.parse(
       bytes: bytes, path: "fuzz-input", format: format, skipBadRows: selector & 8 != 0)
     _ = corpus.labelsInOrder
+    var tokens = TokenBuffer()
+    for e in corpus.examples {
+      Tokenizer().tokenize(e.text, into: &tokens)
+      _ = tokens.unspacedCount
+    }
   } catch {}
   return 0
 }

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 
 @testable import Quarry
@@ -41,7 +42,8 @@ final class TokenizerTests: XCTestCase {
   func testPunctuationOnAndOff() {
     XCTAssertEqual(tokens("hello, world!"), ["hello", ",", "world", "!"])
     XCTAssertEqual(tokens("hello, world!", punctuation: false), ["hello", "world"])
-    XCTAssertEqual(tokens("«oui» — non…"), ["«", "oui", "»", "—", "non", "…"])
+    // The ellipsis is three full stops under NFKC.
+    XCTAssertEqual(tokens("«oui» — non…"), ["«", "oui", "»", "—", "non", ".", ".", "."])
     XCTAssertEqual(tokens("«oui» — non…", punctuation: false), ["oui", "non"])
     // Each punctuation character is its own token.
     XCTAssertEqual(tokens("?!"), ["?", "!"])
@@ -55,8 +57,8 @@ final class TokenizerTests: XCTestCase {
   }
 
   func testCJKAndEmojiDoNotCrash() {
-    // CJK ideographs and kana are letters: one run, no segmentation.
-    XCTAssertEqual(tokens("東京タワー"), ["東京タワー"])
+    // CJK ideographs and kana are one token each.
+    XCTAssertEqual(tokens("東京タワー"), ["東", "京", "タ", "ワ", "ー"])
     XCTAssertEqual(tokens("héllo 👍 wörld", punctuation: false), ["héllo", "wörld"])
     XCTAssertEqual(tokens("héllo 👍 wörld"), ["héllo", "👍", "wörld"])
     let family = tokens("👨‍👩‍👧 🇫🇷 👍🏽x", punctuation: false)
@@ -108,6 +110,72 @@ final class TokenizerTests: XCTestCase {
   }
 
   /// The buffer is cleared between texts.
+  func tokens(_ text: String, with tokenizer: Tokenizer) -> [[UInt8]] {
+    var buf = TokenBuffer()
+    tokenizer.tokenize(text, into: &buf)
+    return (0..<buf.count).map { Array(buf.bytes[buf.starts[$0]..<buf.ends[$0]]) }
+  }
+
+  func utf8(_ strings: [String]) -> [[UInt8]] { strings.map { Array($0.utf8) } }
+
+  /// Scripts written without spaces give a token per letter; Latin words, numbers and
+  /// Hangul words stay whole; punctuation between them is still its own token.
+  func testScriptsWithoutSpacesSplitPerCharacter() {
+    let t = Tokenizer()
+    XCTAssertEqual(
+      tokens("iPhone 15 发布会", with: t), utf8(["iphone", "15", "发", "布", "会"]))
+    XCTAssertEqual(tokens("北京2008年奥运会", with: t), utf8(["北", "京", "2008", "年", "奥", "运", "会"]))
+    XCTAssertEqual(tokens("中文abc中文", with: t), utf8(["中", "文", "abc", "中", "文"]))
+    XCTAssertEqual(tokens("ひらがなとカタカナ", with: t).count, 9)
+    XCTAssertEqual(tokens("한국어 문장", with: t), utf8(["한국어", "문장"]))
+    XCTAssertEqual(tokens("你好，世界！", with: t), utf8(["你", "好", ",", "世", "界", "!"]))
+    // A Thai letter keeps the combining marks after it (U+0E35 vowel, U+0E48 tone).
+    XCTAssertEqual(
+      tokens("\u{0E14}\u{0E35}\u{0E48}\u{0E21}", with: t),
+      utf8(["\u{0E14}\u{0E35}\u{0E48}", "\u{0E21}"]))
+    // An ideograph from extension B (four UTF-8 bytes), then a compatibility ideograph.
+    XCTAssertEqual(tokens("\u{20000}\u{2F800}x", with: t).count, 3)
+    // Off (a model file written before the setting): one run, as before.
+    let old = Tokenizer(splitsUnspacedScripts: false, normalizesCompatibility: false)
+    XCTAssertEqual(tokens("iPhone 15 发布会", with: old), utf8(["iphone", "15", "发布会"]))
+  }
+
+  /// NFKC: full-width and compatibility forms read as their plain forms; a combining
+  /// sequence reads as its precomposed letter; plain ASCII is untouched.
+  func testCompatibilityFormsMatchTheirPlainForms() {
+    let t = Tokenizer()
+    XCTAssertEqual(tokens("ＡＢＣ １２３", with: t), tokens("abc 123", with: t))
+    XCTAssertEqual(tokens("ﬁne ﬂow", with: t), utf8(["fine", "flow"]))
+    XCTAssertEqual(tokens("ｶﾀｶﾅ", with: t), tokens("カタカナ", with: t))
+    XCTAssertEqual(tokens("cafe\u{301}", with: t), utf8(["caf\u{E9}"]))
+    XCTAssertEqual(tokens("x²", with: t), utf8(["x2"]))
+    let off = Tokenizer(normalizesCompatibility: false)
+    XCTAssertEqual(tokens("ＡＢＣ", with: off), utf8(["ａｂｃ"]))
+    XCTAssertEqual(tokens("cafe\u{301}", with: off), [Array("cafe".utf8) + [0xCC, 0x81]])
+    // Emoji with modifiers and joiners survive normalization unchanged.
+    XCTAssertEqual(tokens("ok 👍🏽 👨‍👩‍👧", with: t), tokens("ok 👍🏽 👨‍👩‍👧", with: off))
+  }
+
+  /// A model file from before these settings reads them as off.
+  func testOlderModelFilesDecodeWithTheOldTokenizer() throws {
+    let old = try JSONDecoder().decode(
+      Tokenizer.self, from: Data(#"{"keepPunctuation":false}"#.utf8))
+    XCTAssertEqual(
+      old,
+      Tokenizer(
+        keepPunctuation: false, splitsUnspacedScripts: false,
+        normalizesCompatibility: false))
+    let now = Tokenizer()
+    XCTAssertEqual(try JSONDecoder().decode(Tokenizer.self, from: JSONEncoder().encode(now)), now)
+  }
+
+  func testUnspacedCountCountsTheCJKTokens() {
+    var buf = TokenBuffer()
+    Tokenizer().tokenize("iPhone 15 发布会，ok", into: &buf)
+    XCTAssertEqual(buf.count, 7)
+    XCTAssertEqual(buf.unspacedCount, 3)
+  }
+
   func testBufferIsReused() {
     var buf = TokenBuffer()
     let t = Tokenizer()
@@ -117,11 +185,17 @@ final class TokenizerTests: XCTestCase {
     XCTAssertEqual(buf.bytes, Array("four".utf8))
   }
 
-  /// Pretrained-vector words are lowercased with `String.lowercased()`; the tokenizer
-  /// lowercases scalar by scalar. The two must agree for the keys to meet.
-  func testLowercasingAgreesWithStringLowercased() {
-    for word in ["ÉCOLE", "ÜBER", "ΟΔΟΣ", "İSTANBUL", "STRASSE", "ǅEMAL", "ДОМ", "ÅNGSTRÖM"] {
-      XCTAssertEqual(tokens(word), [word.lowercased()], word)
+  /// Pretrained-vector words are normalized and lowercased as whole strings
+  /// (`PretrainedVectors.normalizedWord`); the tokenizer lowercases scalar by scalar. The
+  /// two must agree, byte for byte, for the keys to meet.
+  func testLowercasingAgreesWithPretrainedWords() {
+    for word in [
+      "ÉCOLE", "ÜBER", "ΟΔΟΣ", "İSTANBUL", "STRASSE", "ǅEMAL", "ДОМ", "ÅNGSTRÖM", "ＷＯＲＤ", "ﬁne",
+      "CAFE\u{301}",
+    ] {
+      XCTAssertEqual(
+        tokens(word, with: Tokenizer()), [Array(PretrainedVectors.normalizedWord(word).utf8)],
+        word)
     }
   }
 }

@@ -7,10 +7,20 @@ import Foundation
 /// - safetensors holding a 2-D embedding table, with `vocab.txt` (one token per line, row
 ///   order) beside it.
 ///
-/// A word's key is the FNV-1a of its lowercased UTF-8, as the tokenizer makes it. Only the
-/// lines of words in the vocabulary are parsed; the others are skipped at memchr speed, so
-/// reading GloVe's 400,000 lines costs about one pass over the bytes.
+/// A word's key is the FNV-1a of its UTF-8 as the tokenizer makes it (`wordKey`). Only
+/// the lines of words in the vocabulary are parsed; the others are skipped at memchr
+/// speed, so reading GloVe's 400,000 lines costs about one pass over the bytes.
 public struct PretrainedVectors {
+  /// The rule of `wordKey`, recorded in the vector cache.
+  static let keyRule = "nfkc-lowercase"
+
+  /// A non-ASCII word in normalization form KC, then lowercased (as `Tokenizer` makes its
+  /// tokens); an ASCII word lowercased.
+  static func normalizedWord(_ word: some StringProtocol) -> String {
+    word.utf8.allSatisfy({ $0 < 0x80 })
+      ? word.lowercased() : word.precomposedStringWithCompatibilityMapping.lowercased()
+  }
+
   public struct Result: Sendable {
     /// wordCount × dim, pretrained rows filled, the others left as they were.
     public var embedding: [Float]
@@ -79,7 +89,7 @@ public struct PretrainedVectors {
     var duplicates = 0
     for (i, l) in lines.enumerated() {
       if let e = l.error { throw e }
-      let word = l.text.lowercased()
+      let word = PretrainedVectors.normalizedWord(l.text)
       let r = Int(vocabulary.index.row(FeatureExtractor.wordKey(word.utf8)))
       guard r >= 0, r < vocabulary.wordCount else { continue }
       if found[r] {

@@ -229,7 +229,7 @@ enum TextVectors {
           r.error = (r.lines, "word is not valid UTF-8")
           return r
         }
-        lowered = Array(s.lowercased().utf8)
+        lowered = Array(PretrainedVectors.normalizedWord(s).utf8)
       }
       let key = lowered.withUnsafeBufferPointer { FNV1a.hash($0, 0..<$0.count) }
       guard let index else {

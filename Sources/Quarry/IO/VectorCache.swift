@@ -1,7 +1,7 @@
 import Foundation
 
 /// A binary copy of a word-vector text file, so that it loads in a fraction of the time
-/// of parsing it again: every word's key (FNV-1a of the lowercased word), in file order,
+/// of parsing it again: every word's key (`PretrainedVectors.wordKey`), in file order,
 /// and its vector, in the `TensorFile` container (`FileKind.vectorCache`).
 ///
 /// It is written only for a file whose every line parses (the text path checks only the
@@ -16,6 +16,9 @@ enum VectorCache {
     var modified: Double
     var words: Int
     var dim: Int
+    /// How the keys were made: `PretrainedVectors.keyRule` (a cache made by another rule,
+    /// or before there was one, is not read).
+    var keys: String?
     var tensors: [ModelMetadata.TensorEntry] = []
   }
 
@@ -53,7 +56,8 @@ enum VectorCache {
         let meta = try? JSONDecoder().decode(
           Metadata.self, from: Data(UnsafeRawBufferPointer(rebasing: raw[metaRange]))),
         meta.source == id.path, meta.size == id.size, meta.modified == id.modified,
-        meta.dim == dim, meta.words >= 0, meta.words <= section.count / 8,
+        meta.dim == dim, meta.keys == PretrainedVectors.keyRule, meta.words >= 0,
+        meta.words <= section.count / 8,
         let keys = try? TensorFile.range(
           "keys", .u64, meta.words, in: meta.tensors, section: section, fail: fail),
         let vectors = try? TensorFile.range(
@@ -93,7 +97,8 @@ enum VectorCache {
     t.add("keys", keys)
     t.add("vectors", vectors)
     let meta = Metadata(
-      source: id.path, size: id.size, modified: id.modified, words: keys.count, dim: dim)
+      source: id.path, size: id.size, modified: id.modified, words: keys.count, dim: dim,
+      keys: PretrainedVectors.keyRule)
     try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     try? TensorFile.write(.vectorCache, metadata: meta, tensors: t, to: path, sync: false)
   }

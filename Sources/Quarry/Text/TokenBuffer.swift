@@ -21,6 +21,18 @@ public struct TokenBuffer: Sendable {
 
   public var strings: [String] { (0..<count).map(string(at:)) }
 
+  /// How many tokens start with a letter of a script written without spaces
+  /// (`Tokenizer.isUnspaced`). O(tokens).
+  public var unspacedCount: Int {
+    bytes.withUnsafeBufferPointer { b in
+      starts.reduce(0) { n, s in
+        // Every such script lies at U+0E00 or above: three UTF-8 bytes or more.
+        guard b[s] >= 0xE0 else { return n }
+        return Tokenizer.isUnspaced(Tokenizer.decode(b, at: s).0) ? n + 1 : n
+      }
+    }
+  }
+
   mutating func removeAll() {
     bytes.removeAll(keepingCapacity: true)
     starts.removeAll(keepingCapacity: true)

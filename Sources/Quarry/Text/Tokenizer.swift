@@ -1,6 +1,16 @@
+import Foundation
+
 /// Lowercases and splits text into tokens: words (runs of letters, marks and digits),
 /// numbers with inner separators ("3.5", "1,000") and single punctuation or symbol
 /// characters. Whitespace and control characters separate tokens and are dropped.
+/// A letter of a script written without spaces between words (`isUnspaced`: CJK
+/// ideographs, kana, Thai, Lao, Khmer, Myanmar) is a token of its own, with the combining
+/// marks after it, so that word n-grams over such text are character n-grams while
+/// Latin-script words stay words: "iPhone 15 发布会" → iphone · 15 · 发 · 布 · 会.
+///
+/// With `normalizesCompatibility`, a text holding any non-ASCII byte is first put in
+/// Unicode normalization form KC, so that full-width and compatibility forms read as
+/// their plain forms ("ＡＢＣ" → abc, "ﬁ" → fi, "ｶ" → カ); ASCII text is already in it.
 ///
 /// The tokenizer writes the lowercased UTF-8 of every token into one reusable buffer
 /// (`TokenBuffer`), so that hashing needs no `String` per token. ASCII takes a table
@@ -9,9 +19,33 @@
 public struct Tokenizer: Sendable, Codable, Equatable {
   /// Keep punctuation and symbol characters as one-character tokens.
   public var keepPunctuation: Bool
+  /// One token per letter of a script written without spaces (`isUnspaced`).
+  public var splitsUnspacedScripts: Bool
+  /// NFKC before tokenizing.
+  public var normalizesCompatibility: Bool
 
-  public init(keepPunctuation: Bool = true) {
+  public init(
+    keepPunctuation: Bool = true, splitsUnspacedScripts: Bool = true,
+    normalizesCompatibility: Bool = true
+  ) {
     self.keepPunctuation = keepPunctuation
+    self.splitsUnspacedScripts = splitsUnspacedScripts
+    self.normalizesCompatibility = normalizesCompatibility
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case keepPunctuation, splitsUnspacedScripts, normalizesCompatibility
+  }
+
+  /// A model file written before a setting existed reads it as off: the tokenizer it was
+  /// trained with.
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    keepPunctuation = try c.decode(Bool.self, forKey: .keepPunctuation)
+    splitsUnspacedScripts =
+      try c.decodeIfPresent(Bool.self, forKey: .splitsUnspacedScripts) ?? false
+    normalizesCompatibility =
+      try c.decodeIfPresent(Bool.self, forKey: .normalizesCompatibility) ?? false
   }
 
   /// Tokenizes `text` into `buffer` (cleared first).
@@ -23,6 +57,13 @@ public struct Tokenizer: Sendable, Codable, Equatable {
 
   /// Tokenizes valid UTF-8 bytes into `buffer` (cleared first).
   public func tokenize(utf8: UnsafeBufferPointer<UInt8>, into buffer: inout TokenBuffer) {
+    if normalizesCompatibility, utf8.contains(where: { $0 >= 0x80 }) {
+      var normal = String(decoding: utf8, as: UTF8.self).precomposedStringWithCompatibilityMapping
+      var plain = self
+      plain.normalizesCompatibility = false
+      normal.withUTF8 { plain.tokenize(utf8: $0, into: &buffer) }
+      return
+    }
     buffer.removeAll()
     // The class table through a local pointer: a `static let` read per byte goes through
     // its lazy-initialisation check every time.
@@ -81,6 +122,24 @@ public struct Tokenizer: Sendable, Codable, Equatable {
       }
       let (scalar, width) = Tokenizer.decode(utf8, at: i)
       let p = scalar.properties
+      if splitsUnspacedScripts, Tokenizer.isUnspaced(scalar),
+        p.isAlphabetic || p.numericType != nil
+      {
+        // One token: the letter and the combining marks after it.
+        if inWord { buffer.end() }
+        inWord = false
+        buffer.begin()
+        buffer.append(utf8, i..<(i + width))
+        i += width
+        while i < n, utf8[i] >= 0x80 {
+          let (mark, w) = Tokenizer.decode(utf8, at: i)
+          guard mark.properties.generalCategory.isMark else { break }
+          buffer.append(utf8, i..<(i + w))
+          i += w
+        }
+        buffer.end()
+        continue
+      }
       if p.isAlphabetic || p.numericType != nil || p.generalCategory.isMark {
         if !inWord {
           buffer.begin()
@@ -113,6 +172,30 @@ public struct Tokenizer: Sendable, Codable, Equatable {
   }
 
   @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+
+  /// A scalar of a script written without spaces between words: CJK ideographs (the
+  /// unified blocks, extensions A to H and the compatibility blocks, as BERT's basic
+  /// tokenizer counts them, plus the later extensions), hiragana, katakana (full and
+  /// half width), Thai, Lao, Myanmar and Khmer. Hangul is written with spaces and is
+  /// not among them.
+  static func isUnspaced(_ s: Unicode.Scalar) -> Bool {
+    switch s.value {
+    case 0x0E00...0x0EFF,  // Thai, Lao
+      0x1000...0x109F,  // Myanmar
+      0x1780...0x17FF,  // Khmer
+      0x3040...0x30FF,  // hiragana, katakana
+      0x31F0...0x31FF,  // katakana phonetic extensions
+      0x3400...0x4DBF,  // CJK extension A
+      0x4E00...0x9FFF,  // CJK unified ideographs
+      0xF900...0xFAFF,  // CJK compatibility ideographs
+      0xFF66...0xFF9F,  // half-width katakana
+      0x20000...0x2FA1F,  // CJK extensions B to F, compatibility supplement
+      0x30000...0x323AF:  // CJK extensions G, H
+      return true
+    default:
+      return false
+    }
+  }
 
   /// 0: space/control, 1: letter or digit (and '_'), 2: punctuation or symbol.
   static let asciiClass: [UInt8] = (0..<128).map { c -> UInt8 in

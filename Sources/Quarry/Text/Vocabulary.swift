@@ -23,6 +23,8 @@ public struct Vocabulary: Sendable, Equatable {
   public struct Counts: Sendable {
     public var tokensPerWord: [Int]
     public var totalTokens: Int
+    /// Of those, the tokens of scripts written without spaces (one letter each).
+    public var unspacedTokens = 0
   }
 
   /// Builds the vocabulary of `texts`. Rows are numbered in order of first appearance,
@@ -46,6 +48,7 @@ public struct Vocabulary: Sendable, Equatable {
     var words = KeyCounter()
     var others = KeyCounter()
     var totalTokens = 0
+    var unspacedTokens = 0
     public private(set) var documents = 0
     public let maxKeys: Int?
     /// The document-frequency threshold of the last pruning (1: never pruned).
@@ -66,6 +69,9 @@ public struct Vocabulary: Sendable, Equatable {
     public mutating func add(_ text: String) {
       extractor.extract(text)
       totalTokens += extractor.wordKeys.count
+      if extractor.config.tokenizer.splitsUnspacedScripts {
+        unspacedTokens += extractor.tokens.unspacedCount
+      }
       for k in extractor.wordKeys { words.add(k, doc: documents) }
       for k in extractor.otherKeys { others.add(k, doc: documents) }
       documents += 1
@@ -100,7 +106,8 @@ public struct Vocabulary: Sendable, Equatable {
       }
       return (
         Vocabulary(index: index, wordCount: wordCount, idf: idf),
-        Counts(tokensPerWord: tokensPerWord, totalTokens: totalTokens)
+        Counts(
+          tokensPerWord: tokensPerWord, totalTokens: totalTokens, unspacedTokens: unspacedTokens)
       )
     }
   }

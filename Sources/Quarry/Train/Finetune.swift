@@ -129,7 +129,7 @@ public enum Finetune {
     var modelConfig = config
     modelConfig.dim = dim
     modelConfig.learningRate = learningRateNoting(
-      config, tokens: counts.totalTokens, rows: trainRows.count, progress: progress)
+      config, counts: counts, rows: trainRows.count, progress: progress)
     setBLASThreads(1)
     let initial = Classifier(
       classes: labels.count, featureCount: vocab.featureCount, wordCount: vocab.wordCount,
@@ -208,14 +208,23 @@ public enum Finetune {
     return index
   }
 
-  /// The learning rate for `rows` training rows of `tokens` word tokens in all
-  /// (`TrainingConfig.scaledLearningRate`), with a note when it is scaled.
+  /// The learning rate for `rows` training rows of `counts.totalTokens` word tokens in
+  /// all (`TrainingConfig.scaledLearningRate`), with a note when it is scaled or when the
+  /// text is mostly of scripts written without spaces.
   static func learningRateNoting(
-    _ config: TrainingConfig, tokens: Int, rows: Int, progress: (Event) -> Void
+    _ config: TrainingConfig, counts: Vocabulary.Counts, rows: Int, progress: (Event) -> Void
   ) -> Float {
-    let meanWords = Double(tokens) / Double(max(rows, 1))
-    let lr = config.scaledLearningRate(meanWords: meanWords)
-    if lr != config.learningRate {
+    let meanWords = Double(counts.totalTokens) / Double(max(rows, 1))
+    let unspaced = Double(counts.unspacedTokens) / Double(max(counts.totalTokens, 1))
+    let lr = config.scaledLearningRate(meanWords: meanWords, unspacedShare: unspaced)
+    if unspaced > 0.5 {
+      progress(
+        .note(
+          String(
+            format:
+              "%.0f%% of the tokens are characters of scripts written without spaces (one token each, word n-grams are character n-grams): learning rate %.3g, not scaled by text length",
+            100 * unspaced, lr)))
+    } else if lr != config.learningRate {
       progress(
         .note(
           String(

@@ -64,7 +64,7 @@ public enum StreamingFinetune {
     var modelConfig = config
     modelConfig.dim = dim
     modelConfig.learningRate = Finetune.learningRateNoting(
-      config, tokens: counts.totalTokens, rows: builder.documents, progress: progress)
+      config, counts: counts, rows: builder.documents, progress: progress)
     modelConfig.validFraction = 0
     modelConfig.crossFit = 0
     setBLASThreads(1)
