@@ -6,6 +6,9 @@ For every corpus it trains and scores, on the same train/test split in one run:
   fasttext-glove  the same, with pretrainedVectors = GloVe 6B 50d (.vec)
   sklearn-lr      TfidfVectorizer(1-2 grams, sublinear tf) + LogisticRegression(C=10)
   sklearn-svc     TfidfVectorizer(1-2 grams, sublinear tf) + LinearSVC(C=1, balanced)
+On request (and by default on thucnews):
+  sklearn-svc-char  TfidfVectorizer(analyzer='char', 1-2 grams, sublinear tf) + LinearSVC(C=1,
+                  balanced): characters, so no tokenizer is needed (Chinese has no spaces)
 With a MiniLM checkpoint (--encoder, default $CACHE/encoder/all-minilm-l6-v2), on request:
   quarry-encoder      quarry finetune --encoder DIR (frozen mean-pooled vectors as features)
   quarry-tuned        the same with --tune-layers N (default 2)
@@ -16,6 +19,12 @@ With a MiniLM checkpoint (--encoder, default $CACHE/encoder/all-minilm-l6-v2), o
                       has no predict process, so no predict figures.
 The encoder systems predict the test texts once (not --repeat-predict times): at tens of
 documents a second, R8 x 20 would take a quarter of an hour.
+
+Per-corpus settings (CORPUS_SETTINGS): thucnews is Chinese headlines, not word-segmented.
+On it fastText gets its texts cjk-spaced (a space around every Han character, see
+bench_workers.tokenize) unless --ft-tokenize says otherwise, Quarry runs without
+--pretrained (GloVe holds English words; there is no Chinese vector file), fasttext-glove
+is skipped with a message, and the default systems include sklearn-svc-char.
 
 Figures: accuracy and macro-F1 on the test set (computed here, one code path for every
 system, from each system's predict-process output), train seconds, predict docs/s
@@ -43,22 +52,95 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_workers as W  # noqa: E402  (pure Python, no heavy imports)
 
 BASE_SYSTEMS = ["quarry", "fasttext", "fasttext-glove", "sklearn-lr", "sklearn-svc"]
+EXTRA_SYSTEMS = ["sklearn-svc-char"]
 ENCODER_SYSTEMS = ["quarry-encoder", "quarry-tuned", "sklearn-svc-minilm"]
-ALL_SYSTEMS = BASE_SYSTEMS + ENCODER_SYSTEMS
+ALL_SYSTEMS = BASE_SYSTEMS + EXTRA_SYSTEMS + ENCODER_SYSTEMS
 DEFAULT_CORPORA = "r8,sms"
 DEFAULT_SPLIT_CORPORA = "sms"
+DEFAULT_FT_TOKENIZE = "words"
+
+# What differs on a corpus from the settings above (a corpus not listed has none):
+#   systems      the default --systems for it
+#   skip         system -> why it is not run on the corpus (said, and listed as skipped)
+#   ft_tokenize  fastText's tokenize mode when --ft-tokenize is not given
+#   pretrained   False: the quarry systems run without --pretrained
+#   note         one line printed under the table
+CORPUS_SETTINGS = {
+    "thucnews": {
+        "systems": BASE_SYSTEMS + ["sklearn-svc-char"],
+        "skip": {"fasttext-glove": "GloVe 6B holds English words, and thucnews is Chinese"},
+        "ft_tokenize": "cjk-spaced",
+        "pretrained": False,
+        "note": "Chinese, not word-segmented: quarry runs without --pretrained (no Chinese "
+                "vectors); fastText gets cjk-spaced text",
+    },
+}
+
+
+def corpus_settings(name):
+    return CORPUS_SETTINGS.get(name, {})
+
+
+def ft_tokenize_for(name, args):
+    """fastText's tokenize mode on corpus NAME: --ft-tokenize, else the corpus's, else words."""
+    return args.ft_tokenize or corpus_settings(name).get("ft_tokenize", DEFAULT_FT_TOKENIZE)
+
+
+def ft_tokenize_summary(names, args):
+    """The tokenize mode(s) of a run, for the report: the mode when every corpus has the
+    same one ('words', 'cjk-spaced'), else e.g. 'words; cjk-spaced for thucnews'."""
+    modes = {n: ft_tokenize_for(n, args) for n in names}
+    if len(set(modes.values())) <= 1:
+        return next(iter(modes.values()), ft_tokenize_for("", args))
+    own = ["%s for %s" % (m, n) for n, m in modes.items() if m != DEFAULT_FT_TOKENIZE]
+    return "; ".join([DEFAULT_FT_TOKENIZE] + own)
+
+
+def systems_for(name, args):
+    """(systems to run on corpus NAME in canonical order, messages for the ones skipped)."""
+    cs = corpus_settings(name)
+    wanted = args.systems if args.systems is not None else cs.get("systems", BASE_SYSTEMS)
+    run, skipped = [], []
+    for system in ALL_SYSTEMS:
+        if system not in wanted:
+            continue
+        why = cs.get("skip", {}).get(system)
+        if why:
+            skipped.append("%s on %s: %s" % (system, name, why))
+        else:
+            run.append(system)
+    return run, skipped
+
+
+def corpus_notes(names):
+    """CORPUS_SETTINGS' notes of the corpora in a run, by name."""
+    return {n: corpus_settings(n)["note"] for n in names if "note" in corpus_settings(n)}
+
+
+SKLEARN_LR = "TfidfVectorizer(ngram_range=(1,2), sublinear_tf=True) + LogisticRegression(C=10, max_iter=2000)"
+SKLEARN_SVC = "TfidfVectorizer(ngram_range=(1,2), sublinear_tf=True) + LinearSVC(C=1, class_weight='balanced')"
+SKLEARN_SVC_CHAR = ("TfidfVectorizer(analyzer='char', ngram_range=(1,2), sublinear_tf=True) + "
+                    "LinearSVC(C=1, class_weight='balanced')")
+
+
+def pretrained_for(name, args):
+    """The --pretrained vectors of the quarry systems on corpus NAME, or None."""
+    return args.vectors if corpus_settings(name).get("pretrained", True) else None
+
+
 SPLITS_HELP = """\
 seeded splits (--splits N or --split-seeds LIST):
   A single split cannot say which system is more accurate, so this mode scores every
   system on several splits of each corpus (default just sms):
   1. pool the corpus's train.tsv and test.tsv rows, each label's rows in the order of the
-     source the corpus was made from: for sms, Scripts/setup's seeded split is undone,
-     giving spam_collection.csv's order; for other corpora, train.tsv's rows then
-     test.tsv's, in file order;
+     source the corpus was made from: for sms and thucnews, Scripts/setup's seeded split
+     is undone, giving spam_collection.csv's (thucnews_train_1w.txt's) order; for other
+     corpora, train.tsv's rows then test.tsv's, in file order;
   2. for each split seed S: sklearn.model_selection.train_test_split(rows, test_size=0.2,
      stratify=labels, random_state=S), with the pinned scikit-learn and numpy (for sms,
      4862 rows: 3889 train, 973 test).  Only the order within each label matters to it,
-     so for sms these are the splits train_test_split makes of spam_collection.csv;
+     so for sms these are the splits train_test_split makes of spam_collection.csv (for
+     thucnews, of thucnews_train_1w.txt);
   3. train every system on the split's train rows (training seed --seed, the same for
      every split) and score it on the test rows, predicting them once (no repeats, no
      timing figures).
@@ -251,8 +333,13 @@ def resolve_corpus(name, catalog, cat_path, cache):
 
 
 class Corpus:
-    def __init__(self, name, train, test, work, args):
+    def __init__(self, name, train, test, work, args, base=None):
+        """base: the catalog name whose CORPUS_SETTINGS apply (name itself unless a split
+        of it, such as sms@3)."""
         self.name, self.train, self.test, self.work = name, train, test, work
+        self.base = base or name
+        self.ft_tokenize = ft_tokenize_for(self.base, args)
+        self.pretrained = pretrained_for(self.base, args)
         self.train_labels, self.train_texts = W.read_tsv(train)
         self.test_labels, self.test_texts = W.read_tsv(test)
         if not self.train_texts or not self.test_texts:
@@ -271,9 +358,10 @@ class Corpus:
         self.predict_once = os.path.join(work, "predict-input-once.txt")
         with open(self.predict_once, "w", encoding="utf-8", newline="\n") as f:
             f.write("".join(t + "\n" for t in clean))
-        # fastText's copies: the same texts, tokenized for it (see --ft-tokenize). Made
-        # here, before anything is timed; the same as the originals for raw.
-        mode = args.ft_tokenize
+        # fastText's copies: the same texts, tokenized for it (see --ft-tokenize and
+        # CORPUS_SETTINGS). Made here, before anything is timed; the same as the originals
+        # for raw.
+        mode = self.ft_tokenize
         self.ft_train_tsv = os.path.join(work, "train-fasttext.tsv")
         with open(self.ft_train_tsv, "w", encoding="utf-8", newline="\n") as f:
             for lab, txt in zip(self.train_labels, self.train_texts):
@@ -337,6 +425,7 @@ def bench_fasttext(corpus, args, glove=None):
         "train_seconds": tr["wall"],
         **train_figures(tr),
         "model_mb": os.path.getsize(model) / 2**20,
+        "ft_tokenize": corpus.ft_tokenize,
         "vocabulary": info.get("words"),
         "train_breakdown_seconds": {
             k: info.get(k + "_seconds") for k in ("prepare", "fasttext_train", "save")
@@ -397,7 +486,9 @@ def encoder_flags(system, args, cache):
 
 
 def bench_quarry(corpus, args, glove, warm=True, system="quarry"):
+    """glove: the --pretrained vectors, or None to train without."""
     q = args.quarry
+    pretrained = ["--pretrained", glove] if glove else []
     model = os.path.join(corpus.work, "%s.qmodel" % system)
     out = os.path.join(corpus.work, "%s.pred" % system)
     cache = os.path.join(corpus.work, "features-" + system)
@@ -408,23 +499,23 @@ def bench_quarry(corpus, args, glove, warm=True, system="quarry"):
         (corpus.predict_input, corpus.n_predict, corpus.repeat))
     # Untimed: make sure the binary copy of the vectors exists ($QUARRY_CACHE/vector-cache),
     # as after any earlier finetune with them; the timed run then reads it, not the text.
-    if warm:
+    if warm and glove:
         subprocess.run(
-            [q, "finetune", "--train", corpus.train, "--output", model, "--pretrained", glove,
-             "--epochs", "1", "--cross-fit", "0", "--no-mine", "--no-checkpoint"],
+            [q, "finetune", "--train", corpus.train, "--output", model] + pretrained
+            + ["--epochs", "1", "--cross-fit", "0", "--no-mine", "--no-checkpoint"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    log("%s/%s: training" % (corpus.name, system))
+    log("%s/%s: training%s" % (corpus.name, system, "" if glove else " (no --pretrained)"))
     tr = run_measured(
-        [q, "finetune", "--train", corpus.train, "--output", model, "--pretrained", glove,
-         "--threads", str(args.threads), "--seed", str(args.seed)] + extra,
+        [q, "finetune", "--train", corpus.train, "--output", model] + pretrained
+        + ["--threads", str(args.threads), "--seed", str(args.seed)] + extra,
         label=system + " finetune",
     )
-    res = {"train_seconds": tr["wall"], **train_figures(tr)}
+    res = {"train_seconds": tr["wall"], **train_figures(tr), "pretrained": glove}
     if extra:
         # Again, now that the encoder's vectors (and tuning) are in the cache.
         again = run_measured(
-            [q, "finetune", "--train", corpus.train, "--output", model, "--pretrained", glove,
-             "--threads", str(args.threads), "--seed", str(args.seed)] + extra,
+            [q, "finetune", "--train", corpus.train, "--output", model] + pretrained
+            + ["--threads", str(args.threads), "--seed", str(args.seed)] + extra,
             label=system + " finetune (cached)")
         res["train_cached_seconds"] = again["wall"]
         log("%s/%s: trained in %.1fs cold, %.1fs from the cache"
@@ -504,16 +595,16 @@ def bench_svc_minilm(corpus, args):
 def run_system(corpus, system, args, warm=True):
     """Trains and scores one system on one corpus (one train/test pair)."""
     if system in ("quarry", "quarry-encoder", "quarry-tuned"):
-        return bench_quarry(corpus, args, args.vectors, warm=warm, system=system)
+        return bench_quarry(corpus, args, corpus.pretrained, warm=warm, system=system)
     if system == "sklearn-svc-minilm":
         return bench_svc_minilm(corpus, args)
     if system == "fasttext":
         return bench_fasttext(corpus, args)
     if system == "fasttext-glove":
         return bench_fasttext(corpus, args, glove=args.vectors)
-    if system == "sklearn-lr":
-        return bench_sklearn(corpus, args, "lr")
-    return bench_sklearn(corpus, args, "svc")
+    if system in ("sklearn-lr", "sklearn-svc", "sklearn-svc-char"):
+        return bench_sklearn(corpus, args, system[len("sklearn-"):])
+    raise BenchError("unknown system %r" % system)
 
 
 # --------------------------------------------------------------------------- report
@@ -678,6 +769,8 @@ def print_table(report):
     print("         included).  fastText is given its copies of the texts tokenized (--ft-tokenize %s)"
           % s["ft_tokenize"])
     print("         before timing; Quarry and scikit-learn get the corpus text and tokenize it themselves.")
+    for name, note in s.get("corpus_notes", {}).items():
+        print("%s: %s" % (name, note))
     for e in report["ratios"]:
         parts = []
         for key, words, lower_better in RATIO_KEYS:
@@ -724,9 +817,10 @@ def print_table(report):
 # each corpus's pooled rows, instead of one run on its fixed split.  The procedure (also in
 # --help and the README):
 #   1. Pool the corpus's train.tsv and test.tsv rows.  Their order is each label's rows in
-#      the order of the source the corpus was made from: for sms, Scripts/setup's seeded
-#      split (Scripts/lib/make_corpora.py) is undone, giving spam_collection.csv's order;
-#      for other corpora, train.tsv's rows then test.tsv's, each in file order.
+#      the order of the source the corpus was made from: for sms and thucnews, Scripts/setup's
+#      seeded split (Scripts/lib/make_corpora.py) is undone, giving spam_collection.csv's
+#      (thucnews_train_1w.txt's) order; for other corpora, train.tsv's rows then test.tsv's,
+#      each in file order.
 #   2. For each split seed S: sklearn.model_selection.train_test_split(rows, test_size=0.2,
 #      stratify=labels, random_state=S) (scikit-learn and numpy pinned by Scripts/bench).
 #      It draws each label's test rows from that label's rows in pooled order, so only the
@@ -739,24 +833,28 @@ def print_table(report):
 
 def undo_setup_split(name, train_rows, test_rows):
     """Each label's rows in the order of the file Scripts/setup split, or None when the
-    corpus is not one whose split can be undone.  Scripts/setup's SMS split: for each label
-    in sorted order, rng.shuffle() the label's row indices (rng = random.Random(SMS_SEED),
-    one generator for all labels) and the first round(n * SMS_TEST_PERCENT / 100) are test;
-    train and test keep file order.  A shuffle's permutation depends only on the list's
-    length, so replaying it tells which of a label's file positions went to test."""
-    if name != "sms":
-        return None
+    corpus is not one whose split can be undone.  Scripts/setup's seeded splits (sms,
+    thucnews; make_corpora.stratified_split): for each label in sorted order, rng.shuffle()
+    the label's row indices (rng = random.Random(the corpus's seed), one generator for all
+    labels) and the first round(n * test percent / 100) are test; train and test keep file
+    order.  A shuffle's permutation depends only on the list's length, so replaying it
+    tells which of a label's file positions went to test."""
     import random
 
     import make_corpora as MC  # standard library only
 
+    seeded = {"sms": (MC.SMS_EXPECTED, MC.SMS_SEED, MC.SMS_TEST_PERCENT),
+              "thucnews": (MC.THUC_EXPECTED, MC.THUC_SEED, MC.THUC_TEST_PERCENT)}
+    if name not in seeded:
+        return None
+    expected, seed, test_percent = seeded[name]
     labels = sorted({l for l, _ in train_rows} | {l for l, _ in test_rows})
     counts = {lab: sum(1 for l, _ in train_rows + test_rows if l == lab) for lab in labels}
-    if counts != MC.SMS_EXPECTED:
-        log("warning: sms label counts %s are not Scripts/setup's %s; pooling train then test rows"
-            % (counts, MC.SMS_EXPECTED))
+    if counts != expected:
+        log("warning: %s label counts %s are not Scripts/setup's %s; pooling train then test rows"
+            % (name, counts, expected))
         return None
-    rng = random.Random(MC.SMS_SEED)
+    rng = random.Random(seed)
     pooled = []
     for lab in labels:
         tr = [r for r in train_rows if r[0] == lab]
@@ -764,10 +862,10 @@ def undo_setup_split(name, train_rows, test_rows):
         n = len(tr) + len(te)
         perm = list(range(n))
         rng.shuffle(perm)
-        k = round(n * MC.SMS_TEST_PERCENT / 100)
+        k = round(n * test_percent / 100)
         if k != len(te):
-            log("warning: sms test.tsv has %d %r rows, Scripts/setup's split %d; pooling train "
-                "then test rows" % (len(te), lab, k))
+            log("warning: %s test.tsv has %d %r rows, Scripts/setup's split %d; pooling train "
+                "then test rows" % (name, len(te), lab, k))
             return None
         test_pos = set(perm[:k])
         it_tr, it_te = iter(tr), iter(te)
@@ -815,7 +913,8 @@ def split_summaries(splits, systems):
     summary, versus = [], []
     for corpus in dict.fromkeys(sp["corpus"] for sp in splits):
         mine = [sp for sp in splits if sp["corpus"] == corpus]
-        for system in systems:
+        ran = [s for s in systems if any(s in sp["results"] for sp in mine)]  # this corpus's
+        for system in ran:
             ok = [sp["results"][system] for sp in mine if "error" not in sp["results"].get(system, {"error": 1})]
             acc_m, acc_sd = mean_sd([r["accuracy"] for r in ok])
             f1_m, f1_sd = mean_sd([r["macro_f1"] for r in ok])
@@ -823,8 +922,8 @@ def split_summaries(splits, systems):
                             "accuracy_mean": acc_m, "accuracy_sd": acc_sd,
                             "macro_f1_mean": f1_m, "macro_f1_sd": f1_sd})
         # Every Quarry system (quarry, quarry-encoder, quarry-tuned) against every peer.
-        for own in (s for s in systems if s.startswith("quarry")):
-            for peer in (s for s in systems if not s.startswith("quarry")):
+        for own in (s for s in ran if s.startswith("quarry")):
+            for peer in (s for s in ran if not s.startswith("quarry")):
                 pairs = [(sp["results"][own]["macro_f1"], sp["results"][peer]["macro_f1"])
                          for sp in mine
                          if "macro_f1" in sp["results"].get(own, {})
@@ -858,6 +957,8 @@ def print_splits_table(report):
     print("splits: %s" % s["split_procedure"])
     for name, c in report["corpora"].items():
         print("  %s: %d rows pooled, %s" % (name, c["pooled_rows"], c["pooled_order"]))
+    for name, note in s.get("corpus_notes", {}).items():
+        print("%s: %s" % (name, note))
     print()
     print("Per split, accuracy / macro-F1 on the split's test rows:")
     head = ["corpus", "split seed", "train", "test"] + systems
@@ -865,8 +966,9 @@ def print_splits_table(report):
     for sp in report["splits"]:
         cells = [sp["corpus"], sp["seed"], sp["train_rows"], sp["test_rows"]]
         for system in systems:
-            r = sp["results"].get(system, {})
-            cells.append("ERROR" if "error" in r else "%.4f / %.4f" % (r["accuracy"], r["macro_f1"]))
+            r = sp["results"].get(system)
+            cells.append("-" if r is None else "ERROR" if "error" in r
+                         else "%.4f / %.4f" % (r["accuracy"], r["macro_f1"]))
         rows.append(cells)
     for l in text_table(head, rows, {0}):
         print(l)
@@ -910,12 +1012,17 @@ SPLIT_PROCEDURE = (
     "random_state=SEED) for SEED in %s")
 
 
-def run_splits(args, corpora, systems, skipped, work_root, t_start, t_bench, load_start):
-    """The --splits / --split-seeds mode: every system on every seeded split of every corpus."""
+def run_splits(args, corpora, plan, skipped, work_root, t_start, t_bench, load_start):
+    """The --splits / --split-seeds mode: every system on every seeded split of every corpus
+    (plan: corpus name -> its systems)."""
+    systems = [s for s in ALL_SYSTEMS if any(s in run for run in plan.values())]
     splits, pooled_info = [], {}
     warm = True
     try:
         for name, train, test in corpora:
+            if not plan[name]:
+                log("%s: no system to run" % name)
+                continue
             rows, order = pooled_rows(name, train, test)
             pooled_info[name] = {"train": train, "test": test, "pooled_rows": len(rows), "pooled_order": order}
             log("%s: %d rows pooled (%s); %d splits" % (name, len(rows), order, len(args.split_seeds)))
@@ -926,13 +1033,13 @@ def run_splits(args, corpora, systems, skipped, work_root, t_start, t_bench, loa
                 tr_path, te_path = os.path.join(work, "train.tsv"), os.path.join(work, "test.tsv")
                 write_rows(tr_path, train_rows)
                 write_rows(te_path, test_rows)
-                corpus = Corpus("%s@%d" % (name, seed), tr_path, te_path, work, args)
+                corpus = Corpus("%s@%d" % (name, seed), tr_path, te_path, work, args, base=name)
                 entry = {"corpus": name, "seed": seed, "train_rows": len(train_rows),
                          "test_rows": len(test_rows), "results": {}}
-                for system in systems:
+                for system in plan[name]:
                     try:
                         r = run_system(corpus, system, args, warm=warm)
-                        if system.startswith("quarry"):
+                        if system.startswith("quarry") and corpus.pretrained:
                             warm = False  # the vectors' binary copy exists from now on
                         kept = {k: r[k] for k in ("accuracy", "macro_f1", "evaluate_accuracy",
                                                   "evaluate_macro_f1", "warnings") if k in r}
@@ -957,14 +1064,17 @@ def run_splits(args, corpora, systems, skipped, work_root, t_start, t_bench, loa
         "versions": versions(),
         "settings": {
             "systems": systems,
+            "systems_per_corpus": plan,
             "split_seeds": args.split_seeds,
             "split_procedure": SPLIT_PROCEDURE % ",".join(str(x) for x in args.split_seeds),
             "seed": args.seed,
             "threads": args.threads,
-            "ft_tokenize": args.ft_tokenize,
+            "ft_tokenize": ft_tokenize_summary(list(plan), args),
             "fasttext": dict(W.FT_PARAMS),
-            "sklearn_lr": "TfidfVectorizer(ngram_range=(1,2), sublinear_tf=True) + LogisticRegression(C=10, max_iter=2000)",
-            "sklearn_svc": "TfidfVectorizer(ngram_range=(1,2), sublinear_tf=True) + LinearSVC(C=1, class_weight='balanced')",
+            "sklearn_lr": SKLEARN_LR,
+            "sklearn_svc": SKLEARN_SVC,
+            "sklearn_svc_char": SKLEARN_SVC_CHAR,
+            "corpus_notes": corpus_notes(list(plan)),
             "quarry": args.quarry,
             "vectors": args.vectors,
             "encoder": args.encoder,
@@ -1002,8 +1112,9 @@ def parse_args(argv):
                            "pooled rows, split seeds 0..N-1 (see below)")
     many.add_argument("--split-seeds", metavar="S1,S2,...",
                       help="the same with these split seeds, e.g. 0,1,7,42,123,2024")
-    ap.add_argument("--systems", default=",".join(BASE_SYSTEMS),
-                    help="comma-separated, from: %s (default: the first five)" % ", ".join(ALL_SYSTEMS))
+    ap.add_argument("--systems", default=None,
+                    help="comma-separated, from: %s (default: the first five; on thucnews also "
+                         "sklearn-svc-char, and fasttext-glove is skipped there)" % ", ".join(ALL_SYSTEMS))
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     ap.add_argument("--save-json", metavar="PATH", help="also write the JSON report to PATH")
     ap.add_argument("--repeat-predict", type=int, default=20, help="copies of the test texts in the predict input (default 20; 1 with --splits)")
@@ -1014,10 +1125,12 @@ def parse_args(argv):
     ap.add_argument("--tune-layers", type=int, default=2, help="quarry-tuned's --tune-layers (default 2)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2, help="threads for quarry (fastText's thread is fixed at 2)")
-    ap.add_argument("--ft-tokenize", choices=list(W.TOKENIZE_MODES), default="words",
+    ap.add_argument("--ft-tokenize", choices=list(W.TOKENIZE_MODES), default=None,
                     help="how fastText's copies of the texts are prepared (untimed, train and "
-                         "predict alike): 'words' (default) lowercases and splits punctuation "
-                         "off like fastText's tutorial and Quarry's tokenizer; 'lower'; 'raw'")
+                         "predict alike): 'words' (the default) lowercases and splits punctuation "
+                         "off like fastText's tutorial and Quarry's tokenizer; 'cjk-spaced' "
+                         "(thucnews' default) also puts spaces around every Han character; "
+                         "'lower'; 'raw'")
     ap.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
                     help="first wait up to SECONDS for the machine to be idle (under 0.2 cores "
                          "busy for 15 s) before timing anything")
@@ -1040,10 +1153,11 @@ def parse_args(argv):
     if a.corpora is None:
         a.corpora = DEFAULT_CORPORA if a.split_seeds is None else DEFAULT_SPLIT_CORPORA
     a.corpora = [c.strip() for c in a.corpora.split(",") if c.strip()]
-    a.systems = [s.strip() for s in a.systems.split(",") if s.strip()]
-    bad = [s for s in a.systems if s not in ALL_SYSTEMS]
-    if bad:
-        ap.error("unknown system(s) %s; choose from %s" % (", ".join(bad), ", ".join(ALL_SYSTEMS)))
+    if a.systems is not None:  # None: each corpus's default set (systems_for)
+        a.systems = [s.strip() for s in a.systems.split(",") if s.strip()]
+        bad = [s for s in a.systems if s not in ALL_SYSTEMS]
+        if bad:
+            ap.error("unknown system(s) %s; choose from %s" % (", ".join(bad), ", ".join(ALL_SYSTEMS)))
     if a.repeat_predict < 1:
         ap.error("--repeat-predict must be >= 1")
     a.quarry = os.path.abspath(a.quarry) if a.quarry else os.path.join(a.root, ".build", "release", "quarry")
@@ -1062,20 +1176,30 @@ def main(argv):
     if load_start and load_start[0] > 0.5 and args.split_seeds is None:
         log("warning: load average %.2f before starting: something else is using the CPU, "
             "timings will be off" % load_start[0])
-    systems = [s for s in ALL_SYSTEMS if s in args.systems]  # canonical order
-    skipped = []
+    # The systems to run on each corpus (--systems, or the corpus's default set), in
+    # canonical order, less those CORPUS_SETTINGS skip there.
+    plan, skipped = {}, []
+    for name in args.corpora:
+        plan[name], why = systems_for(name, args)
+        for msg in why:
+            log("skipping " + msg)
+        skipped += why
+    systems = [s for s in ALL_SYSTEMS if any(s in run for run in plan.values())]
     needs_quarry = [s for s in systems if s.startswith("quarry") or s in ENCODER_SYSTEMS]
     if needs_quarry and not os.access(args.quarry, os.X_OK):
         msg = "%s: no executable at %s (build it with `swift build -c release`, or pass --quarry PATH)" % (
             ", ".join(needs_quarry), args.quarry)
         log("skipping " + msg)
         skipped.append(msg)
+        plan = {n: [s for s in run if s not in needs_quarry] for n, run in plan.items()}
         systems = [s for s in systems if s not in needs_quarry]
     needs_encoder = [s for s in systems if s in ENCODER_SYSTEMS]
     if needs_encoder and not os.path.isfile(os.path.join(args.encoder, "model.safetensors")):
         raise BenchError("missing %s/model.safetensors (needed by %s): run Scripts/setup first, or pass --encoder DIR"
                          % (args.encoder, ", ".join(needs_encoder)))
-    needs_glove = [s for s in systems if s in ("quarry", "quarry-encoder", "quarry-tuned", "fasttext-glove")]
+    needs_glove = [s for s in systems if any(
+        s == "fasttext-glove" or (s in ("quarry", "quarry-encoder", "quarry-tuned") and pretrained_for(n, args))
+        for n, run in plan.items() if s in run)]
     if needs_glove and not os.path.exists(args.vectors):
         raise BenchError("missing %s (needed by %s): run Scripts/setup first" % (args.vectors, ", ".join(needs_glove)))
 
@@ -1091,15 +1215,18 @@ def main(argv):
         work_root = tempfile.mkdtemp(prefix="run-", dir=base)
     log("work dir %s" % work_root)
     if args.split_seeds is not None:
-        return run_splits(args, corpora, systems, skipped, work_root, t_start, t_bench, load_start)
+        return run_splits(args, corpora, plan, skipped, work_root, t_start, t_bench, load_start)
 
     results = []
     try:
         for name, train, test in corpora:
+            if not plan[name]:
+                log("%s: no system to run" % name)
+                continue
             corpus = Corpus(name, train, test, os.path.join(work_root, name), args)
             log("%s: %d train / %d test docs, %d labels; predict input %d lines"
                 % (name, len(corpus.train_texts), corpus.n_test, len(set(corpus.train_labels)), corpus.n_predict))
-            for system in systems:
+            for system in plan[name]:
                 base = {"corpus": name, "system": system}
                 try:
                     r = run_system(corpus, system, args)
@@ -1124,10 +1251,14 @@ def main(argv):
             "seed": args.seed,
             "threads": args.threads,
             "repeat_predict": args.repeat_predict,
-            "ft_tokenize": args.ft_tokenize,
+            "systems": systems,
+            "systems_per_corpus": plan,
+            "ft_tokenize": ft_tokenize_summary(args.corpora, args),
             "fasttext": dict(W.FT_PARAMS),
-            "sklearn_lr": "TfidfVectorizer(ngram_range=(1,2), sublinear_tf=True) + LogisticRegression(C=10, max_iter=2000)",
-            "sklearn_svc": "TfidfVectorizer(ngram_range=(1,2), sublinear_tf=True) + LinearSVC(C=1, class_weight='balanced')",
+            "sklearn_lr": SKLEARN_LR,
+            "sklearn_svc": SKLEARN_SVC,
+            "sklearn_svc_char": SKLEARN_SVC_CHAR,
+            "corpus_notes": corpus_notes(args.corpora),
             "quarry": args.quarry,
             "vectors": args.vectors,
             "encoder": args.encoder,

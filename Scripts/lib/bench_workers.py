@@ -8,6 +8,7 @@ time belong to that one job:
                                                 convert + seeded shuffle, train, save
   ft-predict MODEL INPUT OUTPUT                 load model, predict every line
   sk-train   KIND TRAIN MODEL SEED              fit a TF-IDF + linear pipeline, pickle it
+                                                (KIND: lr, svc or svc-char)
   sk-predict MODEL INPUT OUTPUT                 unpickle, predict every line, write labels
 
 Each prints one JSON object on its last stdout line with figures measured inside
@@ -30,10 +31,19 @@ LABEL_PREFIX = "__label__"
 #          by spaces around it, except '.' and ',' between two digits ("3.5", "1,000")
 #          -- the way fastText's tutorial prepares text, and close to Quarry's own
 #          tokenizer (Sources/Quarry/Text/Tokenizer.swift).
+#   cjk-spaced: as words, and every Han character made a token of its own by spaces
+#          around it (other Unicode whitespace, such as U+3000, becomes a space, since
+#          fastText splits on ASCII whitespace only).  Chinese text has no spaces
+#          between words; one token per character is what a fastText user does for it
+#          without a word segmenter (and what BERT's tokenizer does).  The same as words
+#          on text without Han characters.
 # The harness tokenizes fastText's copies of the corpus and of the predict input before
 # anything is timed (R8 comes tokenized from its distributor anyway).
 _PUNCT_RE = re.compile(r"([^\w\s.,]|(?<![0-9])[.,]|[.,](?![0-9]))", re.UNICODE)
-TOKENIZE_MODES = ("raw", "lower", "words")
+# Han ideographs: the BMP's blocks (extension A, unified, compatibility) and planes 2-3.
+_HAN_RE = re.compile("([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff])")
+_OTHER_SPACE_RE = re.compile(r"[^\S ]")
+TOKENIZE_MODES = ("raw", "lower", "words", "cjk-spaced")
 
 
 def tokenize(text, mode):
@@ -43,6 +53,9 @@ def tokenize(text, mode):
         return text.lower()
     if mode == "words":
         return _PUNCT_RE.sub(r" \1 ", text.lower())
+    if mode == "cjk-spaced":
+        words = _PUNCT_RE.sub(r" \1 ", text.lower())
+        return _OTHER_SPACE_RE.sub(" ", _HAN_RE.sub(r" \1 ", words))
     raise ValueError("unknown tokenize mode %r" % mode)
 
 
@@ -123,15 +136,19 @@ def make_pipeline(kind, seed):
     from sklearn.pipeline import Pipeline
     from sklearn.svm import LinearSVC
 
+    # svc-char: character 1-2 grams, for text without spaces between words (Chinese);
+    # it needs no tokenizer, so it runs on any corpus.
+    tfidf = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
     if kind == "lr":
         clf = LogisticRegression(C=10, max_iter=2000, random_state=seed)
     elif kind == "svc":
         clf = LinearSVC(C=1, class_weight="balanced", random_state=seed)
+    elif kind == "svc-char":
+        tfidf = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True)
+        clf = LinearSVC(C=1, class_weight="balanced", random_state=seed)
     else:
         raise ValueError(kind)
-    return Pipeline(
-        [("tfidf", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)), ("clf", clf)]
-    )
+    return Pipeline([("tfidf", tfidf), ("clf", clf)])
 
 
 def sk_train(kind, train_path, model_path, seed):

