@@ -26,66 +26,83 @@ public struct MineReportBuilder {
     model: Model, modelPath: String, corpus: Corpus, threads: Int, encoder: FrozenEncoder? = nil
   ) throws -> MineReport {
     let labels = model.labels
-    let c = labels.count
-    let gold = try model.goldLabels(of: corpus)
-    var probs = try Predictor(model: model, threads: threads, encoder: encoder)
-      .probabilities(corpus.examples.map(\.text))
+    let s = try Scores(model: model, corpus: corpus, threads: threads, encoder: encoder)
     let ex = corpus.examples
-
-    // The stored row of each training line, when this is the training corpus.
-    var rowOfLine: [Int: Int] = [:]
-    if corpus.contentHashHex == model.metadata.corpus.contentHash, let lines = model.trainLines {
-      for (i, l) in lines.enumerated() { rowOfLine[Int(l)] = i }
-    }
-    let held = rowOfLine.isEmpty ? nil : model.heldOut
-    if let held {
-      for (i, e) in ex.enumerated() {
-        guard let r = rowOfLine[e.line] else { continue }
-        for k in 0..<c { probs[i * c + k] = held[r * c + k] }
-      }
-    }
-    let dynamics = rowOfLine.isEmpty ? nil : (model.heldOutDynamics ?? model.dynamics)
-    let source: MineReport.Source =
-      switch (held != nil, dynamics != nil, model.heldOutDynamics != nil) {
-      case (true, _, true): .crossFit
-      case (true, _, false): .dynamicsCrossFit
-      case (false, true, _): .dynamics
-      default: .model
-      }
-    let (margin, rival) = Miner.margins(probabilities: probs, labels: gold, classes: c)
-    let predicted = Metrics.argmax(probs, classes: c)
-
-    let stats: [Dynamics.RowStats] = ex.indices.map { i in
-      if let dynamics, let r = rowOfLine[ex[i].line] {
-        return dynamics.stats(row: r, label: gold[i], classes: c)
-      }
-      let right = predicted[i] == gold[i]
-      return .init(
-        confidence: probs[i * c + Int(gold[i])], variability: 0, correctness: right ? 1 : 0,
-        rival: right ? -1 : predicted[i])
-    }
-
-    let boundary = gold.indices.filter { abs(margin[$0]) <= band }
-      .sorted { margin[$0] < margin[$1] || (margin[$0] == margin[$1] && $0 < $1) }
+    let boundary = s.gold.indices.filter { abs(s.margin[$0]) <= band }
+      .sorted { s.margin[$0] < s.margin[$1] || (s.margin[$0] == s.margin[$1] && $0 < $1) }
       .map {
         MineReport.BoundaryRow(
-          line: ex[$0].line, label: labels[Int(gold[$0])],
-          confused_with: labels[Int(rival[$0])], margin: margin[$0], text: ex[$0].text)
+          line: ex[$0].line, label: labels[Int(s.gold[$0])],
+          confused_with: labels[Int(s.rival[$0])], margin: s.margin[$0], text: ex[$0].text)
       }
+    let issues = LabelIssues.find(probabilities: s.probs, labels: s.gold, classes: s.classes)
+      .map {
+        MineReport.LabelIssue(
+          line: ex[$0.row].line, label: labels[Int(s.gold[$0.row])],
+          suggested: labels[Int($0.suggested)], suggested_by: s.source.suggester,
+          score: $0.score, text: ex[$0.row].text)
+      }
+    return MineReport(
+      source: s.source, model: modelPath, data: corpus.path, rows: s.gold.count,
+      labels: labels, boundary: boundary, label_issues: issues,
+      confusions: confusions(s, labels: labels),
+      data_map: dataMap(s, corpus: corpus, labels: labels))
+  }
 
-    let issues = LabelIssues.find(probabilities: probs, labels: gold, classes: c).map {
-      MineReport.LabelIssue(
-        line: ex[$0.row].line, label: labels[Int(gold[$0.row])],
-        suggested: labels[Int($0.suggested)], suggested_by: source.suggester, score: $0.score,
-        text: ex[$0.row].text)
+  /// Every row's gold class and probabilities (the stored out-of-sample ones for the rows
+  /// the model trained on), their margins and rivals, the dynamics that follow those rows,
+  /// and what the report's figures come from.
+  struct Scores {
+    var classes: Int
+    var gold: [Int32]
+    var probs: [Float]
+    var margin: [Float]
+    var rival: [Int32]
+    var predicted: [Int32]
+    /// The stored row of each training line, when this is the training corpus.
+    var rowOfLine: [Int: Int] = [:]
+    var dynamics: Dynamics?
+    var source: MineReport.Source
+
+    init(model: Model, corpus: Corpus, threads: Int, encoder: FrozenEncoder?) throws {
+      let c = model.labels.count
+      classes = c
+      gold = try model.goldLabels(of: corpus)
+      probs = try Predictor(model: model, threads: threads, encoder: encoder)
+        .probabilities(corpus.examples.map(\.text))
+      if corpus.contentHashHex == model.metadata.corpus.contentHash, let lines = model.trainLines {
+        for (i, l) in lines.enumerated() { rowOfLine[Int(l)] = i }
+      }
+      let held = rowOfLine.isEmpty ? nil : model.heldOut
+      if let held {
+        for (i, e) in corpus.examples.enumerated() {
+          guard let r = rowOfLine[e.line] else { continue }
+          for k in 0..<c { probs[i * c + k] = held[r * c + k] }
+        }
+      }
+      dynamics = rowOfLine.isEmpty ? nil : (model.heldOutDynamics ?? model.dynamics)
+      source =
+        switch (held != nil, dynamics != nil, model.heldOutDynamics != nil) {
+        case (true, _, true): .crossFit
+        case (true, _, false): .dynamicsCrossFit
+        case (false, true, _): .dynamics
+        default: .model
+        }
+      (margin, rival) = Miner.margins(probabilities: probs, labels: gold, classes: c)
+      predicted = Metrics.argmax(probs, classes: c)
     }
+  }
 
+  /// (gold, predicted) pairs by count of wrong rows, with the rows whose rival lies inside
+  /// the band; most confused first.
+  func confusions(_ s: Scores, labels: [String]) -> [MineReport.Confusion] {
+    let c = s.classes
     var wrong = [[Int]](repeating: [Int](repeating: 0, count: c), count: c)
     var near = [[Int]](repeating: [Int](repeating: 0, count: c), count: c)
-    for i in gold.indices {
-      let g = Int(gold[i])
-      if predicted[i] != gold[i] { wrong[g][Int(predicted[i])] += 1 }
-      if abs(margin[i]) <= band { near[g][Int(rival[i])] += 1 }
+    for i in s.gold.indices {
+      let g = Int(s.gold[i])
+      if s.predicted[i] != s.gold[i] { wrong[g][Int(s.predicted[i])] += 1 }
+      if abs(s.margin[i]) <= band { near[g][Int(s.rival[i])] += 1 }
     }
     var confusions: [MineReport.Confusion] = []
     for g in 0..<c {
@@ -94,21 +111,29 @@ public struct MineReportBuilder {
           .init(label: labels[g], confused_with: labels[o], count: wrong[g][o], near: near[g][o]))
       }
     }
-    confusions.sort {
+    return confusions.sorted {
       ($0.count, $0.near) > ($1.count, $1.near)
         || (($0.count, $0.near) == ($1.count, $1.near)
           && ($0.label, $0.confused_with) < ($1.label, $1.confused_with))
     }
+  }
 
-    let map = gold.indices.map {
-      MineReport.MapPoint(
-        line: ex[$0].line, label: labels[Int(gold[$0])], confidence: stats[$0].confidence,
-        variability: stats[$0].variability, correctness: stats[$0].correctness)
+  /// A point per row: from the dynamics that follow it, or else from its probabilities.
+  func dataMap(_ s: Scores, corpus: Corpus, labels: [String]) -> [MineReport.MapPoint] {
+    let c = s.classes
+    return corpus.examples.enumerated().map { i, e in
+      let stats: Dynamics.RowStats
+      if let dynamics = s.dynamics, let r = s.rowOfLine[e.line] {
+        stats = dynamics.stats(row: r, label: s.gold[i], classes: c)
+      } else {
+        let right = s.predicted[i] == s.gold[i]
+        stats = .init(
+          confidence: s.probs[i * c + Int(s.gold[i])], variability: 0,
+          correctness: right ? 1 : 0, rival: right ? -1 : s.predicted[i])
+      }
+      return MineReport.MapPoint(
+        line: e.line, label: labels[Int(s.gold[i])], confidence: stats.confidence,
+        variability: stats.variability, correctness: stats.correctness)
     }
-    return MineReport(
-      source: source,
-      model: modelPath, data: corpus.path,
-      rows: gold.count, labels: labels, boundary: boundary, label_issues: issues,
-      confusions: confusions, data_map: map)
   }
 }

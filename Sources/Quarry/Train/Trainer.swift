@@ -219,44 +219,13 @@ public struct Trainer {
   ) throws {
     let clock = ContinuousClock()
     let start = clock.now
-    let rows = blocks.blockRows.reduce(0, +)
     let threads = max(1, config.threads)
     let mining = config.mine && epoch > config.mineWarmup
     var tally = Tally()
     for b in blockOrder {
-      let (data, augment) = try blocks.block(b)
-      if blocks.rereads { loop.order = Array(0..<data.count) }
-      loop.rng.shuffle(&loop.order)
-      let t0 = clock.now
-      if mining, loop.scores == nil {
-        loop.scores = loop.model.probabilities(data.features, threads: threads)
-      }
-      tally.miningTime += clock.now - t0
-
-      // 1. Every row, class-weighted cross-entropy.
-      let base = tally.done
-      let seen = tally.loss
-      tally.loss += try sgd(
-        &loop.model, on: data, order: loop.order,
-        weights: data.labels.map { loop.classWeight[Int($0)] }, gamma: config.lossGamma,
-        schedule: &loop.schedule, scratch: &loop.scratch, epoch: epoch, control: control
-      ) { n, partLoss in
-        let secs = (clock.now - start).seconds
-        progress(
-          .step(
-            epoch: epoch, done: base + n, total: rows,
-            loss: Float((seen + partLoss) / Double(base + n)),
-            examplesPerSecond: Double(base + n) / max(secs, 1e-9)))
-      }
-      tally.done += data.count
-
-      // 2. The mined pass: boundary rows by the scores, their variants, focal loss.
-      if mining, let scores = loop.scores {
-        try minedPass(
-          &loop, data: data, scores: scores, augment: augment, epoch: epoch, control: control,
-          tally: &tally)
-      }
-      loop.scores = nil
+      try trainBlock(
+        b, of: blocks, epoch: epoch, mining: mining, &loop, tally: &tally, control: control,
+        started: start, progress: progress)
     }
     let meanLoss = Float(tally.loss / Double(max(tally.done, 1)))
     let firstLoss = loop.summaries.first?.loss ?? meanLoss
@@ -288,6 +257,49 @@ public struct Trainer {
       .epoch(
         summary, seconds: secs, examplesPerSecond: Double(tally.done) / max(secs, 1e-9),
         miningSeconds: tally.miningTime.seconds, minedPassSeconds: tally.passTime.seconds))
+  }
+
+  /// Block `b` of an epoch: 1. every row, shuffled, with class-weighted cross-entropy;
+  /// 2. when `mining`, the mined pass over the rows the block's scores put near the
+  /// boundary (`minedPass`).
+  private func trainBlock(
+    _ b: Int, of blocks: some RowBlocks, epoch: Int, mining: Bool, _ loop: inout Loop,
+    tally: inout Tally, control: Control, started start: ContinuousClock.Instant,
+    progress: (TrainingEvent) -> Void
+  ) throws {
+    let clock = ContinuousClock()
+    let rows = blocks.blockRows.reduce(0, +)
+    let (data, augment) = try blocks.block(b)
+    if blocks.rereads { loop.order = Array(0..<data.count) }
+    loop.rng.shuffle(&loop.order)
+    let t0 = clock.now
+    if mining, loop.scores == nil {
+      loop.scores = loop.model.probabilities(data.features, threads: max(1, config.threads))
+    }
+    tally.miningTime += clock.now - t0
+
+    let base = tally.done
+    let seen = tally.loss
+    tally.loss += try sgd(
+      &loop.model, on: data, order: loop.order,
+      weights: data.labels.map { loop.classWeight[Int($0)] }, gamma: config.lossGamma,
+      schedule: &loop.schedule, scratch: &loop.scratch, epoch: epoch, control: control
+    ) { n, partLoss in
+      let secs = (clock.now - start).seconds
+      progress(
+        .step(
+          epoch: epoch, done: base + n, total: rows,
+          loss: Float((seen + partLoss) / Double(base + n)),
+          examplesPerSecond: Double(base + n) / max(secs, 1e-9)))
+    }
+    tally.done += data.count
+
+    if mining, let scores = loop.scores {
+      try minedPass(
+        &loop, data: data, scores: scores, augment: augment, epoch: epoch, control: control,
+        tally: &tally)
+    }
+    loop.scores = nil
   }
 
   /// The rows the miner picks from `scores` (the model's probabilities of `data`'s rows
