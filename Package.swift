@@ -8,7 +8,9 @@ let package = Package(
     .library(name: "Quarry", targets: ["Quarry"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
   ],
   targets: [
     .systemLibrary(
@@ -20,6 +22,8 @@ let package = Package(
       name: "quarry",
       dependencies: [
         "Quarry", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
       ]),
     .executableTarget(name: "quarry-microbench", dependencies: ["Quarry"]),
     .testTarget(name: "QuarryTests", dependencies: ["Quarry"]),

@@ -57,10 +57,7 @@ struct PredictCommand: ParsableCommand {
           out += row.map { "\(m.labels[$0.label])\t\(fmt($0.probability))" }.joined(
             separator: "\t")
         } else {
-          let labels = row.map { jsonString(m.labels[$0.label]) }.joined(separator: ",")
-          let ps = row.map { fmt($0.probability) }.joined(separator: ",")
-          out +=
-            "{\"line\":\(start + j + 1),\"labels\":[\(labels)],\"probabilities\":[\(ps)]}"
+          out += "{\"line\":\(start + j + 1),\(predictionJSONMembers(row, labels: m.labels))}"
         }
         out += "\n"
         if out.utf8.count > 1 << 20 {
@@ -76,9 +73,4 @@ struct PredictCommand: ParsableCommand {
   static let blockSize = 8192
 
   func fmt(_ p: Float) -> String { probabilityText(p) }
-
-  func jsonString(_ s: String) -> String {
-    let data = (try? JSONEncoder().encode(s)) ?? Data("\"\"".utf8)
-    return String(decoding: data, as: UTF8.self)
-  }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct QuarryCommand: ParsableCommand {
+struct QuarryCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "quarry",
     abstract: "Train, evaluate and run text classifiers fine-tuned from pretrained vectors.",
@@ -14,10 +14,11 @@ struct QuarryCommand: ParsableCommand {
         quarry finetune --train train.tsv --pretrained glove.6B.50d.vec --output r8.qmodel
         quarry evaluate --model r8.qmodel --data test.tsv
         echo "oil prices rise" | quarry predict --model r8.qmodel --k 3
+        quarry serve --model r8.qmodel --port 8080
       """,
     version: "quarry 0.1.0",
     subcommands: [
       FinetuneCommand.self, EvaluateCommand.self, PredictCommand.self, MineReportCommand.self,
-      EncodeCommand.self,
+      EncodeCommand.self, ServeCommand.self,
     ])
 }

@@ -17,3 +17,20 @@ public func probabilityText(_ p: Float) -> String {
   }
   return String(decoding: digits, as: UTF8.self)
 }
+
+/// A text's top labels as JSON object members, the form `predict --format jsonl` and
+/// `serve` answer: `"labels":["earn","acq"],"probabilities":[0.9811,0.0102]`, each
+/// probability with four decimals (`probabilityText`).
+public func predictionJSONMembers(_ top: [(label: Int, probability: Float)], labels: [String])
+  -> String
+{
+  let names = top.map { jsonString(labels[$0.label]) }.joined(separator: ",")
+  let ps = top.map { probabilityText($0.probability) }.joined(separator: ",")
+  return "\"labels\":[\(names)],\"probabilities\":[\(ps)]"
+}
+
+/// `s` as a JSON string literal.
+public func jsonString(_ s: String) -> String {
+  let data = (try? JSONEncoder().encode(s)) ?? Data("\"\"".utf8)
+  return String(decoding: data, as: UTF8.self)
+}
