@@ -44,8 +44,10 @@ public enum CrossFit {
     // models hard. On R8 with 5% flipped labels, precision / recall of the label issues
     // went from 0.783 / 0.803 (balanced) to 0.838 / 0.847.
     foldConfig.classWeighting = .uniform
-    /// Per fold: its held-out rows, and their probabilities after each epoch (E × rows × C).
-    typealias FoldScores = (rows: [Int], probs: [[Float]])
+    /// Per fold: its held-out rows, their probabilities after the last epoch (rows × C),
+    /// and their p(gold) and arg-max after each epoch (E × rows): only the last epoch's
+    /// probabilities are kept whole, so memory stays that of one N×C table.
+    typealias FoldScores = (rows: [Int], last: [Float], pGold: [[Float]], predicted: [[Int32]])
     var results = [Result<FoldScores, Error>?](repeating: nil, count: k)
     results.withUnsafeMutableBufferPointer { slots in
       parallelFor(lanes) { lane in
@@ -53,30 +55,34 @@ public enum CrossFit {
           let trainRows = (0..<n).filter { fold[$0] != f }
           let heldOut = (0..<n).filter { fold[$0] == f }
           guard !heldOut.isEmpty, !trainRows.isEmpty else {
-            slots[f] = .success((heldOut, []))
+            slots[f] = .success((heldOut, [], [], []))
             continue
           }
           slots[f] = Result {
-            let features = data.subset(heldOut).features
-            var perEpoch: [[Float]] = []
+            let held = data.subset(heldOut)
+            var scores: FoldScores = (heldOut, [], [], [])
             _ = try Trainer(config: foldConfig).train(
               model: initial, train: data.subset(trainRows), valid: nil, recordDynamics: false,
               control: .init(
                 shouldStop: shouldStop,
                 afterEpoch: { epoch, model in
                   // A restarted run (`Trainer.maxRestarts`) counts its epochs from 1 again.
-                  perEpoch.removeLast(max(0, perEpoch.count - (epoch - 1)))
-                  perEpoch.append(model.probabilities(features, threads: 1))
+                  scores.pGold.removeLast(max(0, scores.pGold.count - (epoch - 1)))
+                  scores.predicted.removeLast(max(0, scores.predicted.count - (epoch - 1)))
+                  let p = model.probabilities(held.features, threads: 1)
+                  scores.pGold.append(held.labels.enumerated().map { p[$0 * c + Int($1)] })
+                  scores.predicted.append(Metrics.argmax(p, classes: c))
+                  scores.last = p
                 }))
-            return (heldOut, perEpoch)
+            return scores
           }
         }
       }
     }
     for (f, r) in results.enumerated() {
       guard let r else { continue }
-      let (heldOut, perEpoch) = try r.get()
-      guard let last = perEpoch.last else {
+      let (heldOut, last, foldPGold, foldPredicted) = try r.get()
+      guard !last.isEmpty else {
         for i in heldOut { out[i * c + Int(data.labels[i])] = 1 }
         continue
       }
@@ -87,12 +93,10 @@ public enum CrossFit {
         let i = heldOut[j]
         for k in 0..<c { out[i * c + k] = last[j * c + k] }
       }
-      for (e, probs) in perEpoch.enumerated() {
-        let pred = Metrics.argmax(probs, classes: c)
+      for e in foldPGold.indices {
         for j in checked {
-          let i = heldOut[j]
-          pGold[e * n + i] = probs[j * c + Int(data.labels[i])]
-          predicted[e * n + i] = pred[j]
+          pGold[e * n + heldOut[j]] = foldPGold[e][j]
+          predicted[e * n + heldOut[j]] = foldPredicted[e][j]
         }
       }
     }
