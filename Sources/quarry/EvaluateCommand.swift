@@ -6,7 +6,7 @@ struct EvaluateCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "evaluate",
     abstract:
-      "Score a model on a labelled corpus: accuracy, macro-F1, per-class figures, confusion.",
+      "Score a model on a labelled corpus: accuracy, macro-F1, log loss, calibration error (ECE, 15 bins), per-class figures, confusion.",
     discussion: """
       Examples:
         quarry evaluate --model r8.qmodel --data r8-test.tsv
@@ -34,11 +34,14 @@ struct EvaluateCommand: ParsableCommand {
       model: m, threads: compute.threads,
       encoder: try encoder.load(for: m, threads: compute.threads))
     let probs = try predictor.probabilities(c.examples.map(\.text))
-    let metrics = Metrics(probabilities: probs, gold: gold, classes: m.labels.count)
+    let report = EvaluationReport(
+      metrics: Metrics(probabilities: probs, gold: gold, classes: m.labels.count),
+      calibration: Calibration(probabilities: probs, gold: gold, classes: m.labels.count),
+      labels: m.labels, rows: gold.count)
     if try EvaluateFormat.chosen(format, json: json, fallback: .text) == .json {
-      print(EvaluationReport(metrics: metrics, labels: m.labels, rows: gold.count).json())
+      print(report.json())
     } else {
-      print(EvaluationReport(metrics: metrics, labels: m.labels, rows: gold.count).text())
+      print(report.text())
     }
   }
 }

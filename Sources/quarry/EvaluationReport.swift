@@ -4,6 +4,7 @@ import Quarry
 /// `evaluate`'s output, as tables or as one JSON object.
 struct EvaluationReport {
   let metrics: Metrics
+  let calibration: Calibration
   let labels: [String]
   let rows: Int
 
@@ -19,6 +20,9 @@ struct EvaluationReport {
     let rows: Int
     let accuracy: Float
     let macro_f1: Float
+    /// Mean −ln p(gold), and the expected calibration error over 15 bins (`Calibration`).
+    let log_loss: Float
+    let ece: Float
     let labels: [String]
     let per_class: [PerClass]
     /// confusion[gold][predicted], in the order of `labels`.
@@ -32,7 +36,8 @@ struct EvaluationReport {
         f1: metrics.f1[$0], support: metrics.support[$0])
     }
     let form = JSONForm(
-      rows: rows, accuracy: metrics.accuracy, macro_f1: metrics.macroF1, labels: labels,
+      rows: rows, accuracy: metrics.accuracy, macro_f1: metrics.macroF1,
+      log_loss: calibration.logLoss, ece: calibration.expectedCalibrationError, labels: labels,
       per_class: perClass, confusion: metrics.confusion)
     let enc = JSONEncoder()
     enc.outputFormatting = [.sortedKeys]
@@ -41,7 +46,9 @@ struct EvaluationReport {
 
   func text() -> String {
     var out = String(
-      format: "rows %d  accuracy %.4f  macro-F1 %.4f\n\n", rows, metrics.accuracy, metrics.macroF1)
+      format: "rows %d  accuracy %.4f  macro-F1 %.4f  log loss %.4f  ECE %.4f\n\n", rows,
+      metrics.accuracy, metrics.macroF1, calibration.logLoss,
+      calibration.expectedCalibrationError)
     let w = max(8, labels.map(\.count).max() ?? 8)
     out += pad("class", w) + "  precision  recall      f1  support\n"
     for (i, l) in labels.enumerated() {

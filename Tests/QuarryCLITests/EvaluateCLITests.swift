@@ -39,6 +39,13 @@ final class EvaluateCLITests: CLITestCase {
     let accuracy = try XCTUnwrap(json["accuracy"] as? Double)
     XCTAssertTrue(r.stdout.hasPrefix("rows 60  accuracy "), r.stdout)
     XCTAssertTrue(r.stdout.contains(String(format: "accuracy %.4f", accuracy)), r.stdout)
+    // Log loss and calibration error, in both forms.
+    let logLoss = try XCTUnwrap(json["log_loss"] as? Double)
+    let ece = try XCTUnwrap(json["ece"] as? Double)
+    XCTAssertGreaterThan(logLoss, 0)
+    XCTAssertTrue((0...1).contains(ece), "\(ece)")
+    XCTAssertTrue(
+      r.stdout.contains(String(format: "log loss %.4f  ECE %.4f", logLoss, ece)), r.stdout)
     XCTAssertTrue(r.stdout.contains("precision"), r.stdout)
     XCTAssertTrue(r.stdout.contains("confusion"), r.stdout)
     for label in ["cooking", "sports", "weather"] {
