@@ -182,41 +182,31 @@ private func kernelTimes(
     model.wide.withUnsafeBufferPointer { ww in
       model.dense.withUnsafeBufferPointer { wd in
         model.bias.withUnsafeBufferPointer { bb in
-          m.bagStart.withUnsafeBufferPointer { bst in
-            m.bagRows.withUnsafeBufferPointer { br in
-              m.bagWeights.withUnsafeBufferPointer { bw in
-                m.wideStart.withUnsafeBufferPointer { wst in
-                  m.wideRows.withUnsafeBufferPointer { wr in
-                    m.wideValues.withUnsafeBufferPointer { wv in
-                      bag = timeRuns(reps: reps) {
-                        for r in batches {
-                          embeddingBagForward(
-                            out: hidden, table: e.base, dim: d, starts: bst.base, rows: br.base,
-                            weights: bw.base, docs: UnsafeBufferPointer(rebasing: ord[r]))
-                        }
-                        consume(hidden[0])
-                      }
-                      wide = timeRuns(reps: reps) {
-                        for r in batches {
-                          sparseLinearForward(
-                            out: logits, weight: ww.base, classes: c, starts: wst.base,
-                            rows: wr.base, values: wv.base,
-                            docs: UnsafeBufferPointer(rebasing: ord[r]))
-                        }
-                        consume(logits[0])
-                      }
-                      dense = timeRuns(reps: reps) {
-                        for r in batches {
-                          linearForward(
-                            out: logits, x: hidden, weight: wd.base, bias: bb.base,
-                            batch: r.count, inDim: d, outDim: c, beta: 0)
-                        }
-                        consume(logits[0])
-                      }
-                    }
-                  }
-                }
+          m.withParts { widePart, bagPart in
+            bag = timeRuns(reps: reps) {
+              for r in batches {
+                embeddingBagForward(
+                  out: hidden, table: e.base, dim: d, starts: bagPart.starts, rows: bagPart.rows,
+                  weights: bagPart.values, docs: UnsafeBufferPointer(rebasing: ord[r]))
               }
+              consume(hidden[0])
+            }
+            wide = timeRuns(reps: reps) {
+              for r in batches {
+                sparseLinearForward(
+                  out: logits, weight: ww.base, classes: c, starts: widePart.starts,
+                  rows: widePart.rows, values: widePart.values,
+                  docs: UnsafeBufferPointer(rebasing: ord[r]))
+              }
+              consume(logits[0])
+            }
+            dense = timeRuns(reps: reps) {
+              for r in batches {
+                linearForward(
+                  out: logits, x: hidden, weight: wd.base, bias: bb.base,
+                  batch: r.count, inDim: d, outDim: c, beta: 0)
+              }
+              consume(logits[0])
             }
           }
         }

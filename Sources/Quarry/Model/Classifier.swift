@@ -85,31 +85,21 @@ public struct Classifier: Sendable, Equatable {
       dense.withUnsafeBufferPointer { wd in
         bias.withUnsafeBufferPointer { bb in
           wide.withUnsafeBufferPointer { ww in
-            m.bagStart.withUnsafeBufferPointer { bst in
-              m.bagRows.withUnsafeBufferPointer { br in
-                m.bagWeights.withUnsafeBufferPointer { bw in
-                  m.wideStart.withUnsafeBufferPointer { wst in
-                    m.wideRows.withUnsafeBufferPointer { wr in
-                      m.wideValues.withUnsafeBufferPointer { wv in
-                        parallelFor(threads) { t in
-                          let r = chunk(b, part: t, parts: threads)
-                          let share = UnsafeBufferPointer(rebasing: docs[r])
-                          let h = hidden + r.lowerBound * d
-                          let z = logits + r.lowerBound * c
-                          embeddingBagForward(
-                            out: h, table: e.base, dim: d, starts: bst.base, rows: br.base,
-                            weights: bw.base, docs: share)
-                          linearForward(
-                            out: z, x: h, weight: wd.base, bias: bb.base, batch: r.count,
-                            inDim: d, outDim: c, beta: 0)
-                          sparseLinearForward(
-                            out: z, weight: ww.base, classes: c, starts: wst.base,
-                            rows: wr.base, values: wv.base, docs: share)
-                        }
-                      }
-                    }
-                  }
-                }
+            m.withParts { widePart, bag in
+              parallelFor(threads) { t in
+                let r = chunk(b, part: t, parts: threads)
+                let share = UnsafeBufferPointer(rebasing: docs[r])
+                let h = hidden + r.lowerBound * d
+                let z = logits + r.lowerBound * c
+                embeddingBagForward(
+                  out: h, table: e.base, dim: d, starts: bag.starts, rows: bag.rows,
+                  weights: bag.values, docs: share)
+                linearForward(
+                  out: z, x: h, weight: wd.base, bias: bb.base, batch: r.count, inDim: d,
+                  outDim: c, beta: 0)
+                sparseLinearForward(
+                  out: z, weight: ww.base, classes: c, starts: widePart.starts,
+                  rows: widePart.rows, values: widePart.values, docs: share)
               }
             }
           }

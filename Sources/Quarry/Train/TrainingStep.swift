@@ -113,26 +113,14 @@ extension Trainer {
     let d = model.dim
     model.wide.withUnsafeMutableBufferPointer { ww in
       model.embedding.withUnsafeMutableBufferPointer { ee in
-        m.wideStart.withUnsafeBufferPointer { wst in
-          m.wideRows.withUnsafeBufferPointer { wr in
-            m.wideValues.withUnsafeBufferPointer { wv in
-              m.bagStart.withUnsafeBufferPointer { bst in
-                m.bagRows.withUnsafeBufferPointer { br in
-                  m.bagWeights.withUnsafeBufferPointer { bw in
-                    parallelFor(threads) { t in
-                      sparseLinearBackward(
-                        grad: ww.base, dOut: dLogits, classes: c, scale: -lr,
-                        starts: wst.base, rows: wr.base, values: wv.base, docs: docs,
-                        part: t, parts: threads)
-                      embeddingBagBackward(
-                        grad: ee.base, dOut: dHidden, dim: d, scale: -embeddingLR,
-                        starts: bst.base, rows: br.base, weights: bw.base, docs: docs,
-                        part: t, parts: threads)
-                    }
-                  }
-                }
-              }
-            }
+        m.withParts { wide, bag in
+          parallelFor(threads) { t in
+            sparseLinearBackward(
+              grad: ww.base, dOut: dLogits, classes: c, scale: -lr, starts: wide.starts,
+              rows: wide.rows, values: wide.values, docs: docs, part: t, parts: threads)
+            embeddingBagBackward(
+              grad: ee.base, dOut: dHidden, dim: d, scale: -embeddingLR, starts: bag.starts,
+              rows: bag.rows, weights: bag.values, docs: docs, part: t, parts: threads)
           }
         }
       }
