@@ -114,6 +114,7 @@ struct StreamedRows: RowBlocks {
   let vocabulary: Vocabulary
   let config: TrainingConfig
   let augmenter: KeyAugmenter?
+  let blockRows: [Int]
   /// Each block's first row in the whole file: its variants are seeded by it.
   let firstRow: [Int]
 
@@ -127,6 +128,7 @@ struct StreamedRows: RowBlocks {
     self.vocabulary = vocabulary
     self.config = config
     self.augmenter = augmenter
+    blockRows = stream.blocks.map(\.rows)
     var first = [Int](repeating: 0, count: stream.blocks.count)
     for b in stream.blocks.indices.dropFirst() {
       first[b] = first[b - 1] + stream.blocks[b - 1].rows
@@ -134,7 +136,6 @@ struct StreamedRows: RowBlocks {
     firstRow = first
   }
 
-  var blockRows: [Int] { stream.blocks.map(\.rows) }
   var rereads: Bool { true }
 
   func block(_ b: Int) throws -> (data: LabeledData, augment: Trainer.Augment?) {

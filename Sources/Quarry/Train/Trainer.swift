@@ -11,9 +11,11 @@ import Foundation
 ///      the block before step 1, plus their variants from the block's `augment`, with
 ///      focal loss (γ = `focalGamma`) at the last rate of step 1.
 ///
-/// Then, once per epoch: a check that every parameter is finite and that the epoch's mean
-/// loss is not above the first epoch's (a loss that rises is a run diverging: it starts
-/// again from the initial model at half the base rate, at most `maxRestarts` times); with `recordDynamics`
+/// Then, once per epoch: a check that the epoch's mean loss is finite and not above the
+/// first epoch's, and that the dense layer is finite (a non-finite sparse row shows in the
+/// next epoch's loss; every parameter is checked once more at the end). A run that fails
+/// it is diverging: it starts again from the initial model at half the base rate, at most
+/// `maxRestarts` times. With `recordDynamics`
 /// (one block), a forward pass over every row, whose p(gold) goes into the training
 /// dynamics and whose probabilities are the next epoch's scores; the validation set, where
 /// the epoch with the lowest loss is kept; and the state, to `Control.checkpoint`.
@@ -204,6 +206,11 @@ public struct Trainer {
       control.afterEpoch?(epoch, loop.model)
       try control.checkpoint?(loop.state(after: epoch))
     }
+    guard loop.model.isFinite else {
+      throw TrainingError.diverged(
+        epoch: loop.summaries.count, learningRate: config.learningRate, loss: .nan,
+        firstLoss: loop.summaries.first?.loss ?? .nan)
+    }
     return Result(
       model: loop.best?.model ?? loop.model, epochs: loop.summaries,
       bestEpoch: loop.best?.epoch ?? loop.summaries.count, dynamics: loop.dynamics,
@@ -221,15 +228,18 @@ public struct Trainer {
     let start = clock.now
     let threads = max(1, config.threads)
     let mining = config.mine && epoch > config.mineWarmup
+    let rows = blocks.blockRows.reduce(0, +)
     var tally = Tally()
     for b in blockOrder {
       try trainBlock(
-        b, of: blocks, epoch: epoch, mining: mining, &loop, tally: &tally, control: control,
-        started: start, progress: progress)
+        b, of: blocks, rows: rows, epoch: epoch, mining: mining, &loop, tally: &tally,
+        control: control, started: start, progress: progress)
     }
     let meanLoss = Float(tally.loss / Double(max(tally.done, 1)))
     let firstLoss = loop.summaries.first?.loss ?? meanLoss
-    guard meanLoss.isFinite, loop.model.isFinite, meanLoss <= firstLoss else {
+    guard meanLoss.isFinite, meanLoss <= firstLoss, loop.model.dense.allSatisfy(\.isFinite),
+      loop.model.bias.allSatisfy(\.isFinite)
+    else {
       throw TrainingError.diverged(
         epoch: epoch, learningRate: config.learningRate, loss: meanLoss, firstLoss: firstLoss)
     }
@@ -263,12 +273,11 @@ public struct Trainer {
   /// 2. when `mining`, the mined pass over the rows the block's scores put near the
   /// boundary (`minedPass`).
   private func trainBlock(
-    _ b: Int, of blocks: some RowBlocks, epoch: Int, mining: Bool, _ loop: inout Loop,
-    tally: inout Tally, control: Control, started start: ContinuousClock.Instant,
-    progress: (TrainingEvent) -> Void
+    _ b: Int, of blocks: some RowBlocks, rows: Int, epoch: Int, mining: Bool,
+    _ loop: inout Loop, tally: inout Tally, control: Control,
+    started start: ContinuousClock.Instant, progress: (TrainingEvent) -> Void
   ) throws {
     let clock = ContinuousClock()
-    let rows = blocks.blockRows.reduce(0, +)
     let (data, augment) = try blocks.block(b)
     if blocks.rereads { loop.order = Array(0..<data.count) }
     loop.rng.shuffle(&loop.order)

@@ -16,8 +16,8 @@ public struct TrainerState: Sendable, Equatable {
   /// The epoch with the lowest validation loss so far, when there is a validation set.
   public var best: Best?
   public var dynamics: Dynamics
-  /// The base learning rate of the run when it is not the configured one (a run restarted
-  /// at a lower rate after its loss rose: `Trainer.maxRestarts`).
+  /// The base learning rate the run trains at: the configured one, or less after a
+  /// restart (`Trainer.maxRestarts`). nil in a checkpoint from before it was stored.
   public var learningRate: Float?
 
   public struct Best: Sendable, Equatable {
