@@ -120,7 +120,10 @@ public enum ModelFile {
       let rows = linesEntry.count
       guard rows > 0 else { throw fail("dynamics shapes") }
       trainLines = try file.int32s("dynamics.lines", rows, in: tensors)
-      dynamics = try Self.dynamics(file, prefix: "dynamics", rows: rows, classes: c, in: tensors)
+      guard
+        let d = try Self.dynamics(file, prefix: "dynamics", rows: rows, classes: c, in: tensors)
+      else { throw fail("dynamics shapes") }
+      dynamics = d
       if meta.tensors.contains(where: { $0.name == "heldout.probs" }) {
         let held = try file.floats("heldout.probs", rows * c, in: tensors)
         guard held.allSatisfy({ $0.isFinite && $0 >= 0 && $0 <= 1 }) else {
