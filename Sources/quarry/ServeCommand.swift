@@ -92,16 +92,10 @@ final class PredictionService: Sendable {
     let labels = model.labels.map(jsonString).joined(separator: ",")
     modelJSON =
       "{\"labels\":[\(labels)],\"classes\":\(model.labels.count),"
-      + "\"sha256\":\(jsonString(Self.sha256(bytes))),"
+      + "\"sha256\":\(jsonString(SHA256.hex(bytes))),"
       + "\"quarry_version\":\(jsonString(meta.quarryVersion)),"
       + "\"trained_on\":{\"path\":\(jsonString(meta.corpus.path)),\"rows\":\(meta.corpus.rows)},"
       + "\"epochs\":\(meta.epochs.count),\"best_epoch\":\(meta.bestEpoch)}"
-  }
-
-  static func sha256(_ bytes: [UInt8]) -> String {
-    var h = SHA256()
-    h.update(bytes)
-    return h.finishHex()
   }
 
   /// The body of a predict request.

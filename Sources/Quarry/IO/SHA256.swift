@@ -67,6 +67,13 @@ public struct SHA256 {
     return h.map { String(format: "%08x", $0) }.joined()
   }
 
+  /// The digest of `bytes`.
+  public static func hex(_ bytes: [UInt8]) -> String {
+    var sha = SHA256()
+    sha.update(bytes)
+    return sha.finishHex()
+  }
+
   /// The digest of a whole file, read in 4 MB pieces.
   public static func hex(ofFile path: String) throws -> String {
     guard let handle = FileHandle(forReadingAtPath: path) else {
