@@ -41,20 +41,42 @@ final class ServeCLITests: CLITestCase {
       "serve did not start: \((try? String(contentsOf: err, encoding: .utf8)) ?? "")")
   }
 
+  /// One request's answer: its status, body and headers.
+  struct Answer {
+    var status: Int
+    var body: String
+    var headers: [String: String]
+  }
+
   /// One request: the status and the body.
   func request(_ port: Int, _ path: String, body: String? = nil) throws -> (Int, String) {
+    let a = try send(port, path, body: body)
+    return (a.status, a.body)
+  }
+
+  /// One request, with `headers`, to `path` (a POST when there is a body).
+  func send(_ port: Int, _ path: String, body: String? = nil, headers: [String: String] = [:])
+    throws -> Answer
+  {
     var req = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
     if let body {
       req.httpMethod = "POST"
       req.httpBody = Data(body.utf8)
     }
+    for (k, v) in headers { req.setValue(v, forHTTPHeaderField: k) }
     let done = DispatchSemaphore(value: 0)
-    nonisolated(unsafe) var result: (Int, String)? = nil
+    nonisolated(unsafe) var result: Answer? = nil
     nonisolated(unsafe) var failure: Error? = nil
     URLSession.shared.dataTask(with: req) { data, response, error in
       if let error { failure = error }
-      let status = (response as? HTTPURLResponse)?.statusCode ?? -1
-      result = (status, String(decoding: data ?? Data(), as: UTF8.self))
+      let http = response as? HTTPURLResponse
+      var fields: [String: String] = [:]
+      for (k, v) in http?.allHeaderFields ?? [:] {
+        fields[String(describing: k).lowercased()] = String(describing: v)
+      }
+      result = Answer(
+        status: http?.statusCode ?? -1, body: String(decoding: data ?? Data(), as: UTF8.self),
+        headers: fields)
       done.signal()
     }.resume()
     guard done.wait(timeout: .now() + CLI.timeout) == .success else {
@@ -62,6 +84,18 @@ final class ServeCLITests: CLITestCase {
     }
     if let failure { throw failure }
     return result!
+  }
+
+  /// Waits until stderr holds `text`, or the timeout.
+  func waitForStderr(_ server: Server, _ text: String) -> Bool {
+    let deadline = Date().addingTimeInterval(CLI.timeout)
+    while Date() < deadline {
+      if ((try? String(contentsOf: server.stderr, encoding: .utf8)) ?? "").contains(text) {
+        return true
+      }
+      usleep(20_000)
+    }
+    return false
   }
 
   func json(_ text: String) throws -> [String: Any] {
@@ -132,5 +166,79 @@ final class ServeCLITests: CLITestCase {
     XCTAssertEqual(r.status, 1, r.summary)
     XCTAssertTrue(r.stderr.contains("notes.txt"), r.stderr)
     XCTAssertFalse(r.stderr.contains("serving"), r.stderr)
+  }
+
+  /// SIGHUP serves the file's new model from the next request (the answer's header and
+  /// /v1/model both say which); a file that is not a model is refused and the old one
+  /// serves on.
+  func testSIGHUPReloadsAndACorruptFileKeepsTheOldModel() throws {
+    let first = try trainModel("first.qmodel", seed: 1)
+    let second = try trainModel("second.qmodel", seed: 2, extra: ["--epochs", "3"])
+    let served = path("served.qmodel")
+    try FileManager.default.copyItem(atPath: first, toPath: served)
+    let server = try startServer(model: served)
+    defer { if server.process.isRunning { server.process.terminate() } }
+    let body = "{\"texts\": [\"rain and wind tonight\"], \"k\": 3}"
+    func sha() throws -> String {
+      try XCTUnwrap(json(request(server.port, "/v1/model").1)["sha256"] as? String)
+    }
+    let a = try send(server.port, "/v1/predict", body: body)
+    let shaA = try sha()
+    XCTAssertEqual(a.headers["x-model-sha256"], shaA)
+
+    try FileManager.default.removeItem(atPath: served)
+    try FileManager.default.copyItem(atPath: second, toPath: served)
+    kill(server.process.processIdentifier, SIGHUP)
+    XCTAssertTrue(waitForStderr(server, "SIGHUP: now serving"))
+    let shaB = try sha()
+    XCTAssertNotEqual(shaA, shaB)
+    let b = try send(server.port, "/v1/predict", body: body)
+    XCTAssertEqual(b.headers["x-model-sha256"], shaB)
+    XCTAssertNotEqual(a.body, b.body, "two different models gave byte-identical answers")
+
+    try Data("not a model".utf8).write(to: URL(fileURLWithPath: served))
+    kill(server.process.processIdentifier, SIGHUP)
+    XCTAssertTrue(waitForStderr(server, "SIGHUP: kept the model that was serving"))
+    XCTAssertTrue(server.process.isRunning)
+    XCTAssertEqual(try sha(), shaB)
+    XCTAssertEqual(try send(server.port, "/v1/predict", body: body).body, b.body)
+
+    let metrics = try request(server.port, "/metrics")
+    XCTAssertEqual(metrics.0, 200)
+    for line in [
+      "quarry_model_reloads_total{result=\"ok\"} 1",
+      "quarry_model_reloads_total{result=\"refused\"} 1", "quarry_batch_texts_count 3",
+      "http_server_request_duration_bucket{http_route=\"/v1/predict\"",
+    ] {
+      XCTAssertTrue(metrics.1.contains(line), "/metrics lacks \(line):\n\(metrics.1)")
+    }
+  }
+
+  /// With --token-file, a request without the token (or with another) answers 401, and
+  /// one with it is served; a text over --max-text-kb answers 413.
+  func testTokenFileAndTextLengthLimit() throws {
+    let model = try trainModel()
+    let token = try write("token", "s3cret-token\n")
+    let server = try startServer(model: model, ["--token-file", token, "--max-text-kb", "1"])
+    defer { if server.process.isRunning { server.process.terminate() } }
+    let body = "{\"texts\": [\"sunny\"]}"
+    for headers in [
+      [:], ["Authorization": "Bearer s3cret-toke"], ["Authorization": "s3cret-token"],
+    ] {
+      let a = try send(server.port, "/v1/predict", body: body, headers: headers)
+      XCTAssertEqual(a.status, 401, "\(headers): \(a.body)")
+      XCTAssertEqual(a.headers["www-authenticate"], "Bearer")
+    }
+    XCTAssertEqual(try send(server.port, "/healthz").status, 401)
+    let auth = ["Authorization": "Bearer s3cret-token"]
+    XCTAssertEqual(try send(server.port, "/v1/predict", body: body, headers: auth).status, 200)
+    let long = "{\"texts\": [\"sunny\", \"" + String(repeating: "a", count: 1025) + "\"]}"
+    let a = try send(server.port, "/v1/predict", body: long, headers: auth)
+    XCTAssertEqual(a.status, 413, a.body)
+    XCTAssertTrue(a.body.contains("text 2 has 1025 bytes"), a.body)
+
+    let empty = try write("empty-token", "\n")
+    let r = try quarry(["serve", "--model", model, "--port", "0", "--token-file", empty])
+    assertFailure(r, mentions: ["empty-token", "the token file is empty"])
   }
 }
