@@ -143,6 +143,9 @@ public struct Classifier: Sendable, Equatable {
   /// Class probabilities of every document of `m` (N×C, row-major), in batches.
   public func probabilities(_ m: FeatureMatrix, threads: Int, batchSize: Int = 512) -> [Float] {
     let n = m.count
+    // A thread a 32 rows at least: below that, waking a second thread costs more than the
+    // rows it would take (a lone text, as a server often scores).
+    let threads = min(threads, max(1, n / 32))
     var out = [Float](repeating: 0, count: n * classes)
     var hidden = [Float](repeating: 0, count: batchSize * dim)
     var encoded = [Float](repeating: 0, count: batchSize * encoderDim)
