@@ -79,7 +79,9 @@ final class BatchScorer: Sendable {
     batchRequests.record(batch.count)
     let c = model.model.classifier.classes
     do {
-      let p = try Predictor(model: model.model, threads: threads).probabilities(texts)
+      let p = try Predictor(model: model.model, threads: threads, encoder: model.encoder)
+        .probabilities(
+          texts)
       var start = 0
       for job in batch {
         let end = start + job.texts.count * c

@@ -42,6 +42,12 @@ struct ServeCommand: AsyncParsableCommand {
   var batchTexts = 256
   @Option(help: "A file holding the bearer token every request must carry.")
   var tokenFile: String?
+  @Option(
+    help: """
+      For a model trained with --encoder: the checkpoint folder to use instead of the one \
+      the model names (its weights must be the same).
+      """)
+  var encoder: String?
   @OptionGroup var compute: ComputeOptions
 
   func validate() throws {
@@ -64,7 +70,10 @@ struct ServeCommand: AsyncParsableCommand {
     var logger = Logger(label: "quarry")
     logger.logLevel = .warning
     let registry = ServeMetrics.bootstrap()
-    let slot = try ModelSlot(path: model)
+    let slot = try ModelSlot(
+      path: model,
+      encoderDirectory: encoder.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
+      threads: compute.threads)
     let route = PredictRoute(
       slot: slot, scorer: BatchScorer(threads: compute.threads, maxTexts: batchTexts),
       limits: RequestLimits(

@@ -2,24 +2,30 @@ import Foundation
 import Quarry
 import Synchronization
 
-/// A model as the server answers from it: the decoded model, the sha256 of its file's
-/// bytes, and the `GET /v1/model` body. Immutable: a reload makes a new one.
+/// A model as the server answers from it: the decoded model (with the encoder it reads,
+/// if any), the sha256 of its file's bytes, and the `GET /v1/model` body. Immutable: a
+/// reload makes a new one.
 final class ServedModel: Sendable {
   let model: Model
+  let encoder: FrozenEncoder?
   let sha256: String
   let infoJSON: String
 
   /// Reads and checks `path` (magic, version, checksum) as `predict` does. A model that
-  /// reads an encoder's vectors is refused: the server does not run the encoder.
-  init(path: String) throws {
+  /// reads an encoder's vectors loads it, from `encoderDirectory` or the folder the model
+  /// names, checked against the weights it was trained with; encoded texts are not cached
+  /// (a server's texts are not a corpus that comes back).
+  init(path: String, encoderDirectory: String?, threads: Int) throws {
     let bytes = try FileBytes.read(path)
     let model = try ModelFile.decode(bytes, path: path)
-    guard model.classifier.encoderDim == 0 else {
-      throw InputError(
-        path: path,
-        "this model reads an encoder's vectors, which serve does not run yet: use quarry predict")
-    }
     self.model = model
+    if let info = model.metadata.encoder {
+      encoder = try FrozenEncoder.load(
+        for: info, directory: encoderDirectory, threads: threads, cacheDirectory: nil
+      ).tuned(model.tunedLayers)
+    } else {
+      encoder = nil
+    }
     sha256 = SHA256.hex(bytes)
     let meta = model.metadata
     let labels = model.labels.map(jsonString).joined(separator: ",")
@@ -36,11 +42,16 @@ final class ServedModel: Sendable {
 /// answers from it to the end, so a reload never mixes two models in one answer.
 final class ModelSlot: Sendable {
   let path: String
+  let encoderDirectory: String?
+  let threads: Int
   private let current: Mutex<ServedModel>
 
-  init(path: String) throws {
+  init(path: String, encoderDirectory: String?, threads: Int) throws {
     self.path = path
-    current = Mutex(try ServedModel(path: path))
+    self.encoderDirectory = encoderDirectory
+    self.threads = threads
+    current = Mutex(
+      try ServedModel(path: path, encoderDirectory: encoderDirectory, threads: threads))
   }
 
   var model: ServedModel { current.withLock { $0 } }
@@ -49,7 +60,7 @@ final class ModelSlot: Sendable {
   /// next request on. A file that fails to load leaves the old model serving; the error
   /// names the file and what is wrong.
   func reload() throws -> ServedModel {
-    let fresh = try ServedModel(path: path)
+    let fresh = try ServedModel(path: path, encoderDirectory: encoderDirectory, threads: threads)
     current.withLock { $0 = fresh }
     return fresh
   }
