@@ -14,8 +14,9 @@ except check-fasttext, which imports fasttext).
   check-fasttext URL MODEL TEXTS_FILE
         the same against fasttext.load_model(MODEL).predict(texts, k=2) in this process.
   proc PID
-        prints "cpu_s rss_mb processes" of PID and its descendants (CPU: user + system
-        seconds so far; RSS: the sum of resident sets now).
+        prints "cpu_s rss_mb processes busy_s": of PID and its descendants, CPU (user +
+        system seconds so far), the sum of their resident sets now and their count; and
+        the CPU seconds every process of the machine has used so far (/proc/stat).
   table RESULTS_JSONL
         prints the table of a run (and the goal lines) from its result rows.
 """
@@ -136,7 +137,11 @@ def proc(pid):
         cpu += (int(fields[11]) + int(fields[12])) / ticks
         rss += int(fields[21]) * page / 2**20
         alive += 1
-    print("%.2f %.1f %d" % (cpu, rss, alive))
+    with open("/proc/stat") as f:
+        # the first line: cpu user nice system idle iowait irq softirq steal ...
+        t = [int(x) for x in f.readline().split()[1:9]]
+    busy = (t[0] + t[1] + t[2] + t[5] + t[6] + t[7]) / ticks
+    print("%.2f %.1f %d %.2f" % (cpu, rss, alive, busy))
 
 
 def fmt_ms(us):
@@ -157,15 +162,19 @@ def table(path):
         r["rps"] = r["requests"] / secs if secs > 0 else 0.0
         r["tps"] = r["rps"] * r["texts"]
         r["srv_cpu"] = 100.0 * r["server_cpu_s"] / secs if secs > 0 else 0.0
+        r["wrk_cpu"] = 100.0 * r["wrk_cpu_s"] / secs if secs > 0 else 0.0
+        other = r["machine_busy_s"] - r["server_cpu_s"] - r["wrk_cpu_s"]
+        r["other_cpu"] = max(0.0, 100.0 * other / secs) if secs > 0 else 0.0
     peers = sorted({r["server"] for r in rows if r["server"] != "quarry"})
     head = ["server", "conns", "texts/req", "req/s", "texts/s", "p50 ms", "p99 ms", "max ms",
-            "errors", "srv CPU%", "srv RSS MB"]
+            "errors", "srv CPU%", "wrk CPU%", "other CPU%", "srv RSS MB"]
     head += ["quarry/" + p for p in peers]
     lines = []
     for r in rows:
         cells = [r["server"], str(r["connections"]), str(r["texts"]), "%.0f" % r["rps"],
                  "%.0f" % r["tps"], fmt_ms(r["p50_us"]), fmt_ms(r["p99_us"]),
                  fmt_ms(r["max_us"]), errors_text(r), "%.0f" % r["srv_cpu"],
+                 "%.0f" % r["wrk_cpu"], "%.0f" % r["other_cpu"],
                  "%.0f" % r["server_rss_mb"]]
         for p in peers:
             if r["server"] != "quarry":
