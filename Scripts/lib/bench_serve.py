@@ -187,7 +187,8 @@ def table(path):
     widths = [max(len(c) for c in col) for col in zip(head, *lines)]
 
     def show(cells):
-        print("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))))
+        print("  ".join(c.rjust(w) if i else c.ljust(w)
+                        for i, (c, w) in enumerate(zip(cells, widths))).rstrip())
 
     show(head)
     show(["-" * w for w in widths])
