@@ -3,14 +3,19 @@ import Metrics
 import Quarry
 import Synchronization
 
-/// Scores the texts of concurrent requests together. A request queues its texts and waits;
+/// Scores the texts of concurrent requests together. A request featurizes its own texts
+/// (in its own task, so requests tokenize side by side), queues the features and waits;
 /// one worker at a time takes every queued request (up to `maxTexts` texts, and always at
-/// least one request) and scores them in one call, so the batch kernels see many rows
-/// instead of one. An idle server answers a lone request at once: nothing waits for a
-/// batch to fill, a batch is simply whatever arrived while the previous one was scored.
+/// least one request) and runs the classifier once over all their rows, so the batch
+/// kernels see many rows instead of one. An idle server answers a lone request at once:
+/// nothing waits for a batch to fill, a batch is simply whatever arrived while the
+/// previous one was scored. A model with an encoder queues the texts instead, and the
+/// worker encodes the whole batch (the encoder batches texts itself).
 final class BatchScorer: Sendable {
   private struct Job {
     var texts: [String]
+    /// The texts' features, or nil for a model with an encoder.
+    var features: FeatureMatrix?
     var model: ServedModel
     var done: CheckedContinuation<[Float], Error>
   }
@@ -34,9 +39,11 @@ final class BatchScorer: Sendable {
 
   /// Row-major `texts.count` × C probabilities under `model`.
   func probabilities(_ texts: [String], model: ServedModel) async throws -> [Float] {
-    try await withCheckedThrowingContinuation { done in
+    let features =
+      model.encoder == nil ? Predictor(model: model.model, threads: 1).featurize(texts) : nil
+    return try await withCheckedThrowingContinuation { done in
       let start = queue.withLock { q -> Bool in
-        q.jobs.append(Job(texts: texts, model: model, done: done))
+        q.jobs.append(Job(texts: texts, features: features, model: model, done: done))
         if q.working { return false }
         q.working = true
         return true
@@ -74,14 +81,19 @@ final class BatchScorer: Sendable {
   }
 
   private func score(_ batch: [Job], model: ServedModel) {
-    let texts = batch.flatMap(\.texts)
-    batchTexts.record(texts.count)
+    batchTexts.record(batch.reduce(0) { $0 + $1.texts.count })
     batchRequests.record(batch.count)
     let c = model.model.classifier.classes
     do {
-      let p = try Predictor(model: model.model, threads: threads, encoder: model.encoder)
-        .probabilities(
-          texts)
+      let p: [Float]
+      if model.encoder == nil {
+        var m = FeatureMatrix()
+        for job in batch { m.append(contentsOf: job.features ?? FeatureMatrix()) }
+        p = model.model.classifier.probabilities(m, threads: threads)
+      } else {
+        let predictor = Predictor(model: model.model, threads: threads, encoder: model.encoder)
+        p = try predictor.probabilities(batch.flatMap(\.texts))
+      }
       var start = 0
       for job in batch {
         let end = start + job.texts.count * c
