@@ -4,12 +4,12 @@ import Quarry
 import Synchronization
 
 /// Scores the texts of concurrent requests together. A request featurizes its own texts
-/// (in its own task, so requests tokenize side by side), queues the features and waits;
-/// one worker at a time takes every queued request (up to `maxTexts` texts, and always at
-/// least one request) and runs the classifier once over all their rows, so the batch
-/// kernels see many rows instead of one. An idle server answers a lone request at once:
-/// nothing waits for a batch to fill, a batch is simply whatever arrived while the
-/// previous one was scored. A model with an encoder queues the texts instead, and the
+/// (in its own task, so requests tokenize side by side), queues the features and waits.
+/// Up to `--threads` workers, one thread each, take every queued request (up to
+/// `maxTexts` texts, and always at least one request) and run the classifier once over
+/// all their rows, so the batch kernels see many rows instead of one. An idle server
+/// answers a lone request at once: nothing waits for a batch to fill, a batch is simply
+/// whatever arrived while the workers were busy. A model with an encoder queues the texts instead, and the
 /// worker encodes the whole batch (the encoder batches texts itself).
 final class BatchScorer: Sendable {
   private struct Job {
@@ -22,18 +22,20 @@ final class BatchScorer: Sendable {
 
   private struct Queue {
     var jobs: [Job] = []
-    var working = false
+    /// Workers draining the queue now, at most `workers`.
+    var working = 0
   }
 
   private let queue = Mutex(Queue())
-  private let worker = DispatchQueue(label: "quarry.serve.batch")
-  private let threads: Int
+  private let pool = DispatchQueue(label: "quarry.serve.batch", attributes: .concurrent)
+  /// Batches scored at once, each on one thread: as many as `--threads`.
+  private let workers: Int
   private let maxTexts: Int
   private let batchTexts = Recorder(label: "quarry_batch_texts")
   private let batchRequests = Recorder(label: "quarry_batch_requests")
 
   init(threads: Int, maxTexts: Int) {
-    self.threads = threads
+    self.workers = max(1, threads)
     self.maxTexts = maxTexts
   }
 
@@ -44,21 +46,21 @@ final class BatchScorer: Sendable {
     return try await withCheckedThrowingContinuation { done in
       let start = queue.withLock { q -> Bool in
         q.jobs.append(Job(texts: texts, features: features, model: model, done: done))
-        if q.working { return false }
-        q.working = true
+        if q.working == workers { return false }
+        q.working += 1
         return true
       }
-      if start { worker.async { self.drain() } }
+      if start { pool.async { self.drain() } }
     }
   }
 
-  /// Scores batches until the queue is empty, then marks the worker idle (under the same
-  /// lock that queues a job, so a job is never left waiting with no worker).
+  /// Scores batches until the queue is empty, then retires the worker (under the same lock
+  /// that queues a job, so a job is never left waiting with no worker).
   private func drain() {
     while true {
       let batch = queue.withLock { q -> [Job] in
         guard !q.jobs.isEmpty else {
-          q.working = false
+          q.working -= 1
           return []
         }
         // Jobs on one model, in arrival order, up to maxTexts texts (at least one job).
@@ -89,9 +91,9 @@ final class BatchScorer: Sendable {
       if model.encoder == nil {
         var m = FeatureMatrix()
         for job in batch { m.append(contentsOf: job.features ?? FeatureMatrix()) }
-        p = model.model.classifier.probabilities(m, threads: threads)
+        p = model.model.classifier.probabilities(m, threads: 1)
       } else {
-        let predictor = Predictor(model: model.model, threads: threads, encoder: model.encoder)
+        let predictor = Predictor(model: model.model, threads: 1, encoder: model.encoder)
         p = try predictor.probabilities(batch.flatMap(\.texts))
       }
       var start = 0
