@@ -8,37 +8,27 @@ difference (printed) or when the server does not start.
 """
 
 import json
-import re
+import os
 import signal
-import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 
-from serve_stress import K, expected_answers
+from serve_stress import K, expected_answers, start_server
 
 
 def main():
     quarry, model, texts_path, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     texts = [t for t in open(texts_path, encoding="utf-8").read().split("\n") if t.strip()][:n]
     want = '{"predictions":[' + ",".join(expected_answers(quarry, model, texts)) + "]}\n"
-    with tempfile.NamedTemporaryFile("w+") as err:
-        server = subprocess.Popen([quarry, "serve", "--model", model, "--port", "0"],
-                                  stdout=subprocess.DEVNULL, stderr=err)
+    with tempfile.TemporaryDirectory() as tmp:
+        err_path = os.path.join(tmp, "serve.err")
+        # An encoder takes a while to load.
+        server, port = start_server(quarry, ["--model", model], err_path, wait=60)
+        if port is None:
+            print("serve did not start:", open(err_path).read())
+            return 1
         try:
-            port = None
-            for _ in range(3000):  # an encoder takes a while to load
-                m = re.search(r"http://127\.0\.0\.1:(\d+)", open(err.name).read())
-                if m:
-                    port = int(m.group(1))
-                    break
-                if server.poll() is not None:
-                    break
-                time.sleep(0.02)
-            if port is None:
-                print("serve did not start:", open(err.name).read())
-                return 1
             body = json.dumps({"texts": texts, "k": K}).encode()
             req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/predict", data=body)
             got = urllib.request.urlopen(req, timeout=300).read().decode()

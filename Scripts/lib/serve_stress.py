@@ -42,6 +42,21 @@ def sha256(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
+def start_server(quarry, args, err_path, wait=10):
+    """Starts `quarry serve ARGS --port 0` with stderr to `err_path`: (process, port), or
+    (process, None), the process killed, if it has not said its port within `wait` s."""
+    server = subprocess.Popen([quarry, "serve", *args, "--port", "0"],
+                              stdout=subprocess.DEVNULL, stderr=open(err_path, "w"))
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline and server.poll() is None:
+        m = re.search(r"http://127\.0\.0\.1:(\d+)", open(err_path).read())
+        if m:
+            return server, int(m.group(1))
+        time.sleep(0.02)
+    server.kill()
+    return server, None
+
+
 def rss_mb(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -211,22 +226,9 @@ async def main():
     checker = Checker(expected, failures)
 
     err_path = os.path.join(work, "serve-stress.err")
-    err = open(err_path, "w")
-    server = subprocess.Popen(
-        [quarry, "serve", "--model", served, "--port", "0", "--max-body-mb", "1"],
-        stdout=subprocess.DEVNULL, stderr=err)
-    port = None
-    for _ in range(500):
-        m = re.search(r"http://127\.0\.0\.1:(\d+)", open(err_path).read())
-        if m:
-            port = int(m.group(1))
-            break
-        if server.poll() is not None:
-            break
-        time.sleep(0.02)
+    server, port = start_server(quarry, ["--model", served, "--max-body-mb", "1"], err_path)
     if port is None:
         print("stress: FAIL the server did not start:\n" + open(err_path).read())
-        server.kill()
         return 1
     try:
         await bad_requests(port, failures)
