@@ -223,7 +223,7 @@ struct FinetuneCommand: ParsableCommand {
     let model = try underInterrupts(config: config, checkpoint: checkpointPath) { progress in
       try Finetune.run(
         train: trainCorpus, valid: validCorpus, pretrained: pretrained, config: config,
-        thesaurus: config.mine && config.augment ? mining.thesaurusPath() : nil,
+        thesaurus: config.mine && config.augment ? mining.thesaurusChoice() : .none,
         encoder: frozen, tuning: tuning(layers: frozen?.encoder.config.layers),
         vectorCache: vectorCache, control: control, progress: progress)
     }
@@ -306,7 +306,7 @@ struct FinetuneCommand: ParsableCommand {
         files.append(("--encoder", e + "/" + name))
       }
     }
-    if let t = mining.thesaurusPath() { files.append(("--thesaurus", t)) }
+    for t in mining.thesaurusFiles { files.append(("--thesaurus", t)) }
     return files
   }
 

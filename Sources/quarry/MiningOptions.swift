@@ -31,19 +31,41 @@ struct MiningOptions: ParsableArguments {
   @Option(
     help: ArgumentHelp(
       "Thesaurus for synonyms (MyThes .dat).",
-      discussion: "Default: $QUARRY_THESAURUS, else the copy Scripts/setup fetches."))
+      discussion: """
+        Default: $QUARRY_THESAURUS, else of the th_*.dat files in $QUARRY_CACHE/thesaurus \
+        and /usr/share/mythes (Debian's mythes-en-us, mythes-es, mythes-de, ...), the one \
+        with synonyms for the most of the corpus's words, if it covers 5% of them.
+        """))
   var thesaurus: String?
 
-  /// The thesaurus to use: --thesaurus, $QUARRY_THESAURUS, or Scripts/setup's cache copy
-  /// when it exists (nil: augmentation by deletion only).
-  func thesaurusPath() -> String? {
-    if let thesaurus { return thesaurus }
+  /// The thesaurus to use: --thesaurus or $QUARRY_THESAURUS, else the best of the MyThes
+  /// files in the cache (Scripts/setup's English copy) and in /usr/share/mythes.
+  func thesaurusChoice() -> ThesaurusChoice {
+    if let thesaurus { return .file(thesaurus) }
     let env = ProcessInfo.processInfo.environment
-    if let t = env["QUARRY_THESAURUS"] { return t }
-    let cache =
-      env["QUARRY_CACHE"] ?? (env["HOME"].map { $0 + "/.cache/quarry" } ?? ".cache/quarry")
-    let path = cache + "/thesaurus/th_en_US_v2.dat"
-    return FileManager.default.fileExists(atPath: path) ? path : nil
+    if let t = env["QUARRY_THESAURUS"] { return .file(t) }
+    var seen = Set<String>()
+    var paths: [String] = []
+    for dir in [cacheRoot + "/thesaurus", "/usr/share/mythes"] {
+      let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+      // Debian links one file under many regional names (th_es_AR_v2.dat → th_es_ES_v2.dat):
+      // each file is read once, under its own name; the cache's copy comes first.
+      for name in names.sorted() where name.hasPrefix("th_") && name.hasSuffix(".dat") {
+        let path = URL(fileURLWithPath: dir + "/" + name).resolvingSymlinksInPath().path
+        let file = path.split(separator: "/").last.map(String.init) ?? path
+        if seen.insert(file).inserted { paths.append(path) }
+      }
+    }
+    return .bestOf(paths)
+  }
+
+  /// The thesaurus files `thesaurusChoice` may read.
+  var thesaurusFiles: [String] {
+    switch thesaurusChoice() {
+    case .none: return []
+    case .file(let path): return [path]
+    case .bestOf(let paths): return paths
+    }
   }
 
   func validate() throws {

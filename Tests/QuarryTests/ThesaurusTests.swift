@@ -47,6 +47,13 @@ final class ThesaurusTests: XCTestCase {
     XCTAssertEqual(t.count, 3)
   }
 
+  /// Debian's mythes-es writes "-" where the part of speech would be.
+  func testSenseLinesWithoutAPartOfSpeech() throws {
+    let t = try load("ISO8859-1\nperro|2\n-|can|chucho\n(noun)|can|sabueso\n")
+    XCTAssertEqual(t.synonyms(of: "perro"), ["can", "chucho", "sabueso"])
+    XCTAssertThrowsError(try load("UTF-8\nperro|1\n-can|chucho\n"))
+  }
+
   func testSingleWordOnly() throws {
     let t = try load(sample)
     XCTAssertEqual(t.synonyms(of: "car", singleWordOnly: true), ["auto", "automobile"])
@@ -185,5 +192,60 @@ final class ThesaurusTests: XCTestCase {
     XCTAssertEqual(r.synonyms(of: "happy"), happy)
     XCTAssertEqual(r.synonyms(of: "car"), car)
     XCTAssertEqual(r.synonyms(of: "movie"), [])
+  }
+
+  /// Of an English and a Spanish thesaurus, a Spanish corpus gets the Spanish one and an
+  /// English corpus the English one; Chinese characters get none, with a note naming the
+  /// best candidate and its coverage; a candidate that does not read is passed over, but
+  /// a file the user named must read.
+  func testBestOfChoosesByCoverageAndNoneBelowTheMinimum() throws {
+    try withTemporaryDirectory { dir in
+      let en = dir + "/th_en_US_v2.dat"
+      let es = dir + "/th_es_ES_v2.dat"
+      let bad = dir + "/th_xx_v2.dat"
+      try writeFile(en, Array("UTF-8\ncar|1\n(noun)|auto\nhouse|1\n(noun)|home\n".utf8))
+      try writeFile(
+        es, Array("UTF-8\ncoche|1\n(noun)|auto\ncasa|1\n(noun)|hogar\nperro|1\n(noun)|can\n".utf8))
+      try writeFile(bad, Array("KOI8-R\n".utf8))
+      let candidates = ThesaurusChoice.bestOf([bad, en, es])
+      var notes: [String] = []
+      let note: (Finetune.Event) -> Void = { if case .note(let s) = $0 { notes.append(s) } }
+
+      let spanish = ["el": 3, "coche": 1, "y": 1, "la": 2, "casa": 2, "del": 1, "perro": 1]
+      let a = try Finetune.chooseThesaurus(candidates, words: spanish, progress: note)
+      XCTAssertEqual(a?.path, es)
+      XCTAssertEqual(a?.thesaurus.synonyms(of: "casa"), ["hogar"])
+      XCTAssertEqual(a?.coverage.types ?? 0, 3 / 7, accuracy: 1e-6)
+      XCTAssertEqual(a?.coverage.tokens ?? 0, 4 / 11, accuracy: 1e-6)
+      // "la" and "el" are English headwords too: by tokens English would lead; by distinct
+      // words Spanish does.
+      let enWithFunctionWords = dir + "/th_en_GB_v2.dat"
+      try writeFile(
+        enWithFunctionWords, Array("UTF-8\nla|1\n(noun)|lah\nel|1\n(noun)|elevated\n".utf8))
+      XCTAssertEqual(
+        try Finetune.chooseThesaurus(
+          .bestOf([enWithFunctionWords, es]), words: spanish, progress: note)?.path, es)
+
+      let english = ["the": 5, "car": 1, "and": 3, "house": 1]
+      XCTAssertEqual(
+        try Finetune.chooseThesaurus(candidates, words: english, progress: note)?.path, en)
+
+      // A corpus of Chinese characters with a little English in it: 2 tokens of 42.
+      var chinese = Dictionary(uniqueKeysWithValues: Array("体育新闻国内财经").map { (String($0), 5) })
+      chinese["car"] = 2
+      XCTAssertNil(try Finetune.chooseThesaurus(candidates, words: chinese, progress: note))
+      XCTAssertTrue(
+        notes.last?.contains(
+          "no thesaurus covers this corpus (the best, th_en_US_v2.dat, has synonyms for 4.8% of its word tokens)"
+        ) ?? false,
+        "\(notes)")
+
+      XCTAssertNil(try Finetune.chooseThesaurus(.bestOf([]), words: english, progress: note))
+      XCTAssertTrue(notes.last?.hasPrefix("no thesaurus found") ?? false, "\(notes)")
+      XCTAssertThrowsError(try Finetune.chooseThesaurus(.file(bad), words: english, progress: note))
+      // A named file is used even when it covers little.
+      XCTAssertEqual(
+        try Finetune.chooseThesaurus(.file(en), words: chinese, progress: note)?.path, en)
+    }
   }
 }

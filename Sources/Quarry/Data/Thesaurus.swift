@@ -5,7 +5,7 @@ import Foundation
 ///
 /// File format: line 1 names the encoding (`UTF-8` or `ISO8859-1`; a UTF-8 byte-order mark
 /// is skipped). Then one block per headword: a line `word|N`, followed by N sense lines
-/// `(pos)|syn|syn|…`. A synonym may carry a marker after it, e.g. `feline (similar term)`;
+/// `(pos)|syn|syn|…`, or `-|syn|syn|…` without a part of speech (Debian's mythes-es). A synonym may carry a marker after it, e.g. `feline (similar term)`;
 /// synonyms marked `(generic term)`, `(similar term)`, `(related term)` or `(antonym)`
 /// are not synonyms proper and are dropped. Other fields are kept whole, so multi-word
 /// synonyms ("motor vehicle") stay, with their spaces.
@@ -56,7 +56,7 @@ public struct Thesaurus: Sendable {
   /// headword, so `words` should be lowercase) are kept. That makes a restricted load
   /// cheap: an ASCII headword whose FNV-1a hash is not among the words' hashes is
   /// rejected without building a `String`, and the sense lines of a rejected block are
-  /// only found with `memchr` and checked to start with `(`, never split.
+  /// only found with `memchr` and checked to be sense lines, never split.
   /// Cost: O(file bytes), plus O(k²) per kept headword with k synonyms for the
   /// deduplication (k is at most 100 in mythes-en-us).
   ///
@@ -108,6 +108,7 @@ struct ThesaurusParser {
 
   static let bar: UInt8 = 0x7C  // '|'
   static let open: UInt8 = 0x28  // '('
+  static let dash: UInt8 = 0x2D  // '-'
   /// Marker suffixes of dropped synonyms, as bytes.
   static let droppedMarkers: [[UInt8]] = [
     " (generic term)", " (similar term)", " (related term)", " (antonym)",
@@ -138,7 +139,7 @@ struct ThesaurusParser {
       var syns = head.flatMap { table[$0] } ?? []
       for k in 0..<n {
         let next = nextLine()
-        guard let s = next, !s.isEmpty, bytes[s.lowerBound] == Self.open else {
+        guard let s = next, isSenseLine(s) else {
           let why = next == nil ? "the file ends" : "line \(line) is not a sense line"
           let name = head ?? lowercasedString(word)
           throw InputError(
@@ -204,6 +205,13 @@ struct ThesaurusParser {
   }
 
   /// Appends the kept synonyms of one `(pos)|syn|syn|…` line to `syns`.
+  /// Whether line `r` is a sense line: it starts with "(" (a part of speech) or is "-|…".
+  func isSenseLine(_ r: Range<Int>) -> Bool {
+    guard let first = r.first else { return false }
+    return bytes[first] == Self.open
+      || (bytes[first] == Self.dash && r.count > 1 && bytes[first + 1] == Self.bar)
+  }
+
   mutating func senseLine(_ r: Range<Int>, head: String, into syns: inout [String]) {
     var start = r.lowerBound
     var first = true  // the part of speech

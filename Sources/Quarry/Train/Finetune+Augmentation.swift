@@ -1,10 +1,12 @@
+import Foundation
+
 extension Finetune {
   /// `keyAugmenter` and the vocabulary of `trainTexts` with its extra words. The
   /// thesaurus is read while another thread counts the corpus's features (the counts do
   /// not depend on it; its extra words join only in `finish`), so the vocabulary is the
   /// same as `Vocabulary.build`'s. On R8 the two took 0.25 and 0.14 s one after the other.
   static func augmenterAndVocabulary(
-    trainTexts: [String], config: TrainingConfig, thesaurusPath: String?,
+    trainTexts: [String], config: TrainingConfig, thesaurus: ThesaurusChoice,
     progress: (Event) -> Void
   ) throws -> (KeyAugmenter?, [String], Vocabulary, Vocabulary.Counts) {
     final class Slot<T>: @unchecked Sendable { var value: T? }
@@ -19,7 +21,7 @@ extension Finetune {
       var events: [Event] = []
       augmented.value = Result {
         try keyAugmenter(
-          trainTexts: trainTexts, config: config, thesaurusPath: thesaurusPath,
+          trainTexts: trainTexts, config: config, thesaurus: thesaurus,
           progress: { events.append($0) })
       }
       notes.value = events
@@ -38,15 +40,16 @@ extension Finetune {
   /// are ("well-known" → well, -, known), join the vocabulary so that variants have rows.
   /// Without a thesaurus, variants are random deletions. Nil when augmentation is off.
   static func keyAugmenter(
-    trainTexts: [String], config: TrainingConfig, thesaurusPath: String?,
+    trainTexts: [String], config: TrainingConfig, thesaurus: ThesaurusChoice,
     progress: (Event) -> Void
   ) throws -> (KeyAugmenter?, [String]) {
     var augmenter: KeyAugmenter? = nil
     var extraWords: [String] = []
     if config.mine && config.augment {
-      let words = corpusWords(trainTexts, tokenizer: config.features.tokenizer)
-      if let thesaurusPath {
-        let th = try Thesaurus.load(path: thesaurusPath, restrictTo: words)
+      let counts = corpusWords(trainTexts, tokenizer: config.features.tokenizer)
+      let words = Set(counts.keys)
+      if let pick = try chooseThesaurus(thesaurus, words: counts, progress: progress) {
+        let th = pick.thesaurus
         // Synonyms split as texts are ("well-known" → well, -, known); new tokens join.
         var seen = Set<String>()
         var buffer = TokenBuffer()
@@ -63,14 +66,50 @@ extension Finetune {
           tokenizer: config.features.tokenizer)
         progress(
           .note(
-            "thesaurus: \(th.count) of the corpus's \(words.count) words have synonyms; \(extraWords.count) synonyms join the vocabulary"
+            "thesaurus \(fileName(pick.path)): \(th.count) of the corpus's \(words.count) words have synonyms; \(extraWords.count) synonyms join the vocabulary"
           ))
       } else {
         augmenter = KeyAugmenter(alpha: config.augmentAlpha)
-        progress(.note("no thesaurus: mined rows are augmented by random deletion only"))
       }
     }
     return (augmenter, extraWords)
+  }
+
+  /// The thesaurus `choice` gives for a corpus of `words` (with their counts), or nil, with
+  /// a note saying why when there is none. A file the user named must read; candidates
+  /// need not.
+  static func chooseThesaurus(
+    _ choice: ThesaurusChoice, words: [String: Int], progress: (Event) -> Void
+  ) throws -> Thesaurus.Pick? {
+    let none = "mined rows are augmented by random deletion only"
+    switch choice {
+    case .none:
+      progress(.note("no thesaurus: \(none)"))
+      return nil
+    case .file(let path):
+      let t = try Thesaurus.load(path: path, restrictTo: Set(words.keys))
+      return .init(path: path, thesaurus: t, coverage: t.coverage(of: words))
+    case .bestOf(let paths):
+      guard let pick = Thesaurus.best(of: paths, for: words) else {
+        progress(.note("no thesaurus found: \(none) (--thesaurus names one)"))
+        return nil
+      }
+      guard pick.coverage.tokens >= Thesaurus.minimumCoverage else {
+        progress(
+          .note(
+            String(
+              format:
+                "no thesaurus covers this corpus (the best, %@, has synonyms for %.1f%% of its word tokens): %@",
+              fileName(pick.path), 100 * pick.coverage.tokens, none)))
+        return nil
+      }
+      return pick
+    }
+  }
+
+  /// The last component of `path`.
+  static func fileName(_ path: String) -> String {
+    path.split(separator: "/").last.map(String.init) ?? path
   }
 
   /// Rows longer than this (in words) are not augmented; R8's longest has 964.

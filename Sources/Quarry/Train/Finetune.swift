@@ -40,7 +40,7 @@ public enum Finetune {
 
   public static func run(
     train corpus: Corpus, valid validCorpus: Corpus?, pretrained: String?, config: TrainingConfig,
-    thesaurus thesaurusPath: String? = nil, encoder frozen: FrozenEncoder? = nil,
+    thesaurus: ThesaurusChoice = .none, encoder frozen: FrozenEncoder? = nil,
     tuning: LayerTuningOptions? = nil, vectorCache: String? = nil, control: Control = Control(),
     progress: (Event) -> Void = { _ in }
   ) throws -> Model {
@@ -69,7 +69,7 @@ public enum Finetune {
     let trainTexts = trainRows.map(\.text)
 
     let (augmenter, extraWords, vocab, counts) = try augmenterAndVocabulary(
-      trainTexts: trainTexts, config: config, thesaurusPath: thesaurusPath, progress: progress)
+      trainTexts: trainTexts, config: config, thesaurus: thesaurus, progress: progress)
     progress(
       .note(
         "vocabulary: \(vocab.wordCount) words, \(vocab.featureCount - vocab.wordCount) n-gram features"
@@ -258,13 +258,13 @@ public enum Finetune {
     return v
   }
 
-  /// The distinct tokens of `texts`.
-  static func corpusWords(_ texts: [String], tokenizer: Tokenizer) -> Set<String> {
-    var words = Set<String>()
+  /// The distinct tokens of `texts`, each with its number of occurrences.
+  static func corpusWords(_ texts: [String], tokenizer: Tokenizer) -> [String: Int] {
+    var words: [String: Int] = [:]
     var buffer = TokenBuffer()
     for t in texts {
       tokenizer.tokenize(t, into: &buffer)
-      for i in 0..<buffer.count { words.insert(buffer.string(at: i)) }
+      for i in 0..<buffer.count { words[buffer.string(at: i), default: 0] += 1 }
     }
     return words
   }
