@@ -17,7 +17,8 @@ import Quarry
 //
 // Functions that can fail return NULL or a nonzero code and, when `error` is not NULL, set
 // `*error` to a message that the caller frees with `quarry_string_free`. No Swift error
-// crosses this boundary.
+// crosses this boundary. With n = 0 the predict functions read and write nothing (their
+// pointers may be NULL) and return 0.
 
 /// Sets `*error` to a copy of `message`, for the caller to free.
 private func report(_ message: String, _ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?)
@@ -80,10 +81,11 @@ public func quarry_predict(
   _ errorOut: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> Int32 {
   do {
+    guard n >= 0 else { throw CallError("quarry_predict: n is \(n), not ≥ 0") }
+    if n == 0 { return 0 }
     guard let model, let offsets, let labels, let probabilities else {
       throw CallError("quarry_predict: model, offsets, labels and probabilities must not be NULL")
     }
-    guard n >= 0 else { throw CallError("quarry_predict: n is \(n), not ≥ 0") }
     let h = handle(model)
     guard k >= 1, Int(k) <= h.classes else {
       throw CallError("quarry_predict: k must be between 1 and \(h.classes), got \(k)")
@@ -115,10 +117,11 @@ public func quarry_probabilities(
   _ errorOut: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> Int32 {
   do {
+    guard n >= 0 else { throw CallError("quarry_probabilities: n is \(n), not ≥ 0") }
+    if n == 0 { return 0 }
     guard let model, let offsets, let probabilities else {
       throw CallError("quarry_probabilities: model, offsets and probabilities must not be NULL")
     }
-    guard n >= 0 else { throw CallError("quarry_probabilities: n is \(n), not ≥ 0") }
     let h = handle(model)
     let predictor = Predictor(model: h.model, threads: Int(threads))
     let c = h.classes
