@@ -6,6 +6,8 @@ let package = Package(
   products: [
     .executable(name: "quarry", targets: ["quarry"]),
     .library(name: "Quarry", targets: ["Quarry"]),
+    // The C ABI of Sources/QuarryC, for the Python package (python/) and other languages.
+    .library(name: "QuarryC", type: .dynamic, targets: ["QuarryC"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -32,6 +34,9 @@ let package = Package(
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
       ]),
+    .target(
+      name: "QuarryC", dependencies: ["Quarry"],
+      swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
     .executableTarget(name: "quarry-microbench", dependencies: ["Quarry"]),
     .testTarget(name: "QuarryTests", dependencies: ["Quarry"]),
     .testTarget(name: "QuarryCLITests", dependencies: ["quarry"]),
