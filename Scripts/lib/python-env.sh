@@ -14,7 +14,7 @@ ensure_java() {
   command -v java >/dev/null 2>&1 && return 0
   echo "python-env: installing Java 17 (openjdk-17-jre-headless) for Spark" >&2
   local sudo=""
-  [[ "$(id -u)" -ne 0 ]] && sudo="sudo"
+  [[ "$(id -u)" -ne 0 ]] && sudo="sudo -n"  # never wait for a password
   $sudo apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq openjdk-17-jre-headless >&2
 }

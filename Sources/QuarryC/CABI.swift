@@ -5,8 +5,8 @@ import Quarry
 //
 //   void *quarry_model_load(const char *path, char **error);
 //   void quarry_model_free(void *model);
-//   int32_t quarry_model_classes(const void *model);
-//   const char *quarry_model_label(const void *model, int32_t i);
+//   int32_t quarry_model_classes(const void *model);              // -1 for NULL
+//   const char *quarry_model_label(const void *model, int32_t i); // NULL for NULL
 //   int32_t quarry_predict(const void *model, const uint8_t *texts, const int64_t *offsets,
 //                          int64_t n, int32_t k, int32_t threads,
 //                          int32_t *labels, float *probabilities, char **error);
@@ -55,15 +55,18 @@ public func quarry_model_free(_ model: UnsafeMutableRawPointer?) {
   Unmanaged<ModelHandle>.fromOpaque(model).release()
 }
 
-/// The number of classes C of a model.
+/// The number of classes C of a model; -1 for NULL.
 @_cdecl("quarry_model_classes")
-public func quarry_model_classes(_ model: UnsafeRawPointer) -> Int32 {
-  Int32(handle(model).classes)
+public func quarry_model_classes(_ model: UnsafeRawPointer?) -> Int32 {
+  guard let model else { return -1 }
+  return Int32(handle(model).classes)
 }
 
-/// Label `i` (0 ≤ i < C) as UTF-8, owned by the model; NULL when `i` is out of range.
+/// Label `i` (0 ≤ i < C) as UTF-8, owned by the model; NULL when the model is NULL or `i`
+/// is out of range.
 @_cdecl("quarry_model_label")
-public func quarry_model_label(_ model: UnsafeRawPointer, _ i: Int32) -> UnsafePointer<CChar>? {
+public func quarry_model_label(_ model: UnsafeRawPointer?, _ i: Int32) -> UnsafePointer<CChar>? {
+  guard let model else { return nil }
   let labels = handle(model).labels
   guard i >= 0, Int(i) < labels.count else { return nil }
   return UnsafePointer(labels[Int(i)])

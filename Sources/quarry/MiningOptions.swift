@@ -34,7 +34,8 @@ struct MiningOptions: ParsableArguments {
       discussion: """
         Default: $QUARRY_THESAURUS, else of the th_*.dat files in $QUARRY_CACHE/thesaurus \
         and /usr/share/mythes (Debian's mythes-en-us, mythes-es, mythes-de, ...), the one \
-        with synonyms for the most of the corpus's words, if it covers 5% of them.
+        with synonyms for the most of the corpus's distinct words, if it covers 5% of its \
+        word tokens.
         """))
   var thesaurus: String?
 

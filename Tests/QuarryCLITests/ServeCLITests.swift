@@ -232,6 +232,8 @@ final class ServeCLITests: CLITestCase {
     XCTAssertEqual(try send(server.port, "/healthz").status, 401)
     let auth = ["Authorization": "Bearer s3cret-token"]
     XCTAssertEqual(try send(server.port, "/v1/predict", body: body, headers: auth).status, 200)
+    let lower = ["Authorization": "bearer s3cret-token"]  // the scheme is case-insensitive
+    XCTAssertEqual(try send(server.port, "/v1/predict", body: body, headers: lower).status, 200)
     let long = "{\"texts\": [\"sunny\", \"" + String(repeating: "a", count: 1025) + "\"]}"
     let a = try send(server.port, "/v1/predict", body: long, headers: auth)
     XCTAssertEqual(a.status, 413, a.body)

@@ -3,6 +3,7 @@
 import ctypes
 import itertools
 import os
+import threading
 from array import array
 from typing import List, NamedTuple
 
@@ -51,6 +52,9 @@ class Model:
         if self.threads < 1:
             raise ValueError(f"threads must be at least 1, got {threads}")
         self._handle = None
+        self._lock = threading.Lock()
+        self._calls = 0  # calls running in the library on this handle
+        self._closing = False
         dll = _native.lib()
         err = ctypes.c_void_p()
         handle = dll.quarry_model_load(self.path.encode("utf-8"), ctypes.byref(err))
@@ -66,13 +70,21 @@ class Model:
         return len(self.labels)
 
     def close(self):
-        """Frees the model now rather than when the object is collected."""
-        if self._handle:
-            self._dll.quarry_model_free(self._handle)
-            self._handle = None
+        """Frees the model now rather than when the object is collected. Calls running in
+        other threads finish first: the last of them frees it; later calls raise."""
+        with self._lock:
+            if not self._handle or self._closing:
+                return
+            self._closing = True
+            if self._calls == 0:
+                self._free()
+
+    def _free(self):
+        self._dll.quarry_model_free(self._handle)
+        self._handle = None
 
     def __del__(self):
-        if getattr(self, "_handle", None):
+        if getattr(self, "_handle", None) and getattr(self, "_lock", None):
             self.close()
 
     def __enter__(self):
@@ -88,10 +100,19 @@ class Model:
     def __repr__(self):
         return f"Model({self.path!r}, classes={self.classes})"
 
-    def _live(self):
-        if not self._handle:
-            raise QuarryError(f"{self.path}: the model was closed")
-        return self._handle
+    def _acquire(self):
+        """The handle, counted as in use until `_release`."""
+        with self._lock:
+            if not self._handle or self._closing:
+                raise QuarryError(f"{self.path}: the model was closed")
+            self._calls += 1
+            return self._handle
+
+    def _release(self):
+        with self._lock:
+            self._calls -= 1
+            if self._closing and self._calls == 0:
+                self._free()
 
     def predict_arrays(self, texts, k=1, threads=None):
         """The raw form of `predict`: (label indices, probabilities, kk), both flat arrays
@@ -106,10 +127,14 @@ class Model:
         if n == 0:
             return labels, probs, kk
         err = ctypes.c_void_p()
-        rc = self._dll.quarry_predict(
-            self._live(), buf, offsets.buffer_info()[0], n, kk, threads or self.threads,
-            labels.buffer_info()[0], probs.buffer_info()[0], ctypes.byref(err),
-        )
+        handle = self._acquire()
+        try:
+            rc = self._dll.quarry_predict(
+                handle, buf, offsets.buffer_info()[0], n, kk, threads or self.threads,
+                labels.buffer_info()[0], probs.buffer_info()[0], ctypes.byref(err),
+            )
+        finally:
+            self._release()
         if rc != 0:
             raise QuarryError(_native.take_error(self._dll, err))
         return labels, probs, kk
@@ -137,10 +162,14 @@ class Model:
         if n == 0:
             return []
         err = ctypes.c_void_p()
-        rc = self._dll.quarry_probabilities(
-            self._live(), buf, offsets.buffer_info()[0], n, threads or self.threads,
-            out.buffer_info()[0], ctypes.byref(err),
-        )
+        handle = self._acquire()
+        try:
+            rc = self._dll.quarry_probabilities(
+                handle, buf, offsets.buffer_info()[0], n, threads or self.threads,
+                out.buffer_info()[0], ctypes.byref(err),
+            )
+        finally:
+            self._release()
         if rc != 0:
             raise QuarryError(_native.take_error(self._dll, err))
         flat = out.tolist()

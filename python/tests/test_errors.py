@@ -70,6 +70,37 @@ def test_closed_model(model_path):
         m.predict(["x"])
 
 
+def test_close_while_other_threads_predict(model_path):
+    """close() from one thread while four others predict in a loop: every call either
+    answers in full or raises QuarryError('closed'); none crashes or reads freed memory,
+    and a call that answered is right."""
+    import threading
+
+    m = quarry.Model(model_path, threads=1)
+    want = m.predict(["crude oil prices rose sharply"] * 64)
+    outcomes, started = [], threading.Barrier(5)
+
+    def loop():
+        started.wait()
+        while True:
+            try:
+                got = m.predict(["crude oil prices rose sharply"] * 64)
+            except quarry.QuarryError as e:
+                outcomes.append("closed" if "closed" in str(e) else str(e))
+                return
+            outcomes.append("ok" if got == want else "wrong")
+
+    workers = [threading.Thread(target=loop) for _ in range(4)]
+    for w in workers:
+        w.start()
+    started.wait()
+    m.close()
+    for w in workers:
+        w.join(timeout=60)
+    assert outcomes.count("closed") == 4, outcomes[-8:]
+    assert set(outcomes) <= {"ok", "closed"}, set(outcomes)
+
+
 def test_missing_library(monkeypatch, tmp_path):
     from quarry import _native
 

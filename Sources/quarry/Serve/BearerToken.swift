@@ -23,8 +23,10 @@ struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
     next: (Request, Context) async throws -> Response
   ) async throws -> Response {
     let given = request.headers[.authorization].map { Array($0.utf8) } ?? []
-    let prefix = Array("Bearer ".utf8)
-    guard given.count == prefix.count + token.count, given.starts(with: prefix),
+    // The scheme is case-insensitive (RFC 7235): "bearer" and "BEARER" are "Bearer".
+    let prefix = Array("bearer ".utf8)
+    let scheme = given.prefix(prefix.count).map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+    guard given.count == prefix.count + token.count, scheme == prefix,
       Self.sameBytes(Array(given[prefix.count...]), token)
     else {
       var r = Response.jsonError(.unauthorized, "this server needs Authorization: Bearer <token>")

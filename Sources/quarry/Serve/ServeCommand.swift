@@ -70,6 +70,9 @@ struct ServeCommand: AsyncParsableCommand {
     var logger = Logger(label: "quarry")
     logger.logLevel = .warning
     let registry = ServeMetrics.bootstrap()
+    // Batches run side by side, one thread each: OpenBLAS (the encoder's) must not fan out
+    // under them, nor have its thread count set and reset by each.
+    setBLASThreads(1)
     let slot = try ModelSlot(
       path: model,
       encoderDirectory: encoder.map { URL(fileURLWithPath: $0).standardizedFileURL.path },

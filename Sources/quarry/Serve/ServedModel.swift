@@ -20,8 +20,9 @@ final class ServedModel: Sendable {
     let model = try ModelFile.decode(bytes, path: path)
     self.model = model
     if let info = model.metadata.encoder {
+      // One thread: the server runs up to --threads batches at once, one thread each.
       encoder = try FrozenEncoder.load(
-        for: info, directory: encoderDirectory, threads: threads, cacheDirectory: nil
+        for: info, directory: encoderDirectory, threads: 1, cacheDirectory: nil
       ).tuned(model.tunedLayers)
     } else {
       encoder = nil
