@@ -11,7 +11,7 @@ final class ModelHandle {
   /// Reads, checks (header, checksum) and decodes the model file at `path`. Errors name the
   /// file and what is wrong with it, as `quarry predict` says them.
   init(path: String) throws {
-    let model = try ModelFile.decode(FileBytes.read(path), path: path)
+    let model = try ModelFile.read(path)
     guard model.classifier.encoderDim == 0 else {
       throw InputError(
         path: path,
@@ -25,10 +25,6 @@ final class ModelHandle {
   deinit { labels.forEach { free($0) } }
 
   var classes: Int { model.classifier.classes }
-
-  /// Texts per block: each block is featurized and scored before the next, so that memory
-  /// is bounded by a block, not by the input (`quarry predict` scores blocks of this size).
-  static let blockSize = 8192
 
   /// Calls `body` with each block of texts and the index of its first text. Text i is the
   /// UTF-8 bytes `bytes[offsets[i] ..< offsets[i + 1]]`; bytes that are not UTF-8 become
@@ -44,8 +40,8 @@ final class ModelHandle {
     guard bytes != nil || offsets[count] == 0 else {
       throw CallError("texts is NULL but offsets say \(offsets[count]) bytes")
     }
-    for start in stride(from: 0, to: count, by: Self.blockSize) {
-      let end = min(count, start + Self.blockSize)
+    for start in stride(from: 0, to: count, by: Predictor.blockSize) {
+      let end = min(count, start + Predictor.blockSize)
       let texts = (start..<end).map { i -> String in
         let from = Int(offsets[i])
         let n = Int(offsets[i + 1]) - from

@@ -52,9 +52,8 @@ struct MiningOptions: ParsableArguments {
       // Debian links one file under many regional names (th_es_AR_v2.dat → th_es_ES_v2.dat):
       // each file is read once, under its own name; the cache's copy comes first.
       for name in names.sorted() where name.hasPrefix("th_") && name.hasSuffix(".dat") {
-        let path = URL(fileURLWithPath: dir + "/" + name).resolvingSymlinksInPath().path
-        let file = path.split(separator: "/").last.map(String.init) ?? path
-        if seen.insert(file).inserted { paths.append(path) }
+        let file = URL(fileURLWithPath: dir + "/" + name).resolvingSymlinksInPath()
+        if seen.insert(file.lastPathComponent).inserted { paths.append(file.path) }
       }
     }
     return .bestOf(paths)

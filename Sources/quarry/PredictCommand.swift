@@ -46,7 +46,7 @@ struct PredictCommand: ParsableCommand {
     // Blocks of texts, each featurized, scored and printed before the next, so that the
     // feature arrays are sized by a block, not by the input. An encoder model scores its
     // input whole, since the encoder batches texts together.
-    let block = m.classifier.encoderDim > 0 ? max(1, texts.count) : Self.blockSize
+    let block = m.classifier.encoderDim > 0 ? max(1, texts.count) : Predictor.blockSize
     var out = ""
     out.reserveCapacity(min(texts.count, block) * 24 * k)
     for start in stride(from: 0, to: texts.count, by: block) {
@@ -68,9 +68,6 @@ struct PredictCommand: ParsableCommand {
     }
     FileHandle.standardOutput.write(Data(out.utf8))
   }
-
-  /// Texts per block of `run`.
-  static let blockSize = 8192
 
   func fmt(_ p: Float) -> String { probabilityText(p) }
 }

@@ -6,6 +6,11 @@ public struct Predictor {
   public let threads: Int
   public let encoder: FrozenEncoder?
 
+  /// Texts per block when a caller scores a long input: each block is featurized and
+  /// scored before the next, so that memory is bounded by a block, not by the input
+  /// (`quarry predict`, the C library).
+  public static let blockSize = 8192
+
   public init(model: Model, threads: Int = 2, encoder: FrozenEncoder? = nil) {
     self.model = model
     self.threads = max(1, threads)

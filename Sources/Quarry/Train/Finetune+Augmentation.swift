@@ -66,7 +66,7 @@ extension Finetune {
           tokenizer: config.features.tokenizer)
         progress(
           .note(
-            "thesaurus \(fileName(pick.path)): \(th.count) of the corpus's \(words.count) words have synonyms; \(extraWords.count) synonyms join the vocabulary"
+            "thesaurus \(URL(fileURLWithPath: pick.path).lastPathComponent): \(th.count) of the corpus's \(words.count) words have synonyms; \(extraWords.count) synonyms join the vocabulary"
           ))
       } else {
         augmenter = KeyAugmenter(alpha: config.augmentAlpha)
@@ -100,16 +100,11 @@ extension Finetune {
             String(
               format:
                 "no thesaurus covers this corpus (the best, %@, has synonyms for %.1f%% of its word tokens): %@",
-              fileName(pick.path), 100 * pick.coverage.tokens, none)))
+              URL(fileURLWithPath: pick.path).lastPathComponent, 100 * pick.coverage.tokens, none)))
         return nil
       }
       return pick
     }
-  }
-
-  /// The last component of `path`.
-  static func fileName(_ path: String) -> String {
-    path.split(separator: "/").last.map(String.init) ?? path
   }
 
   /// Rows longer than this (in words) are not augmented; R8's longest has 964.
