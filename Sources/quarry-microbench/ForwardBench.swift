@@ -103,66 +103,73 @@ func forwardBenchmarks(
   order.withUnsafeBufferPointer { ord in
     hidden.withUnsafeMutableBufferPointer { h in
       logits.withUnsafeMutableBufferPointer { z in
-        for threads in [1, 2] {
-          let secs = timeRuns(reps: reps) {
-            for r in batches {
-              model.forward(
-                m, docs: UnsafeBufferPointer(rebasing: ord[r]), hidden: h.base, logits: z.base,
-                threads: threads)
+        model.withView { p in
+          m.withView { x in
+            for threads in [1, 2] {
+              let secs = timeRuns(reps: reps) {
+                for r in batches {
+                  p.forward(
+                    x, docs: UnsafeBufferPointer(rebasing: ord[r]), hidden: h.base, logits: z.base,
+                    encoded: nil, threads: threads)
+                }
+                consume(z[0])
+              }
+              out.append(
+                figure(
+                  "forward, \(threads) thread\(threads == 1 ? "" : "s")", work.flops, work.bytes,
+                  secs,
+                  "Classifier.forward over a shuffled epoch, B=\(batch)"))
             }
-            consume(z[0])
-          }
-          out.append(
-            figure(
-              "forward, \(threads) thread\(threads == 1 ? "" : "s")", work.flops, work.bytes, secs,
-              "Classifier.forward over a shuffled epoch, B=\(batch)"))
-        }
-        // One batch again and again: its rows stay in cache, so the gap to the sweep
-        // above is what the memory gathers cost.
-        let first = batches[0]
-        let w1 = ForwardWork(m, docs: order[first], classes: c, dim: d)
-        let inner = calibrate(target: 0.02) {
-          model.forward(
-            m, docs: UnsafeBufferPointer(rebasing: ord[first]), hidden: h.base, logits: z.base,
-            threads: 1)
-        }
-        let hot = timeRuns(reps: reps) {
-          for _ in 0..<inner {
-            model.forward(
-              m, docs: UnsafeBufferPointer(rebasing: ord[first]), hidden: h.base,
-              logits: z.base, threads: 1)
-          }
-          consume(z[0])
-        }
-        out.append(
-          figure(
-            "forward, 1 batch cache-hot", w1.flops * Double(inner), w1.bytes * Double(inner), hot,
-            "the first batch repeated \(inner)×, 1 thread (µs of that batch)"))
+            // One batch again and again: its rows stay in cache, so the gap to the sweep
+            // above is what the memory gathers cost.
+            let first = batches[0]
+            let w1 = ForwardWork(m, docs: order[first], classes: c, dim: d)
+            let inner = calibrate(target: 0.02) {
+              p.forward(
+                x, docs: UnsafeBufferPointer(rebasing: ord[first]), hidden: h.base, logits: z.base,
+                encoded: nil, threads: 1)
+            }
+            let hot = timeRuns(reps: reps) {
+              for _ in 0..<inner {
+                p.forward(
+                  x, docs: UnsafeBufferPointer(rebasing: ord[first]), hidden: h.base,
+                  logits: z.base, encoded: nil, threads: 1)
+              }
+              consume(z[0])
+            }
+            out.append(
+              figure(
+                "forward, 1 batch cache-hot", w1.flops * Double(inner), w1.bytes * Double(inner),
+                hot,
+                "the first batch repeated \(inner)×, 1 thread (µs of that batch)"))
 
-        // The kernels alone, 1 thread, over the same epoch of batches.
-        let kernels = kernelTimes(
-          model: model, m: m, ord: ord, batches: batches, hidden: h.base, logits: z.base,
-          reps: reps)
-        let nb = Double(batches.count)
-        out.append(
-          figure(
-            "· embedding bag", work.bagFlops, work.bagBytes, kernels.bag,
-            String(
-              format: "embeddingBagForward, %d words/doc, D=%d, %.0f distinct rows of %.0f/batch",
-              work.bagEntries / max(work.docs, 1), d, Double(work.distinctBag) / nb,
-              Double(work.bagEntries) / nb)))
-        out.append(
-          figure(
-            "· wide sparse-linear", work.wideFlops, work.wideBytes, kernels.wide,
-            String(
-              format:
-                "sparseLinearForward, %d non-zeros/doc, C=%d, %.0f distinct rows of %.0f/batch",
-              work.wideNNZ / max(work.docs, 1), c, Double(work.distinctWide) / nb,
-              Double(work.wideNNZ) / nb)))
-        out.append(
-          figure(
-            "· dense layer + bias", work.denseFlops, 0, kernels.dense,
-            "linearForward, fixed order: \(batch)×\(c)×\(d) (B×C×D) + bias"))
+            // The kernels alone, 1 thread, over the same epoch of batches.
+            let kernels = kernelTimes(
+              p, x, ord: ord, batches: batches, hidden: h.base, logits: z.base,
+              reps: reps)
+            let nb = Double(batches.count)
+            out.append(
+              figure(
+                "· embedding bag", work.bagFlops, work.bagBytes, kernels.bag,
+                String(
+                  format:
+                    "embeddingBagForward, %d words/doc, D=%d, %.0f distinct rows of %.0f/batch",
+                  work.bagEntries / max(work.docs, 1), d, Double(work.distinctBag) / nb,
+                  Double(work.bagEntries) / nb)))
+            out.append(
+              figure(
+                "· wide sparse-linear", work.wideFlops, work.wideBytes, kernels.wide,
+                String(
+                  format:
+                    "sparseLinearForward, %d non-zeros/doc, C=%d, %.0f distinct rows of %.0f/batch",
+                  work.wideNNZ / max(work.docs, 1), c, Double(work.distinctWide) / nb,
+                  Double(work.wideNNZ) / nb)))
+            out.append(
+              figure(
+                "· dense layer + bias", work.denseFlops, 0, kernels.dense,
+                "linearForward, fixed order: \(batch)×\(c)×\(d) (B×C×D) + bias"))
+          }
+        }
       }
     }
   }
@@ -170,48 +177,33 @@ func forwardBenchmarks(
 }
 
 private func kernelTimes(
-  model: Classifier, m: FeatureMatrix, ord: UnsafeBufferPointer<Int>, batches: [Range<Int>],
+  _ p: ClassifierView, _ x: FeatureView, ord: UnsafeBufferPointer<Int>, batches: [Range<Int>],
   hidden: UnsafeMutablePointer<Float>, logits: UnsafeMutablePointer<Float>, reps: Int
 ) -> (bag: [Double], wide: [Double], dense: [Double]) {
-  let c = model.classes
-  let d = model.dim
-  var bag: [Double] = []
-  var wide: [Double] = []
-  var dense: [Double] = []
-  model.embedding.withUnsafeBufferPointer { e in
-    model.wide.withUnsafeBufferPointer { ww in
-      model.dense.withUnsafeBufferPointer { wd in
-        model.bias.withUnsafeBufferPointer { bb in
-          m.withParts { widePart, bagPart in
-            bag = timeRuns(reps: reps) {
-              for r in batches {
-                embeddingBagForward(
-                  out: hidden, table: e.base, dim: d, starts: bagPart.starts, rows: bagPart.rows,
-                  weights: bagPart.values, docs: UnsafeBufferPointer(rebasing: ord[r]))
-              }
-              consume(hidden[0])
-            }
-            wide = timeRuns(reps: reps) {
-              for r in batches {
-                sparseLinearForward(
-                  out: logits, weight: ww.base, classes: c, starts: widePart.starts,
-                  rows: widePart.rows, values: widePart.values,
-                  docs: UnsafeBufferPointer(rebasing: ord[r]))
-              }
-              consume(logits[0])
-            }
-            dense = timeRuns(reps: reps) {
-              for r in batches {
-                linearForward(
-                  out: logits, x: hidden, weight: wd.base, bias: bb.base,
-                  batch: r.count, inDim: d, outDim: c, beta: 0)
-              }
-              consume(logits[0])
-            }
-          }
-        }
-      }
+  let (c, d) = (p.classes, p.dim)
+  let bag = timeRuns(reps: reps) {
+    for r in batches {
+      embeddingBagForward(
+        out: hidden, table: p.embedding, dim: d, bag: x.bag,
+        docs: UnsafeBufferPointer(rebasing: ord[r]))
     }
+    consume(hidden[0])
+  }
+  let wide = timeRuns(reps: reps) {
+    for r in batches {
+      sparseLinearForward(
+        out: logits, weight: p.wide, classes: c, x: x.wide,
+        docs: UnsafeBufferPointer(rebasing: ord[r]))
+    }
+    consume(logits[0])
+  }
+  let dense = timeRuns(reps: reps) {
+    for r in batches {
+      linearForward(
+        out: logits, x: hidden, weight: p.dense, bias: p.bias, batch: r.count, inDim: d,
+        outDim: c, beta: 0)
+    }
+    consume(logits[0])
   }
   return (bag, wide, dense)
 }

@@ -216,16 +216,16 @@ struct FinetuneCommand: ParsableCommand {
     try checkTargets(checkpoint: checkpointPath)
     let trainCorpus = try corpus.read(train)
     let validCorpus = try checkInputs()
-    let control = Finetune.Control(
-      checkpoint: checkpointPath, checkpointInterval: checkpointEvery, resume: resume,
-      shouldStop: { Interrupts.requested != 0 })
+    let checkpointing = Finetune.Checkpointing(
+      path: checkpointPath, interval: checkpointEvery, resume: resume)
     let frozen = try encoder.load(maxLength: encoderMaxLength, threads: compute.threads)
     let model = try underInterrupts(config: config, checkpoint: checkpointPath) { progress in
       try Finetune.run(
         train: trainCorpus, valid: validCorpus, pretrained: pretrained, config: config,
         thesaurus: config.mine && config.augment ? mining.thesaurusChoice() : .none,
         encoder: frozen, tuning: tuning(layers: frozen?.encoder.config.layers),
-        vectorCache: vectorCache, control: control, progress: progress)
+        vectorCache: vectorCache, checkpointing: checkpointing,
+        shouldStop: { Interrupts.requested != 0 }, progress: progress)
     }
     try ModelFile.write(model, to: output, force: force)
     if let checkpointPath {
@@ -344,10 +344,8 @@ struct FinetuneCommand: ParsableCommand {
         case .training(let t): Diagnostics.show(t, epochs: config.epochs)
         }
       }
-    } catch Trainer.TrainingError.interrupted(let epoch) {
-      throw interrupted(during: epoch == 0 ? "reading" : "epoch \(epoch)", checkpoint: checkpoint)
-    } catch is CancellationError {
-      throw interrupted(during: "the encoder's tuning", checkpoint: checkpoint)
+    } catch let stopped as Stopped {
+      throw interrupted(during: stopped.stageWords, checkpoint: checkpoint)
     }
     if Interrupts.requested != 0 {
       throw interrupted(during: "the last steps", checkpoint: checkpoint)

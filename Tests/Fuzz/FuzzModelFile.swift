@@ -84,7 +84,7 @@ public func initialize(
     config.validFraction = 0.25
     _ = try Finetune.run(
       train: corpus, valid: nil, pretrained: nil, config: config,
-      control: .init(checkpoint: dir + "/run.checkpoint"))
+      checkpointing: .init(path: dir + "/run.checkpoint"))
   } catch {
     FileHandle.standardError.write("seed model: \(error)\n".data(using: .utf8)!)
     _exit(1)

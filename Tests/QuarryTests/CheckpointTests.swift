@@ -40,21 +40,17 @@ final class CheckpointTests: XCTestCase {
       // Stop in the middle of epoch 4: five batches after epoch 3 ended.
       var epochsDone = 0
       var batchesAfter = 0
-      let stop = Finetune.Control(
-        checkpoint: ckpt,
-        shouldStop: {
-          if epochsDone >= 3 { batchesAfter += 1 }
-          return batchesAfter > 5
-        })
+      let stop = {
+        if epochsDone >= 3 { batchesAfter += 1 }
+        return batchesAfter > 5
+      }
       XCTAssertThrowsError(
         try Finetune.run(
-          train: corpus, valid: nil, pretrained: nil, config: config, control: stop
+          train: corpus, valid: nil, pretrained: nil, config: config,
+          checkpointing: .init(path: ckpt), shouldStop: stop
         ) { if case .training(.epoch) = $0 { epochsDone += 1 } }
       ) { error in
-        guard case Trainer.TrainingError.interrupted(let epoch) = error else {
-          return XCTFail("expected an interruption, got \(error)")
-        }
-        XCTAssertEqual(epoch, 4)
+        XCTAssertEqual(error as? Stopped, Stopped(.epoch(4)), "\(error)")
       }
       let (state, _) = try CheckpointFile.read(ckpt)
       XCTAssertEqual(state.epoch, 3)
@@ -66,7 +62,7 @@ final class CheckpointTests: XCTestCase {
       let resumed = try ModelFile.encode(
         try Finetune.run(
           train: corpus, valid: nil, pretrained: nil, config: config,
-          control: .init(checkpoint: ckpt, resume: true)
+          checkpointing: .init(path: ckpt, resume: true)
         ) { if case .note(let s) = $0 { notes.append(s) } })
       XCTAssertTrue(notes.contains { $0.contains("after epoch 3") }, "\(notes)")
       XCTAssertEqual(resumed.count, uninterrupted.count)
@@ -89,23 +85,22 @@ final class CheckpointTests: XCTestCase {
       var epochsDone = 0
       var batchesAfter = 0
       var seenOnDisk = false
-      let stop = Finetune.Control(
-        checkpoint: ckpt, checkpointInterval: 3600,
-        shouldStop: {
-          if epochsDone >= 4 { batchesAfter += 1 }  // in epoch 5
-          seenOnDisk = seenOnDisk || FileManager.default.fileExists(atPath: ckpt)
-          return batchesAfter > 2
-        })
+      let stop = {
+        if epochsDone >= 4 { batchesAfter += 1 }  // in epoch 5
+        seenOnDisk = seenOnDisk || FileManager.default.fileExists(atPath: ckpt)
+        return batchesAfter > 2
+      }
       XCTAssertThrowsError(
         try Finetune.run(
-          train: corpus, valid: nil, pretrained: nil, config: config, control: stop
+          train: corpus, valid: nil, pretrained: nil, config: config,
+          checkpointing: .init(path: ckpt, interval: 3600), shouldStop: stop
         ) { if case .training(.epoch) = $0 { epochsDone += 1 } })
       XCTAssertFalse(seenOnDisk, "a checkpoint was written before the interval passed")
       XCTAssertEqual(try CheckpointFile.read(ckpt).state.epoch, 4)
       let resumed = try ModelFile.encode(
         try Finetune.run(
           train: corpus, valid: nil, pretrained: nil, config: config,
-          control: .init(checkpoint: ckpt, checkpointInterval: 3600, resume: true)))
+          checkpointing: .init(path: ckpt, interval: 3600, resume: true)))
       XCTAssertTrue(resumed == uninterrupted, "the resumed run's model differs")
       // The resumed run was not stopped: it left the stopped run's checkpoint as it was.
       XCTAssertEqual(try CheckpointFile.read(ckpt).state.epoch, 4)
@@ -123,12 +118,12 @@ final class CheckpointTests: XCTestCase {
       let first = try ModelFile.encode(
         try Finetune.run(
           train: corpus, valid: nil, pretrained: nil, config: config,
-          control: .init(checkpoint: ckpt)))
+          checkpointing: .init(path: ckpt)))
       var epochs = 0
       let again = try ModelFile.encode(
         try Finetune.run(
           train: corpus, valid: nil, pretrained: nil, config: config,
-          control: .init(checkpoint: ckpt, resume: true)
+          checkpointing: .init(path: ckpt, resume: true)
         ) { if case .training(.epoch) = $0 { epochs += 1 } })
       XCTAssertEqual(epochs, 0)
       XCTAssertTrue(first == again)
@@ -144,12 +139,12 @@ final class CheckpointTests: XCTestCase {
       let ckpt = dir + "/run.checkpoint"
       _ = try Finetune.run(
         train: corpus, valid: nil, pretrained: nil, config: config,
-        control: .init(checkpoint: ckpt))
+        checkpointing: .init(path: ckpt))
       config.learningRate *= 2
       let e = expectInputError("other settings") {
         _ = try Finetune.run(
           train: corpus, valid: nil, pretrained: nil, config: config,
-          control: .init(checkpoint: ckpt, resume: true))
+          checkpointing: .init(path: ckpt, resume: true))
       }
       XCTAssertEqual(e?.path, ckpt)
       XCTAssertTrue(

@@ -81,12 +81,12 @@ final class FrozenEncoderTests: XCTestCase {
       return (0..<b).reduce(0.0) { $0 - log(Double(p[$1 * c + Int(data.labels[$1])])) }
     }
     var stepped = model
-    var scratch = Trainer.Scratch(batch: b, dim: 2, classes: c, encoderDim: h)
+    let scratch = Trainer.Scratch(batch: b, dim: 2, classes: c, encoderDim: h)
     let lr: Float = 1e-3
     _ = docs.withUnsafeBufferPointer {
       Trainer.sgdStep(
         model: &stepped, data: data, docs: $0, weights: weights, gamma: 0, lr: lr,
-        config: config, scratch: &scratch)
+        config: config, scratch: scratch)
     }
     for k in 0..<(c * h) {
       let analytic =
@@ -193,13 +193,13 @@ final class FrozenEncoderTests: XCTestCase {
       let ckpt = dir + "/run.checkpoint"
       _ = try Finetune.run(
         train: corpus, valid: nil, pretrained: nil, config: config, encoder: encoder,
-        control: .init(checkpoint: ckpt))
+        checkpointing: .init(path: ckpt))
       let other = try FrozenEncoder.load(
         directory: dir + "/other", maxLength: 16, threads: 2, cacheDirectory: cache)
       expectInputError("resume with other encoder weights") {
         _ = try Finetune.run(
           train: corpus, valid: nil, pretrained: nil, config: config, encoder: other,
-          control: .init(checkpoint: ckpt, resume: true))
+          checkpointing: .init(path: ckpt, resume: true))
       }
 
       // The model file keeps W_u and the encoder's identity.

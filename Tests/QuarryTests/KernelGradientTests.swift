@@ -140,6 +140,11 @@ final class KernelGradientTests: XCTestCase {
     let weights: [Float] = [0.25, 0.5, 0.25, 0.6, 0.4, 0.2, 0.3, 0.5]
     let docs = [2, 0, 1]
     let tableRows = 6
+
+    /// Calls `body` with the bags as the kernels read them, and the batch's documents.
+    func withView<R>(_ body: (CSRView, UnsafeBufferPointer<Int>) -> R) -> R {
+      withCSRView(starts: starts, rows: rows, values: weights, docs: docs, body)
+    }
   }
 
   func testEmbeddingBagForwardIsTheWeightedSum() {
@@ -148,10 +153,9 @@ final class KernelGradientTests: XCTestCase {
     let dim = 3
     let table = randomFloats(bags.tableRows * dim, &rng)
     var out = [Float](repeating: .nan, count: bags.docs.count * dim)
-    bags.docs.withUnsafeBufferPointer { docs in
+    bags.withView { csr, docs in
       embeddingBagForward(
-        out: &out, table: table, dim: dim, starts: bags.starts, rows: bags.rows,
-        weights: bags.weights, docs: docs)
+        out: &out, table: table, dim: dim, bag: csr, docs: docs)
     }
     for (o, d) in bags.docs.enumerated() {
       for j in 0..<dim {
@@ -172,18 +176,16 @@ final class KernelGradientTests: XCTestCase {
     let r = randomFloats(bags.docs.count * dim, &rng)
     func loss(_ t: [Float]) -> Double {
       var out = [Float](repeating: 0, count: bags.docs.count * dim)
-      bags.docs.withUnsafeBufferPointer { docs in
+      bags.withView { csr, docs in
         embeddingBagForward(
-          out: &out, table: t, dim: dim, starts: bags.starts, rows: bags.rows,
-          weights: bags.weights, docs: docs)
+          out: &out, table: t, dim: dim, bag: csr, docs: docs)
       }
       return dot(r, out)
     }
     var grad = [Float](repeating: 0, count: table.count)
-    bags.docs.withUnsafeBufferPointer { docs in
+    bags.withView { csr, docs in
       embeddingBagBackward(
-        grad: &grad, dOut: r, dim: dim, scale: 1, starts: bags.starts, rows: bags.rows,
-        weights: bags.weights, docs: docs)
+        grad: &grad, dOut: r, dim: dim, scale: 1, bag: csr, docs: docs)
     }
     assertGradient(grad, numericGradient(&table, eps: eps, loss), "dTable")
     // Row 5 is in no bag: its gradient is exactly zero.
@@ -200,13 +202,11 @@ final class KernelGradientTests: XCTestCase {
     let r = randomFloats(bags.docs.count * dim, &rng)
     var unit = [Float](repeating: 0, count: table.count)
     var stepped = table
-    bags.docs.withUnsafeBufferPointer { docs in
+    bags.withView { csr, docs in
       embeddingBagBackward(
-        grad: &unit, dOut: r, dim: dim, scale: 1, starts: bags.starts, rows: bags.rows,
-        weights: bags.weights, docs: docs)
+        grad: &unit, dOut: r, dim: dim, scale: 1, bag: csr, docs: docs)
       embeddingBagBackward(
-        grad: &stepped, dOut: r, dim: dim, scale: -0.1, starts: bags.starts, rows: bags.rows,
-        weights: bags.weights, docs: docs)
+        grad: &stepped, dOut: r, dim: dim, scale: -0.1, bag: csr, docs: docs)
     }
     for i in table.indices { XCTAssertEqual(stepped[i], table[i] - 0.1 * unit[i], accuracy: 1e-6) }
   }
@@ -218,20 +218,19 @@ final class KernelGradientTests: XCTestCase {
     let r = randomFloats(bags.docs.count * dim, &rng)
     let start = randomFloats(bags.tableRows * dim, &rng)
     var whole = start
-    bags.docs.withUnsafeBufferPointer { docs in
+    bags.withView { csr, docs in
       embeddingBagBackward(
-        grad: &whole, dOut: r, dim: dim, scale: -0.7, starts: bags.starts, rows: bags.rows,
-        weights: bags.weights, docs: docs, part: 0, parts: 1)
+        grad: &whole, dOut: r, dim: dim, scale: -0.7, bag: csr, docs: docs, part: 0, parts: 1)
     }
     XCTAssertNotEqual(whole, start)
     for parts in [2, 3] {
       var split = start
       var partial: [[Float]] = []
       for part in 0..<parts {
-        bags.docs.withUnsafeBufferPointer { docs in
+        bags.withView { csr, docs in
           embeddingBagBackward(
-            grad: &split, dOut: r, dim: dim, scale: -0.7, starts: bags.starts, rows: bags.rows,
-            weights: bags.weights, docs: docs, part: part, parts: parts)
+            grad: &split, dOut: r, dim: dim, scale: -0.7, bag: csr, docs: docs, part: part,
+            parts: parts)
         }
         partial.append(split)
       }
@@ -254,10 +253,9 @@ final class KernelGradientTests: XCTestCase {
     let w = randomFloats(bags.tableRows * classes, &rng)
     let prior = randomFloats(bags.docs.count * classes, &rng)
     var out = prior
-    bags.docs.withUnsafeBufferPointer { docs in
+    bags.withView { csr, docs in
       sparseLinearForward(
-        out: &out, weight: w, classes: classes, starts: bags.starts, rows: bags.rows,
-        values: bags.weights, docs: docs)
+        out: &out, weight: w, classes: classes, x: csr, docs: docs)
     }
     for (o, d) in bags.docs.enumerated() {
       for c in 0..<classes {
@@ -279,18 +277,16 @@ final class KernelGradientTests: XCTestCase {
     let prior = randomFloats(bags.docs.count * classes, &rng)
     func loss(_ w: [Float]) -> Double {
       var out = prior
-      bags.docs.withUnsafeBufferPointer { docs in
+      bags.withView { csr, docs in
         sparseLinearForward(
-          out: &out, weight: w, classes: classes, starts: bags.starts, rows: bags.rows,
-          values: bags.weights, docs: docs)
+          out: &out, weight: w, classes: classes, x: csr, docs: docs)
       }
       return dot(r, out)
     }
     var grad = [Float](repeating: 0, count: w.count)
-    bags.docs.withUnsafeBufferPointer { docs in
+    bags.withView { csr, docs in
       sparseLinearBackward(
-        grad: &grad, dOut: r, classes: classes, scale: 1, starts: bags.starts, rows: bags.rows,
-        values: bags.weights, docs: docs)
+        grad: &grad, dOut: r, classes: classes, scale: 1, x: csr, docs: docs)
     }
     assertGradient(grad, numericGradient(&w, eps: eps, loss), "dW_wide")
   }
@@ -302,19 +298,18 @@ final class KernelGradientTests: XCTestCase {
     let r = randomFloats(bags.docs.count * classes, &rng)
     let start = randomFloats(bags.tableRows * classes, &rng)
     var whole = start
-    bags.docs.withUnsafeBufferPointer { docs in
+    bags.withView { csr, docs in
       sparseLinearBackward(
-        grad: &whole, dOut: r, classes: classes, scale: -0.3, starts: bags.starts,
-        rows: bags.rows, values: bags.weights, docs: docs, part: 0, parts: 1)
+        grad: &whole, dOut: r, classes: classes, scale: -0.3, x: csr, docs: docs, part: 0, parts: 1)
     }
     XCTAssertNotEqual(whole, start)
     for parts in [2, 3] {
       var split = start
       for part in 0..<parts {
-        bags.docs.withUnsafeBufferPointer { docs in
+        bags.withView { csr, docs in
           sparseLinearBackward(
-            grad: &split, dOut: r, classes: classes, scale: -0.3, starts: bags.starts,
-            rows: bags.rows, values: bags.weights, docs: docs, part: part, parts: parts)
+            grad: &split, dOut: r, classes: classes, scale: -0.3, x: csr, docs: docs, part: part,
+            parts: parts)
         }
       }
       XCTAssertEqual(split, whole, "parts=\(parts)")

@@ -26,6 +26,11 @@ final class RowKernelTests: XCTestCase {
       }
       values = randomFloats(rows.count, &rng)
     }
+
+    /// Calls `body` with the rows as the kernels read them, and the batch's documents.
+    func withView<R>(_ body: (CSRView, UnsafeBufferPointer<Int>) -> R) -> R {
+      withCSRView(starts: starts, rows: rows, values: values, docs: docs, body)
+    }
   }
 
   func testLanePlanCoversEveryLaneWithinTheRow() {
@@ -68,26 +73,24 @@ final class RowKernelTests: XCTestCase {
       let dOut = randomFloats(s.docs.count * dim, &rng)
       var fast = [Float](repeating: .nan, count: s.docs.count * dim)
       var ref = fast
-      s.docs.withUnsafeBufferPointer { docs in
+      s.withView { csr, docs in
         embeddingBagForward(
-          out: &fast, table: table, dim: dim, starts: s.starts, rows: s.rows,
-          weights: s.values, docs: docs)
+          out: &fast, table: table, dim: dim, bag: csr, docs: docs)
         embeddingBagForwardReference(
-          out: &ref, table: table, dim: dim, starts: s.starts, rows: s.rows,
-          weights: s.values, docs: docs)
+          out: &ref, table: table, dim: dim, bag: csr, docs: docs)
       }
       assertSameBits(fast, ref, "forward, D=\(dim)")
       for parts in [1, 2, 3] {
         var gFast = table
         var gRef = table
-        s.docs.withUnsafeBufferPointer { docs in
+        s.withView { csr, docs in
           for part in 0..<parts {
             embeddingBagBackward(
-              grad: &gFast, dOut: dOut, dim: dim, scale: -0.3, starts: s.starts, rows: s.rows,
-              weights: s.values, docs: docs, part: part, parts: parts)
+              grad: &gFast, dOut: dOut, dim: dim, scale: -0.3, bag: csr, docs: docs, part: part,
+              parts: parts)
             sparseScatterReference(
-              grad: &gRef, dOut: dOut, width: dim, scale: -0.3, starts: s.starts, rows: s.rows,
-              values: s.values, docs: docs, part: part, parts: parts)
+              grad: &gRef, dOut: dOut, width: dim, scale: -0.3, entries: csr, docs: docs,
+              part: part, parts: parts)
           }
         }
         XCTAssertNotEqual(gRef, table)
@@ -105,27 +108,25 @@ final class RowKernelTests: XCTestCase {
       let dOut = randomFloats(s.docs.count * classes, &rng)
       var fast = prior
       var ref = prior
-      s.docs.withUnsafeBufferPointer { docs in
+      s.withView { csr, docs in
         sparseLinearForward(
-          out: &fast, weight: w, classes: classes, starts: s.starts, rows: s.rows,
-          values: s.values, docs: docs)
+          out: &fast, weight: w, classes: classes, x: csr, docs: docs)
         sparseLinearForwardReference(
-          out: &ref, weight: w, classes: classes, starts: s.starts, rows: s.rows,
-          values: s.values, docs: docs)
+          out: &ref, weight: w, classes: classes, x: csr, docs: docs)
       }
       XCTAssertNotEqual(ref, prior)
       assertSameBits(fast, ref, "forward, C=\(classes)")
       for parts in [1, 2] {
         var gFast = w
         var gRef = w
-        s.docs.withUnsafeBufferPointer { docs in
+        s.withView { csr, docs in
           for part in 0..<parts {
             sparseLinearBackward(
-              grad: &gFast, dOut: dOut, classes: classes, scale: 0.7, starts: s.starts,
-              rows: s.rows, values: s.values, docs: docs, part: part, parts: parts)
+              grad: &gFast, dOut: dOut, classes: classes, scale: 0.7, x: csr, docs: docs,
+              part: part, parts: parts)
             sparseScatterReference(
-              grad: &gRef, dOut: dOut, width: classes, scale: 0.7, starts: s.starts,
-              rows: s.rows, values: s.values, docs: docs, part: part, parts: parts)
+              grad: &gRef, dOut: dOut, width: classes, scale: 0.7, entries: csr, docs: docs,
+              part: part, parts: parts)
           }
         }
         assertSameBits(gFast, gRef, "backward, C=\(classes), parts=\(parts)")

@@ -8,6 +8,23 @@ func randomFloats(_ n: Int, _ rng: inout SplitMix64, scale: Float = 1) -> [Float
   (0..<n).map { _ in (rng.nextUnitFloat() * 2 - 1) * scale }
 }
 
+/// Calls `body` with compressed sparse rows (`starts`, `rows`, `values`) as the kernels
+/// read them, and `docs` as a batch.
+func withCSRView<R>(
+  starts: [Int], rows: [Int32], values: [Float], docs: [Int],
+  _ body: (CSRView, UnsafeBufferPointer<Int>) -> R
+) -> R {
+  starts.withUnsafeBufferPointer { s in
+    rows.withUnsafeBufferPointer { r in
+      values.withUnsafeBufferPointer { v in
+        docs.withUnsafeBufferPointer { d in
+          body(CSRView(starts: s.base, rows: r.base, values: v.base), d)
+        }
+      }
+    }
+  }
+}
+
 /// A fresh empty directory under the system temporary directory, removed by `body`'s end.
 func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
   let dir = NSTemporaryDirectory() + "quarry-tests-\(UUID().uuidString)"

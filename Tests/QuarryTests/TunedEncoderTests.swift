@@ -91,8 +91,8 @@ final class TunedEncoderTests: XCTestCase {
           train: corpus, valid: nil, pretrained: nil, config: config,
           encoder: try FrozenEncoder.load(
             directory: dir + "/enc", maxLength: 16, threads: 2, cacheDirectory: nil),
-          tuning: tuning, control: .init(shouldStop: { true }))
-      ) { XCTAssertTrue($0 is CancellationError, "\($0)") }
+          tuning: tuning, shouldStop: { true })
+      ) { XCTAssertTrue($0 is Stopped, "\($0)") }
 
       // Layers of another shape do not fit this encoder.
       var wide = back.tunedLayers

@@ -58,7 +58,7 @@ public enum LayerTuner {
   /// Trains the top layers that `inputs` feeds, and a head over `classes` classes, on
   /// `labels` (0..<classes, one per text of `inputs`) with optional per-example `weights`.
   /// `progress(epoch, batch, loss)` follows every step; `shouldStop` is asked before each
-  /// step, and a yes ends the run with `CancellationError`.
+  /// step, and a yes ends the run with `Stopped`.
   public static func train(
     encoder: BertEncoder, inputs: TunerInputs, labels: [Int32], classes: Int,
     weights: [Float]? = nil, options o: LayerTuningOptions,
@@ -104,7 +104,7 @@ public enum LayerTuner {
       let batches = shuffledBatches(lengths: inputs.lengths, size: batchSize, rng: &rng)
       var lossSum = 0.0
       for (index, members) in batches.enumerated() {
-        if shouldStop() { throw CancellationError() }
+        if shouldStop() { throw Stopped(.encoderTuning) }
         let lengths = members.map { inputs.lengths[$0] }
         let b = members.count
         // Forward.

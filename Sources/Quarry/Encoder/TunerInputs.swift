@@ -57,7 +57,7 @@ extension LayerTuner {
   /// `ids` (as `BertEncoder.tokenize` makes them): embeddings and layers
   /// 0..<(layers − tunedLayers), in batches of `batchSize` texts of similar length.
   /// `progress(done, total)` is called after each batch; `shouldStop` is asked before each
-  /// (a yes throws `CancellationError`). Throws an `InputError` for an
+  /// (a yes throws `Stopped`). Throws an `InputError` for an
   /// empty, too long or out-of-vocabulary sequence.
   public static func inputs(
     encoder: BertEncoder, ids: [[Int32]], tunedLayers: Int, threads: Int = 2,
@@ -80,7 +80,7 @@ extension LayerTuner {
     let (offsets, h) = (inputs.offsets, c.hidden)
     try inputs.states.withUnsafeMutableBufferPointer { s in
       for members in batches {
-        if shouldStop() { throw CancellationError() }
+        if shouldStop() { throw Stopped(.encoderTuning) }
         let lengths = members.map { ids[$0].count }
         _ = encoder.forward(
           packed: members.flatMap { ids[$0] }, lengths: lengths, workspace: ws,

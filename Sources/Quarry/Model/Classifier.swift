@@ -1,10 +1,11 @@
-/// The parameters of Quarry's wide-and-deep classifier and its batched forward pass:
+/// The parameters of Quarry's wide-and-deep classifier, whose forward pass
+/// (`ClassifierView.forward`, over a batch) is:
 ///
 ///   e_i = Σ_w a_{i,w} · E[w]                                (embedding bag, D)
 ///   z_i = W_d · e_i + b + Σ_f x_{i,f} · W_w[f] + W_u · u_i    (logits, C)
 ///   p_i = softmax(z_i)
 ///
-/// with E (V×D) initialised from pretrained vectors, W_d (C×D) dense on BLAS, W_w (F×C)
+/// with E (V×D) initialised from pretrained vectors, W_d (C×D) the dense layer, W_w (F×C)
 /// the wide linear part over the tf-idf vector x of words and hashed n-grams, and, with a
 /// frozen encoder, W_u (C×H) over its pooled vector u_i (the feature matrix's dense rows).
 public struct Classifier: Sendable, Equatable {
@@ -67,65 +68,6 @@ public struct Classifier: Sendable, Equatable {
     self.bias = bias
   }
 
-  /// Logits of the documents `docs` of `m`, written to `logits` (B×C); `hidden` (B×D)
-  /// receives the embedding bags, and `encoded` (B×H, when there is an encoder part) the
-  /// documents' encoder vectors. Each of `threads` threads takes a contiguous share of the
-  /// batch through all three kernels (bag, dense layer, wide part), in one parallel
-  /// region: every kernel computes a row on its own, in a fixed order, so the logits have
-  /// the same bits for any thread count. The encoder part is one sgemm over the batch.
-  public func forward(
-    _ m: FeatureMatrix, docs: UnsafeBufferPointer<Int>, hidden: UnsafeMutablePointer<Float>,
-    logits: UnsafeMutablePointer<Float>, threads: Int,
-    encoded: UnsafeMutablePointer<Float>? = nil
-  ) {
-    let b = docs.count
-    let c = classes
-    let d = dim
-    embedding.withUnsafeBufferPointer { e in
-      dense.withUnsafeBufferPointer { wd in
-        bias.withUnsafeBufferPointer { bb in
-          wide.withUnsafeBufferPointer { ww in
-            m.withParts { widePart, bag in
-              parallelFor(threads) { t in
-                let r = chunk(b, part: t, parts: threads)
-                let share = UnsafeBufferPointer(rebasing: docs[r])
-                let h = hidden + r.lowerBound * d
-                let z = logits + r.lowerBound * c
-                embeddingBagForward(
-                  out: h, table: e.base, dim: d, starts: bag.starts, rows: bag.rows,
-                  weights: bag.values, docs: share)
-                linearForward(
-                  out: z, x: h, weight: wd.base, bias: bb.base, batch: r.count, inDim: d,
-                  outDim: c, beta: 0)
-                sparseLinearForward(
-                  out: z, weight: ww.base, classes: c, starts: widePart.starts,
-                  rows: widePart.rows, values: widePart.values, docs: share)
-              }
-            }
-          }
-        }
-      }
-    }
-    // The encoder part: Z += U · W_uᵀ over the batch's gathered encoder vectors.
-    if encoderDim > 0 {
-      precondition(m.denseDim == encoderDim, "encoder features missing or of another width")
-      let h = encoderDim
-      let u = encoded ?? UnsafeMutablePointer<Float>.allocate(capacity: b * h)
-      defer { if encoded == nil { u.deallocate() } }
-      m.dense.withUnsafeBufferPointer { src in
-        for (i, d) in docs.enumerated() {
-          (u + i * h).update(from: src.baseAddress! + d * h, count: h)
-        }
-      }
-      // Z += U · W_uᵀ  (B×H · H×C)
-      encoderWeights.withUnsafeBufferPointer { wu in
-        sgemm(
-          transA: false, transB: true, m: b, n: classes, k: h, alpha: 1, u, wu.baseAddress!,
-          beta: 1, logits)
-      }
-    }
-  }
-
   /// Every parameter is finite (a diverged run is not).
   public var isFinite: Bool {
     func finite(_ a: [Float]) -> Bool {
@@ -147,22 +89,24 @@ public struct Classifier: Sendable, Equatable {
     // rows it would take (a lone text, as a server often scores).
     let threads = min(threads, max(1, n / 32))
     var out = [Float](repeating: 0, count: n * classes)
-    var hidden = [Float](repeating: 0, count: batchSize * dim)
-    var encoded = [Float](repeating: 0, count: batchSize * encoderDim)
+    let hidden = UnsafeMutablePointer<Float>.allocate(capacity: batchSize * dim)
+    let encoded = UnsafeMutablePointer<Float>.allocate(capacity: max(1, batchSize * encoderDim))
+    defer {
+      hidden.deallocate()
+      encoded.deallocate()
+    }
     let all = Array(0..<n)
-    all.withUnsafeBufferPointer { idx in
-      out.withUnsafeMutableBufferPointer { o in
-        hidden.withUnsafeMutableBufferPointer { h in
-          encoded.withUnsafeMutableBufferPointer { u in
-            var s = 0
-            while s < n {
+    withView { p in
+      m.withView { x in
+        all.withUnsafeBufferPointer { idx in
+          out.withUnsafeMutableBufferPointer { o in
+            for s in stride(from: 0, to: n, by: batchSize) {
               let e = min(n, s + batchSize)
               let z = o.base + s * classes
-              forward(
-                m, docs: UnsafeBufferPointer(rebasing: idx[s..<e]), hidden: h.base,
-                logits: z, threads: threads, encoded: u.baseAddress)
+              p.forward(
+                x, docs: UnsafeBufferPointer(rebasing: idx[s..<e]), hidden: hidden, logits: z,
+                encoded: encoded, threads: threads)
               softmaxRows(z, batch: e - s, classes: classes)
-              s = e
             }
           }
         }

@@ -1,42 +1,40 @@
 /// Embedding bag: each document's vector is the weighted sum of its words' rows,
 /// out[i] = Σ_{w ∈ doc i} a_w · E[w], with the weights a summing to 1 (a weighted mean).
 ///
-/// Shapes: table E: V×D, out: B×D; the bag of document i is `rows[starts[i]..<starts[i+1]]`
-/// with `weights` beside them. Cost: O(Σ bag sizes · D).
+/// Shapes: table E: V×D, out: B×D; `bag` holds each document's words and their weights.
+/// Cost: O(Σ bag sizes · D).
 ///
 /// A document's sum stays in SIMD registers while its rows stream past (`combineRows`):
 /// every lane adds the same products in the same order as
 /// `embeddingBagForwardReference`, so the two give the same bits.
 @inline(__always)
 public func embeddingBagForward(
-  out: UnsafeMutablePointer<Float>, table: UnsafePointer<Float>, dim: Int,
-  starts: UnsafePointer<Int>, rows: UnsafePointer<Int32>, weights: UnsafePointer<Float>,
+  out: UnsafeMutablePointer<Float>, table: UnsafePointer<Float>, dim: Int, bag: CSRView,
   docs: UnsafeBufferPointer<Int>
 ) {
   guard let plan = LanePlan(count: dim) else {
-    return embeddingBagForwardReference(
-      out: out, table: table, dim: dim, starts: starts, rows: rows, weights: weights, docs: docs)
+    return embeddingBagForwardReference(out: out, table: table, dim: dim, bag: bag, docs: docs)
   }
+  let (rows, weights) = (bag.rows, bag.values)
   for (i, d) in docs.enumerated() {
-    let s = starts[d]
+    let s = bag.starts[d]
     combineRows(
-      plan, into: out + i * dim, accumulate: false, count: starts[d + 1] - s,
+      plan, into: out + i * dim, accumulate: false, count: bag.starts[d + 1] - s,
       value: { weights[s + $0] }, row: { table + Int(rows[s + $0]) * dim })
   }
 }
 
 /// The naive kernel `embeddingBagForward` is tested against: one lane at a time.
 public func embeddingBagForwardReference(
-  out: UnsafeMutablePointer<Float>, table: UnsafePointer<Float>, dim: Int,
-  starts: UnsafePointer<Int>, rows: UnsafePointer<Int32>, weights: UnsafePointer<Float>,
+  out: UnsafeMutablePointer<Float>, table: UnsafePointer<Float>, dim: Int, bag: CSRView,
   docs: UnsafeBufferPointer<Int>
 ) {
   for (o, d) in docs.enumerated() {
     let y = out + o * dim
     for j in 0..<dim { y[j] = 0 }
-    for p in starts[d]..<starts[d + 1] {
-      let a = weights[p]
-      let e = table + Int(rows[p]) * dim
+    for p in bag.entries(of: d) {
+      let a = bag.values[p]
+      let e = table + Int(bag.rows[p]) * dim
       for j in 0..<dim { y[j] += a * e[j] }
     }
   }
@@ -49,10 +47,9 @@ public func embeddingBagForwardReference(
 @inline(__always)
 public func embeddingBagBackward(
   grad: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, dim: Int, scale: Float,
-  starts: UnsafePointer<Int>, rows: UnsafePointer<Int32>, weights: UnsafePointer<Float>,
-  docs: UnsafeBufferPointer<Int>, part: Int = 0, parts: Int = 1
+  bag: CSRView, docs: UnsafeBufferPointer<Int>, part: Int = 0, parts: Int = 1
 ) {
   sparseScatter(
-    grad: grad, dOut: dOut, width: dim, scale: scale, starts: starts, rows: rows,
-    values: weights, docs: docs, part: part, parts: parts)
+    grad: grad, dOut: dOut, width: dim, scale: scale, entries: bag, docs: docs, part: part,
+    parts: parts)
 }

@@ -9,14 +9,14 @@
 @inline(__always)
 func sparseScatter(
   grad: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, width: Int, scale: Float,
-  starts: UnsafePointer<Int>, rows: UnsafePointer<Int32>, values: UnsafePointer<Float>,
-  docs: UnsafeBufferPointer<Int>, part: Int, parts: Int
+  entries x: CSRView, docs: UnsafeBufferPointer<Int>, part: Int, parts: Int
 ) {
   guard let plan = LanePlan(count: width) else {
     return sparseScatterReference(
-      grad: grad, dOut: dOut, width: width, scale: scale, starts: starts, rows: rows,
-      values: values, docs: docs, part: part, parts: parts)
+      grad: grad, dOut: dOut, width: width, scale: scale, entries: x, docs: docs, part: part,
+      parts: parts)
   }
+  let (starts, rows, values) = (x.starts, x.rows, x.values)
   // Row r belongs to part r mod parts; a mask instead of a division when parts is a power
   // of two (one or two threads), since the test runs once per entry.
   let mask = parts & (parts - 1) == 0 ? parts - 1 : -1
@@ -35,15 +35,14 @@ func sparseScatter(
 /// The naive kernel `sparseScatter` is tested against: one lane at a time.
 func sparseScatterReference(
   grad: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, width: Int, scale: Float,
-  starts: UnsafePointer<Int>, rows: UnsafePointer<Int32>, values: UnsafePointer<Float>,
-  docs: UnsafeBufferPointer<Int>, part: Int, parts: Int
+  entries x: CSRView, docs: UnsafeBufferPointer<Int>, part: Int, parts: Int
 ) {
   for (o, d) in docs.enumerated() {
     let g = dOut + o * width
-    for p in starts[d]..<starts[d + 1] {
-      let r = Int(rows[p])
+    for p in x.entries(of: d) {
+      let r = Int(x.rows[p])
       if parts > 1 && r % parts != part { continue }
-      let s = scale * values[p]
+      let s = scale * x.values[p]
       let e = grad + r * width
       for j in 0..<width { e[j] += s * g[j] }
     }

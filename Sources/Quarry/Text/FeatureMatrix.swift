@@ -19,28 +19,21 @@ public struct FeatureMatrix: Sendable {
 
   public var count: Int { wideStart.count - 1 }
 
-  /// One compressed-sparse-row part, as the kernels read it: document d's entries are
-  /// `rows[starts[d]..<starts[d+1]]`, each with its value. Valid only inside `withParts`.
-  public struct PartView {
-    public let starts: UnsafePointer<Int>
-    public let rows: UnsafePointer<Int32>
-    public let values: UnsafePointer<Float>
-  }
-
-  /// Calls `body` with the wide features (tf-idf values) and the embedding-bag words
-  /// (weights) as pointer views.
-  public func withParts<R>(_ body: (_ wide: PartView, _ bag: PartView) throws -> R) rethrows
-    -> R
-  {
+  /// Calls `body` with the matrix as the kernels read it (`FeatureView`).
+  public func withView<R>(_ body: (FeatureView) throws -> R) rethrows -> R {
     try wideStart.withUnsafeBufferPointer { wst in
       try wideRows.withUnsafeBufferPointer { wr in
         try wideValues.withUnsafeBufferPointer { wv in
           try bagStart.withUnsafeBufferPointer { bst in
             try bagRows.withUnsafeBufferPointer { br in
               try bagWeights.withUnsafeBufferPointer { bw in
-                try body(
-                  PartView(starts: wst.base, rows: wr.base, values: wv.base),
-                  PartView(starts: bst.base, rows: br.base, values: bw.base))
+                try dense.withUnsafeBufferPointer { dn in
+                  try body(
+                    FeatureView(
+                      wide: CSRView(starts: wst.base, rows: wr.base, values: wv.base),
+                      bag: CSRView(starts: bst.base, rows: br.base, values: bw.base),
+                      dense: dn.base, denseDim: denseDim))
+                }
               }
             }
           }

@@ -1,15 +1,16 @@
 import Foundation
 
 extension Finetune {
-  /// The trainer's control for `control`: the state to resume from (checked against
+  /// The trainer's control for `checkpointing`: the state to resume from (checked against
   /// `fingerprint`), and a checkpoint writer that keeps the state after every epoch and
-  /// writes it every `checkpointInterval` seconds, and when the run stops early.
+  /// writes it every `interval` seconds, and when the run stops early.
   static func trainerControl(
-    _ control: Control, fingerprint: String, progress: (Event) -> Void
+    _ checkpointing: Checkpointing, shouldStop: @escaping () -> Bool, fingerprint: String,
+    progress: (Event) -> Void
   ) throws -> Trainer.Control {
-    var out = Trainer.Control(shouldStop: control.shouldStop)
-    guard let path = control.checkpoint else { return out }
-    if control.resume {
+    var out = Trainer.Control(shouldStop: shouldStop)
+    guard let path = checkpointing.path else { return out }
+    if checkpointing.resume {
       if FileManager.default.fileExists(atPath: path) {
         let (state, saved) = try CheckpointFile.read(path)
         guard saved == fingerprint else {
@@ -26,7 +27,7 @@ extension Finetune {
       }
     }
     let writer = CheckpointFile.Writer(
-      path: path, fingerprint: fingerprint, interval: control.checkpointInterval)
+      path: path, fingerprint: fingerprint, interval: checkpointing.interval)
     out.checkpoint = { try writer.save($0) }
     out.finish = { try writer.finish() }
     out.stopped = { try writer.flush() }

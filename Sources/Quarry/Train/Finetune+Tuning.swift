@@ -5,7 +5,7 @@ extension Finetune {
   /// (`LayerTuner`: the layers below run once, the tuned ones and a softmax head train
   /// with AdamW), and returns the tuned encoder and its head.
   ///
-  /// A yes from `shouldStop` ends it with `CancellationError`.
+  /// A yes from `shouldStop` ends it with `Stopped`.
   /// The outcome (the tuned layers and the head) is cached beside the encoder vectors,
   /// named by the frozen weights, the texts, the labels and every tuning setting, so a
   /// second finetune of the same corpus reads it instead of tuning again.

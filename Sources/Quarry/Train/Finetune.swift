@@ -14,34 +14,28 @@ public enum Finetune {
 
   public static let version = "0.1.0"
 
-  /// Checkpoints and stopping. With `checkpoint`, the trainer's state is saved there after
-  /// epochs (`checkpointInterval`); with `resume` too, a run starts from the state saved
-  /// there (when there is one, and only when it was saved by a run of the same corpus,
-  /// settings and initial weights). `shouldStop` is asked before every batch; a yes ends the run with
-  /// `Trainer.TrainingError.interrupted`.
-  public struct Control {
-    public var checkpoint: String?
-    /// Seconds between checkpoint writes (0: after every epoch); a run stopped early
-    /// writes the state after its last whole epoch whenever it was last written.
-    public var checkpointInterval: Double
+  /// Where and how often the trainer's state is saved: after epochs (`interval` seconds
+  /// apart; 0: after every epoch) to `path`, and with `resume`, where a run starts from
+  /// (when a state is there, and only when it was saved by a run of the same corpus,
+  /// settings and initial weights). A run stopped early writes the state after its last
+  /// whole epoch whenever it was last written.
+  public struct Checkpointing: Sendable {
+    public var path: String?
+    public var interval: Double
     public var resume: Bool
-    public var shouldStop: () -> Bool
 
-    public init(
-      checkpoint: String? = nil, checkpointInterval: Double = 0, resume: Bool = false,
-      shouldStop: @escaping () -> Bool = { false }
-    ) {
-      self.checkpoint = checkpoint
-      self.checkpointInterval = checkpointInterval
+    public init(path: String? = nil, interval: Double = 0, resume: Bool = false) {
+      self.path = path
+      self.interval = interval
       self.resume = resume
-      self.shouldStop = shouldStop
     }
   }
 
   public static func run(
     train corpus: Corpus, valid validCorpus: Corpus?, pretrained: String?, config: TrainingConfig,
     thesaurus: ThesaurusChoice = .none, encoder frozen: FrozenEncoder? = nil,
-    tuning: LayerTuningOptions? = nil, vectorCache: String? = nil, control: Control = Control(),
+    tuning: LayerTuningOptions? = nil, vectorCache: String? = nil,
+    checkpointing: Checkpointing = Checkpointing(), shouldStop: @escaping () -> Bool = { false },
     progress: (Event) -> Void = { _ in }
   ) throws -> Model {
     let labels = corpus.labelsInOrder.sorted()
@@ -110,7 +104,7 @@ public enum Finetune {
       if let tuning, tuning.layers > 0 {
         let (tunedEncoder, head) = try tuneNoting(
           e, trainTexts, labels: trainData.labels, classes: labels.count, options: tuning,
-          shouldStop: control.shouldStop, progress: progress)
+          shouldStop: shouldStop, progress: progress)
         encoder = tunedEncoder
         tuned = (Array(tunedEncoder.encoder.weights.layers.suffix(tunedEncoder.tunedLayers)), head)
       } else {
@@ -143,7 +137,7 @@ public enum Finetune {
       config: modelConfig, corpus: corpus, valid: validCorpus, initial: initial,
       extraWords: extraWords, encoder: encoder?.info)
     let trainerControl = try trainerControl(
-      control, fingerprint: fingerprint, progress: progress)
+      checkpointing, shouldStop: shouldStop, fingerprint: fingerprint, progress: progress)
     let result = try Trainer(config: modelConfig).train(
       model: initial, train: trainData, valid: validData, augment: augment,
       control: trainerControl, validScored: tuned.map { t in { Finetune.joined($0, head: t.head) } }
@@ -161,7 +155,7 @@ public enum Finetune {
       heldOut = try CrossFit.scores(
         initial: initial, data: trainData,
         groups: trainRows.map { FNV1a.hash($0.text.utf8) }, folds: config.crossFit,
-        config: foldConfig, shouldStop: control.shouldStop)
+        config: foldConfig, shouldStop: shouldStop)
       let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
       progress(
         .note(

@@ -29,7 +29,7 @@ public enum StreamingFinetune {
     let stream = try CorpusStream.scan(
       path: path, format: format, skipBadRows: skipBadRows, blockBytes: blockBytes
     ) { rows in
-      if shouldStop() { throw Trainer.TrainingError.interrupted(epoch: 0) }
+      if shouldStop() { throw Stopped(.reading) }
       for e in rows {
         labelCounts[e.label, default: 0] += 1
         builder.add(e.text)

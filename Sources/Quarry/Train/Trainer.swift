@@ -292,7 +292,7 @@ public struct Trainer {
     tally.loss += try sgd(
       &loop.model, on: data, order: loop.order,
       weights: data.labels.map { loop.classWeight[Int($0)] }, gamma: config.lossGamma,
-      schedule: &loop.schedule, scratch: &loop.scratch, epoch: epoch, control: control
+      schedule: &loop.schedule, scratch: loop.scratch, epoch: epoch, control: control
     ) { n, partLoss in
       let secs = (clock.now - start).seconds
       progress(
@@ -339,7 +339,7 @@ public struct Trainer {
       &loop.model, on: pass, order: passOrder,
       weights: pass.labels.map { loop.classWeight[Int($0)] * config.mineWeight },
       gamma: config.focalGamma, schedule: &loop.schedule, holdRate: true,
-      scratch: &loop.scratch, epoch: epoch, control: control)
+      scratch: loop.scratch, epoch: epoch, control: control)
     tally.passTime += clock.now - t2
     tally.minedPerClass = zip(
       tally.minedPerClass ?? selection.perClass.map { _ in 0 }, selection.perClass
@@ -350,25 +350,25 @@ public struct Trainer {
   /// SGD over `data`'s rows in `order`, B at a time, each row weighted by `weights[row]`,
   /// with focal loss of focusing `gamma` (0: cross-entropy). Each batch takes the
   /// schedule's next rate, or with `holdRate` its last one. `control.shouldStop` is asked
-  /// before every batch. Returns the summed loss; `progress(done, loss)` is called every
+  /// before every batch (a yes throws `Stopped`). Returns the summed loss; `progress(done, loss)` is called every
   /// 64 batches and at the end.
   private func sgd(
     _ model: inout Classifier, on data: LabeledData, order: [Int], weights: [Float],
-    gamma: Float, schedule: inout Schedule, holdRate: Bool = false, scratch: inout Scratch,
+    gamma: Float, schedule: inout Schedule, holdRate: Bool = false, scratch: Scratch,
     epoch: Int, control: Control, progress: (_ done: Int, _ loss: Double) -> Void = { _, _ in }
   ) throws -> Double {
     let bs = max(1, config.batchSize)
     var loss: Double = 0
     var s = 0
     while s < data.count {
-      if control.shouldStop() { throw TrainingError.interrupted(epoch: epoch) }
+      if control.shouldStop() { throw Stopped(.epoch(epoch)) }
       let e = min(data.count, s + bs)
       let lr = holdRate ? schedule.lr : schedule.next()
       loss += Double(
         order.withUnsafeBufferPointer { ord in
           Trainer.sgdStep(
             model: &model, data: data, docs: UnsafeBufferPointer(rebasing: ord[s..<e]),
-            weights: weights, gamma: gamma, lr: lr, config: config, scratch: &scratch)
+            weights: weights, gamma: gamma, lr: lr, config: config, scratch: scratch)
         })
       s = e
       if (s / bs) % 64 == 0 || s == data.count { progress(s, loss) }
@@ -380,8 +380,6 @@ public struct Trainer {
     /// In `epoch`, at base rate `learningRate`, the mean loss was not finite or rose
     /// above the first epoch's.
     case diverged(epoch: Int, learningRate: Float, loss: Float, firstLoss: Float)
-    /// `Control.shouldStop` said so, before a batch of `epoch`.
-    case interrupted(epoch: Int)
     /// A resumed state does not fit the data or the model.
     case stateMismatch
 
@@ -392,8 +390,6 @@ public struct Trainer {
           "training diverged: \(Trainer.divergence(epoch: epoch, loss: loss, firstLoss: first)), "
           + "at every rate down to \(lr) (each restart halves it); "
           + "try a smaller --lr or --class-weights sqrt"
-      case .interrupted(let epoch):
-        return "training interrupted in epoch \(epoch)"
       case .stateMismatch:
         return "the saved training state does not fit this corpus and model"
       }

@@ -1,128 +1,99 @@
 extension Trainer {
-  /// Buffers of one batch, allocated once per run.
-  struct Scratch {
-    var hidden: [Float]
-    var logits: [Float]
-    var dHidden: [Float]
-    var dDense: [Float]
-    var dBias: [Float]
-    var labels: [Int32]
-    var weights: [Float]
-    /// The batch's encoder vectors U (B×H) and ∂L/∂W_u (C×H), when there is an encoder.
-    var encoded: [Float]
-    var dEncoder: [Float]
-    /// The focal gradient's per-row factors (`focalRowScales`).
-    var rowScales: [Float]
+  /// Buffers of one batch of up to B rows, allocated once per run. Shapes: hidden and
+  /// dHidden B×D, logits B×C (∂L/∂Z after `lossGradient`), encoded B×H, dDense C×D,
+  /// dBias C, dEncoder C×H, labels, weights and rowScales B.
+  final class Scratch {
+    let hidden, logits, dHidden, encoded: UnsafeMutablePointer<Float>
+    let dDense, dBias, dEncoder: UnsafeMutablePointer<Float>
+    let labels: UnsafeMutablePointer<Int32>
+    let weights, rowScales: UnsafeMutablePointer<Float>
 
     init(batch: Int, dim: Int, classes: Int, encoderDim: Int = 0) {
-      rowScales = [Float](repeating: 1, count: batch)
-      encoded = [Float](repeating: 0, count: batch * encoderDim)
-      dEncoder = [Float](repeating: 0, count: classes * encoderDim)
-      hidden = [Float](repeating: 0, count: batch * dim)
-      logits = [Float](repeating: 0, count: batch * classes)
-      dHidden = [Float](repeating: 0, count: batch * dim)
-      dDense = [Float](repeating: 0, count: classes * dim)
-      dBias = [Float](repeating: 0, count: classes)
-      labels = [Int32](repeating: 0, count: batch)
-      weights = [Float](repeating: 0, count: batch)
+      func floats(_ n: Int) -> UnsafeMutablePointer<Float> {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: max(n, 1))
+        p.initialize(repeating: 0, count: max(n, 1))
+        return p
+      }
+      (hidden, dHidden) = (floats(batch * dim), floats(batch * dim))
+      (logits, encoded) = (floats(batch * classes), floats(batch * encoderDim))
+      (dDense, dBias) = (floats(classes * dim), floats(classes))
+      dEncoder = floats(classes * encoderDim)
+      (weights, rowScales) = (floats(batch), floats(batch))
+      labels = .allocate(capacity: max(batch, 1))
+      labels.initialize(repeating: 0, count: max(batch, 1))
+    }
+
+    deinit {
+      for p in [hidden, logits, dHidden, encoded, dDense, dBias, dEncoder, weights, rowScales] {
+        p.deallocate()
+      }
+      labels.deallocate()
+    }
+
+    /// P = softmax(Z) over the batch's logits, then the summed focal loss of P (γ = 0:
+    /// cross-entropy) is returned and ∂L/∂Z written in place of P, each row scaled by its
+    /// `focalRowScales` factor when γ > 0.
+    func lossGradient(batch b: Int, classes c: Int, gamma: Float) -> Float {
+      softmaxRows(logits, batch: b, classes: c)
+      if gamma > 0 {
+        focalRowScales(
+          probs: logits, labels: labels, weights: weights, gamma: gamma, batch: b, classes: c,
+          into: rowScales)
+      }
+      let loss = focalForwardBackward(
+        probs: logits, labels: labels, weights: weights, gamma: gamma, batch: b, classes: c,
+        dLogits: logits)
+      if gamma > 0 {
+        for i in 0..<b {
+          for k in 0..<c { logits[i * c + k] *= rowScales[i] }
+        }
+      }
+      return loss
+    }
+
+    /// From G = ∂L/∂Z: the dense layer's dW_d = Gᵀ·H, db = Σ_i G_i and dH = G·W_d
+    /// (`linearBackward`), and the encoder part's dW_u = Gᵀ·U (C×B · B×H; U is frozen, so
+    /// there is no ∂L/∂U).
+    func denseGradients(_ p: ClassifierView, batch b: Int) {
+      dDense.update(repeating: 0, count: p.classes * p.dim)
+      dBias.update(repeating: 0, count: p.classes)
+      linearBackward(
+        dWeight: dDense, dBias: dBias, dx: dHidden, dOut: logits, x: hidden, weight: p.dense,
+        batch: b, inDim: p.dim, outDim: p.classes)
+      if p.encoderDim > 0 {
+        sgemm(
+          transA: true, transB: false, m: p.classes, n: p.encoderDim, k: b, alpha: 1, logits,
+          encoded, beta: 0, dEncoder)
+      }
     }
   }
 
   /// One SGD step on the documents `docs` of `data`, each weighted by `weights[doc]`, with
-  /// focal loss of focusing `gamma` (0: cross-entropy). Returns the batch's summed loss.
+  /// focal loss of focusing `gamma` (0: cross-entropy). The sparse rows step at `lr` (the
+  /// embedding at lr · `embeddingLRScale`); the dense layer, which every row of the batch
+  /// reaches, steps on the batch mean at lr · `denseLRScale`. Returns the batch's summed loss.
   static func sgdStep(
     model: inout Classifier, data: LabeledData, docs: UnsafeBufferPointer<Int>, weights: [Float],
-    gamma: Float, lr: Float, config: TrainingConfig, scratch: inout Scratch
+    gamma: Float, lr: Float, config: TrainingConfig, scratch s: Scratch
   ) -> Float {
-    let b = docs.count
-    let c = model.classes
-    let d = model.dim
-    let threads = max(1, config.threads)
-    let m = data.features
+    let (b, threads) = (docs.count, max(1, config.threads))
     for (i, doc) in docs.enumerated() {
-      scratch.labels[i] = data.labels[doc]
-      scratch.weights[i] = weights[doc]
+      s.labels[i] = data.labels[doc]
+      s.weights[i] = weights[doc]
     }
-    var loss: Float = 0
-    scratch.hidden.withUnsafeMutableBufferPointer { h in
-      scratch.logits.withUnsafeMutableBufferPointer { z in
-        // Forward.
-        scratch.encoded.withUnsafeMutableBufferPointer { u in
-          model.forward(
-            m, docs: docs, hidden: h.base, logits: z.base, threads: threads,
-            encoded: u.baseAddress)
-        }
-        // Loss and ∂L/∂Z, in place of the probabilities.
-        softmaxRows(z.base, batch: b, classes: c)
-        if gamma > 0 {
-          scratch.rowScales.withUnsafeMutableBufferPointer { s in
-            focalRowScales(
-              probs: z.base, labels: scratch.labels, weights: scratch.weights, gamma: gamma,
-              batch: b, classes: c, into: s.baseAddress!)
-          }
-        }
-        loss = focalForwardBackward(
-          probs: z.base, labels: scratch.labels, weights: scratch.weights, gamma: gamma,
-          batch: b, classes: c, dLogits: z.base)
-        if gamma > 0 {
-          for i in 0..<b {
-            let s = scratch.rowScales[i]
-            for k in 0..<c { z.base[i * c + k] *= s }
-          }
-        }
-        // Dense backward: dW_d, db, dH.
-        for i in scratch.dDense.indices { scratch.dDense[i] = 0 }
-        for i in scratch.dBias.indices { scratch.dBias[i] = 0 }
-        scratch.dHidden.withUnsafeMutableBufferPointer { dh in
-          linearBackward(
-            dWeight: &scratch.dDense, dBias: &scratch.dBias, dx: dh.base, dOut: z.base,
-            x: h.base, weight: model.dense, batch: b, inDim: d, outDim: c)
-          // Encoder part: ∂L/∂W_u = Gᵀ · U  (C×B · B×H); U is frozen, so no ∂L/∂U.
-          if model.encoderDim > 0 {
-            scratch.encoded.withUnsafeBufferPointer { u in
-              scratch.dEncoder.withUnsafeMutableBufferPointer { dw in
-                sgemm(
-                  transA: true, transB: false, m: c, n: model.encoderDim, k: b, alpha: 1,
-                  z.base, u.baseAddress!, beta: 0, dw.baseAddress!)
-              }
-            }
-          }
-          // Sparse backward, applied to the rows as SGD steps.
-          sparseStep(
-            model: &model, m: m, docs: docs, dLogits: z.base, dHidden: dh.base, lr: lr,
-            embeddingLR: lr * config.embeddingLRScale, threads: threads)
-        }
-      }
-    }
-    // The dense layer sees every row of the batch: it steps on the batch mean.
-    let denseLR = lr * config.denseLRScale / Float(b)
-    for i in model.dense.indices { model.dense[i] -= denseLR * scratch.dDense[i] }
-    for i in model.bias.indices { model.bias[i] -= denseLR * scratch.dBias[i] }
-    for i in model.encoderWeights.indices {
-      model.encoderWeights[i] -= denseLR * scratch.dEncoder[i]
-    }
-    return loss
-  }
-  /// The SGD step of the sparse parts: each thread owns the rows r with r mod T = t.
-  static func sparseStep(
-    model: inout Classifier, m: FeatureMatrix, docs: UnsafeBufferPointer<Int>,
-    dLogits: UnsafePointer<Float>, dHidden: UnsafePointer<Float>, lr: Float,
-    embeddingLR: Float, threads: Int
-  ) {
-    let c = model.classes
-    let d = model.dim
-    model.wide.withUnsafeMutableBufferPointer { ww in
-      model.embedding.withUnsafeMutableBufferPointer { ee in
-        m.withParts { wide, bag in
-          parallelFor(threads) { t in
-            sparseLinearBackward(
-              grad: ww.base, dOut: dLogits, classes: c, scale: -lr, starts: wide.starts,
-              rows: wide.rows, values: wide.values, docs: docs, part: t, parts: threads)
-            embeddingBagBackward(
-              grad: ee.base, dOut: dHidden, dim: d, scale: -embeddingLR, starts: bag.starts,
-              rows: bag.rows, weights: bag.values, docs: docs, part: t, parts: threads)
-          }
-        }
+    return model.withMutableView { p in
+      data.features.withView { x in
+        p.forward(
+          x, docs: docs, hidden: s.hidden, logits: s.logits, encoded: s.encoded, threads: threads)
+        let loss = s.lossGradient(batch: b, classes: p.classes, gamma: gamma)
+        s.denseGradients(p, batch: b)
+        p.sparseStep(
+          x, docs: docs, dLogits: s.logits, dHidden: s.dHidden, rate: lr,
+          embeddingRate: lr * config.embeddingLRScale, threads: threads)
+        p.denseStep(
+          dDense: s.dDense, dBias: s.dBias, dEncoder: s.dEncoder,
+          rate: lr * config.denseLRScale / Float(b))
+        return loss
       }
     }
   }
