@@ -81,7 +81,7 @@ public enum CheckpointFile {
     private var failure: Error? = nil
     /// `snapshot` holds a state that is not on disk yet.
     private var pending = false
-    private var lastWrite = DispatchTime.now().uptimeNanoseconds
+    private var lastWrite = ContinuousClock.now
 
     public init(path: String, fingerprint: String, interval: Double = 0) {
       self.path = path
@@ -120,8 +120,8 @@ public enum CheckpointFile {
           },
           dynamics: state.dynamics, learningRate: state.learningRate)
       }
-      let now = DispatchTime.now().uptimeNanoseconds
-      guard interval <= 0 || Double(now - lastWrite) >= interval * 1e9 else {
+      let now = ContinuousClock.now
+      guard interval <= 0 || (now - lastWrite).seconds >= interval else {
         pending = true
         return
       }

@@ -20,83 +20,107 @@ public enum CrossFit {
   }
 
   /// Cross-fits `folds` models on `data`. Rows with the same `group` (e.g. the same text)
-  /// share a fold, so no row is scored by a model that trained on its twin.
+  /// share a fold, so no row is scored by a model that trained on its twin. Folds run side
+  /// by side, one thread each: a fold's model does not depend on which thread trains it,
+  /// so the result is the same for any thread count.
   public static func scores(
     initial: Classifier, data: LabeledData, groups: [UInt64], folds k: Int,
     config: TrainingConfig, shouldStop: @escaping () -> Bool = { false }
   ) throws -> Scores {
-    let n = data.count
-    let c = initial.classes
     let fold = assignFolds(labels: data.labels, groups: groups, folds: k, seed: config.seed)
-    let epochs = max(1, config.crossFitEpochs)
-    var out = [Float](repeating: 0, count: n * c)
-    var pGold = [Float](repeating: 1, count: epochs * n)
-    var predicted = [Int32](repeating: 0, count: epochs * n)
-    for e in 0..<epochs { for i in 0..<n { predicted[e * n + i] = data.labels[i] } }
-    var foldConfig = config
-    // Folds run side by side, one thread each: a fold's model does not depend on which
-    // thread trains it, so the result is the same for any thread count.
+    let foldConfig = Self.foldConfig(config)
     let lanes = max(1, min(config.threads, k))
-    foldConfig.threads = 1
-    foldConfig.epochs = epochs
-    foldConfig.mine = false
-    // Unweighted: balanced weights let labels flipped into small classes pull the fold
-    // models hard. On R8 with 5% flipped labels, precision / recall of the label issues
-    // went from 0.783 / 0.803 (balanced) to 0.838 / 0.847.
-    foldConfig.classWeighting = .uniform
-    /// Per fold: its held-out rows, their probabilities after the last epoch (rows × C),
-    /// and their p(gold) and arg-max after each epoch (E × rows): only the last epoch's
-    /// probabilities are kept whole, so memory stays that of one N×C table.
-    typealias FoldScores = (rows: [Int], last: [Float], pGold: [[Float]], predicted: [[Int32]])
     var results = [Result<FoldScores, Error>?](repeating: nil, count: k)
     results.withUnsafeMutableBufferPointer { slots in
       parallelFor(lanes) { lane in
         for f in stride(from: lane, to: k, by: lanes) {
-          let trainRows = (0..<n).filter { fold[$0] != f }
-          let heldOut = (0..<n).filter { fold[$0] == f }
-          guard !heldOut.isEmpty, !trainRows.isEmpty else {
-            slots[f] = .success((heldOut, [], [], []))
-            continue
-          }
           slots[f] = Result {
-            let held = data.subset(heldOut)
-            var scores: FoldScores = (heldOut, [], [], [])
-            _ = try Trainer(config: foldConfig).train(
-              model: initial, train: data.subset(trainRows), valid: nil, recordDynamics: false,
-              control: .init(
-                shouldStop: shouldStop,
-                afterEpoch: { epoch, model in
-                  // A restarted run (`Trainer.maxRestarts`) counts its epochs from 1 again.
-                  scores.pGold.removeLast(max(0, scores.pGold.count - (epoch - 1)))
-                  scores.predicted.removeLast(max(0, scores.predicted.count - (epoch - 1)))
-                  let p = model.probabilities(held.features, threads: 1)
-                  scores.pGold.append(held.labels.enumerated().map { p[$0 * c + Int($1)] })
-                  scores.predicted.append(Metrics.argmax(p, classes: c))
-                  scores.last = p
-                }))
-            return scores
+            try scoreFold(
+              f, of: fold, initial: initial, data: data, config: foldConfig,
+              shouldStop: shouldStop)
           }
         }
       }
     }
-    for (f, r) in results.enumerated() {
-      guard let r else { continue }
-      let (heldOut, last, foldPGold, foldPredicted) = try r.get()
-      guard !last.isEmpty else {
-        for i in heldOut { out[i * c + Int(data.labels[i])] = 1 }
-        continue
-      }
+    return try merge(
+      results.map { try $0!.get() }, fold: fold, data: data, classes: initial.classes,
+      epochs: foldConfig.epochs)
+  }
+
+  /// The fold models' settings: `crossFitEpochs` epochs on one thread, no mining, and
+  /// unweighted classes (balanced weights let labels flipped into small classes pull the
+  /// fold models hard; docs/experiments.md).
+  static func foldConfig(_ config: TrainingConfig) -> TrainingConfig {
+    var foldConfig = config
+    foldConfig.threads = 1
+    foldConfig.epochs = max(1, config.crossFitEpochs)
+    foldConfig.mine = false
+    foldConfig.classWeighting = .uniform
+    return foldConfig
+  }
+
+  /// One fold's held-out rows, their probabilities after the last epoch (rows × C), and
+  /// their p(gold) and arg-max after each epoch (E × rows): only the last epoch's
+  /// probabilities are kept whole, so memory stays that of one N×C table.
+  struct FoldScores {
+    var rows: [Int]
+    var last: [Float] = []
+    var pGold: [[Float]] = []
+    var predicted: [[Int32]] = []
+  }
+
+  /// Trains fold `f`'s model on the rows of the other folds and scores its own after every
+  /// epoch. A fold with no rows to train on or to hold out scores nothing.
+  static func scoreFold(
+    _ f: Int, of fold: [Int], initial: Classifier, data: LabeledData, config: TrainingConfig,
+    shouldStop: @escaping () -> Bool
+  ) throws -> FoldScores {
+    let n = data.count
+    let c = initial.classes
+    let trainRows = (0..<n).filter { fold[$0] != f }
+    var scores = FoldScores(rows: (0..<n).filter { fold[$0] == f })
+    guard !scores.rows.isEmpty, !trainRows.isEmpty else { return scores }
+    let held = data.subset(scores.rows)
+    _ = try Trainer(config: config).train(
+      model: initial, train: data.subset(trainRows), valid: nil, recordDynamics: false,
+      control: .init(
+        shouldStop: shouldStop,
+        afterEpoch: { epoch, model in
+          // A restarted run (`Trainer.maxRestarts`) counts its epochs from 1 again.
+          scores.pGold.removeLast(max(0, scores.pGold.count - (epoch - 1)))
+          scores.predicted.removeLast(max(0, scores.predicted.count - (epoch - 1)))
+          let p = model.probabilities(held.features, threads: 1)
+          scores.pGold.append(held.labels.enumerated().map { p[$0 * c + Int($1)] })
+          scores.predicted.append(Metrics.argmax(p, classes: c))
+          scores.last = p
+        }))
+    return scores
+  }
+
+  /// Every row's scores from its fold's: a row whose class its fold's model never saw,
+  /// or of a fold that scored nothing, keeps its own label with probability 1.
+  static func merge(
+    _ folds: [FoldScores], fold: [Int], data: LabeledData, classes c: Int, epochs: Int
+  ) -> Scores {
+    let n = data.count
+    var out = [Float](repeating: 0, count: n * c)
+    var pGold = [Float](repeating: 1, count: epochs * n)
+    var predicted = [Int32](repeating: 0, count: epochs * n)
+    for e in 0..<epochs { for i in 0..<n { predicted[e * n + i] = data.labels[i] } }
+    for (f, scores) in folds.enumerated() {
+      let heldOut = scores.rows
+      for i in heldOut { out[i * c + Int(data.labels[i])] = 1 }
+      guard !scores.last.isEmpty else { continue }
       let seen = Set((0..<n).filter { fold[$0] != f }.map { data.labels[$0] })
       let checked = heldOut.indices.filter { seen.contains(data.labels[heldOut[$0]]) }
-      for i in heldOut { out[i * c + Int(data.labels[i])] = 1 }
       for j in checked {
         let i = heldOut[j]
-        for k in 0..<c { out[i * c + k] = last[j * c + k] }
+        for k in 0..<c { out[i * c + k] = scores.last[j * c + k] }
       }
-      for e in foldPGold.indices {
+      for e in scores.pGold.indices {
         for j in checked {
-          pGold[e * n + heldOut[j]] = foldPGold[e][j]
-          predicted[e * n + heldOut[j]] = foldPredicted[e][j]
+          pGold[e * n + heldOut[j]] = scores.pGold[e][j]
+          predicted[e * n + heldOut[j]] = scores.predicted[e][j]
         }
       }
     }

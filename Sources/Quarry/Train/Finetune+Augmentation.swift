@@ -1,7 +1,7 @@
 import Foundation
 
 extension Finetune {
-  /// `keyAugmenter` and the vocabulary of `trainTexts` with its extra words. The
+  /// `keyAugmenter` and the vocabulary of `trainTexts` with its extra words, noted. The
   /// thesaurus is read while another thread counts the corpus's features (the counts do
   /// not depend on it; its extra words join only in `finish`), so the vocabulary is the
   /// same as `Vocabulary.build`'s. On R8 the two took 0.25 and 0.14 s one after the other.
@@ -32,6 +32,10 @@ extension Finetune {
     for e in notes.value ?? [] { progress(e) }
     let (augmenter, extraWords) = try augmented.value!.get()
     let (vocab, counts) = counted.value!.finish(minCount: config.minCount, extraWords: extraWords)
+    progress(
+      .note(
+        "vocabulary: \(vocab.wordCount) words, \(vocab.featureCount - vocab.wordCount) n-gram features"
+      ))
     return (augmenter, extraWords, vocab, counts)
   }
 

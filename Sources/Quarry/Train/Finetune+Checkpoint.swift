@@ -5,8 +5,8 @@ extension Finetune {
   /// `fingerprint`), and a checkpoint writer that keeps the state after every epoch and
   /// writes it every `interval` seconds, and when the run stops early.
   static func trainerControl(
-    _ checkpointing: Checkpointing, shouldStop: @escaping () -> Bool, fingerprint: String,
-    progress: (Event) -> Void
+    _ checkpointing: Checkpointing, shouldStop: @escaping () -> Bool, progress: (Event) -> Void,
+    fingerprint: String
   ) throws -> Trainer.Control {
     var out = Trainer.Control(shouldStop: shouldStop)
     guard let path = checkpointing.path else { return out }

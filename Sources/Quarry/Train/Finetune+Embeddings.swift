@@ -14,7 +14,7 @@ extension Finetune {
     var embedding: [Float]
     var pretrainedInfo: ModelMetadata.PretrainedInfo? = nil
     if let pretrained {
-      let start = DispatchTime.now().uptimeNanoseconds
+      let start = ContinuousClock.now
       dim = try PretrainedVectors.dimension(path: pretrained)
       let zero = [Float](repeating: 0, count: vocab.wordCount * dim)
       let loaded = try PretrainedVectors.load(
@@ -47,7 +47,7 @@ extension Finetune {
       pretrainedInfo = .init(
         path: pretrained, fileWords: loaded.fileWords, tokenCoverage: tokenCoverage,
         typeCoverage: typeCoverage)
-      let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+      let secs = (ContinuousClock.now - start).seconds
       progress(
         .note(
           String(

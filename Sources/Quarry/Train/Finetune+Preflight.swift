@@ -17,6 +17,20 @@ extension Finetune {
     )
   }
 
+  /// The checks before training: `checkFeatures`, then `checkSize` at the width of the
+  /// pretrained vectors (`config.dim` without them).
+  static func checkTrainable(
+    _ vocab: Vocabulary, counts: Vocabulary.Counts, classes: Int, rows: Int, pretrained: String?,
+    encoderDim: Int, config: TrainingConfig, path: String
+  ) throws {
+    try checkFeatures(
+      vocab, counts: counts, hasEncoder: encoderDim > 0, config: config, path: path)
+    try checkSize(
+      vocab, classes: classes, rows: rows,
+      dim: try pretrained.map(PretrainedVectors.dimension(path:)) ?? config.dim,
+      encoderDim: encoderDim, config: config, path: path)
+  }
+
   /// Fails when no word or n-gram of the training texts was kept (the vocabulary may still
   /// hold the thesaurus's synonyms, which no text has) and no encoder gives vectors: every
   /// text would score the same.

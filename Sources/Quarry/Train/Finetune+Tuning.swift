@@ -13,8 +13,9 @@ extension Finetune {
     _ encoder: FrozenEncoder, _ texts: [String], labels: [Int32], classes: Int,
     options: LayerTuningOptions, shouldStop: () -> Bool = { false }, progress: (Event) -> Void
   ) throws -> (FrozenEncoder, TuningHead) {
-    let start = DispatchTime.now().uptimeNanoseconds
-    func seconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+    let clock = ContinuousClock()
+    let start = clock.now
+    func seconds() -> Double { (clock.now - start).seconds }
     let path = tuningCachePath(encoder, texts, labels: labels, options: options)
     if let path, let cached = readTuning(path, encoder: encoder, classes: classes),
       cached.layers.count == options.layers
@@ -26,48 +27,29 @@ extension Finetune {
             cached.layers.count, cached.layers.count == 1 ? "" : "s", seconds())))
       return (try encoder.tuned(cached.layers), cached.head)
     }
-    let e = encoder.encoder
-    let ids = e.tokenize(texts, maxLength: encoder.maxLength, threads: options.threads)
-    var lastNote = start
-    let inputs = try LayerTuner.inputs(
-      encoder: e, ids: ids, tunedLayers: options.layers, threads: options.threads,
-      shouldStop: shouldStop
-    ) { done, total in
-      let now = DispatchTime.now().uptimeNanoseconds
-      if now - lastNote > 10_000_000_000 {
-        lastNote = now
-        progress(.note("encoder: \(done) of \(total) training texts through the frozen layers"))
-      }
-    }
-    progress(
-      .note(
-        String(
-          format: "encoder: %d training texts (%d tokens) through the %d frozen layers in %.1f s",
-          texts.count, inputs.tokens, inputs.firstLayer, seconds())))
+    let inputs = try tuningInputsNoting(
+      encoder, texts, options: options, shouldStop: shouldStop, progress: progress)
     var epochLoss: (epoch: Int, sum: Double, batches: Int) = (0, 0, 0)
-    let tuned = try LayerTuner.train(
-      encoder: e, inputs: inputs, labels: labels, classes: classes, options: options,
-      shouldStop: shouldStop
-    ) { epoch, _, loss in
-      if epoch != epochLoss.epoch, epochLoss.batches > 0 {
-        progress(
-          .note(
-            String(
-              format: "encoder: tuning epoch %d/%d  loss %.4f  (%.0f s)", epochLoss.epoch + 1,
-              options.epochs, epochLoss.sum / Double(epochLoss.batches), seconds())))
-        epochLoss = (epoch, 0, 0)
-      }
-      epochLoss.epoch = epoch
-      epochLoss.sum += Double(loss)
-      epochLoss.batches += 1
-    }
-    if epochLoss.batches > 0 {
+    func noteEpoch() {
       progress(
         .note(
           String(
             format: "encoder: tuning epoch %d/%d  loss %.4f  (%.0f s)", epochLoss.epoch + 1,
             options.epochs, epochLoss.sum / Double(epochLoss.batches), seconds())))
     }
+    let tuned = try LayerTuner.train(
+      encoder: encoder.encoder, inputs: inputs, labels: labels, classes: classes,
+      options: options, shouldStop: shouldStop
+    ) { epoch, _, loss in
+      if epoch != epochLoss.epoch, epochLoss.batches > 0 {
+        noteEpoch()
+        epochLoss = (epoch, 0, 0)
+      }
+      epochLoss.epoch = epoch
+      epochLoss.sum += Double(loss)
+      epochLoss.batches += 1
+    }
+    if epochLoss.batches > 0 { noteEpoch() }
     let head = TuningHead(weights: tuned.head, bias: tuned.headBias, hidden: encoder.hidden)
     if let path, let dir = encoder.cacheDirectory {
       // A cache that cannot be written only costs time next run.
@@ -80,6 +62,34 @@ extension Finetune {
           format: "encoder: top %d layer%@ tuned in %.1f s", tuned.layers.count,
           tuned.layers.count == 1 ? "" : "s", seconds())))
     return (try encoder.tuned(tuned.layers), head)
+  }
+
+  /// The training texts through the encoder's frozen layers (`LayerTuner.inputs`), with a
+  /// note every 10 s and one at the end.
+  static func tuningInputsNoting(
+    _ encoder: FrozenEncoder, _ texts: [String], options: LayerTuningOptions,
+    shouldStop: () -> Bool, progress: (Event) -> Void
+  ) throws -> TunerInputs {
+    let clock = ContinuousClock()
+    let start = clock.now
+    let e = encoder.encoder
+    let ids = e.tokenize(texts, maxLength: encoder.maxLength, threads: options.threads)
+    var lastNote = start
+    let inputs = try LayerTuner.inputs(
+      encoder: e, ids: ids, tunedLayers: options.layers, threads: options.threads,
+      shouldStop: shouldStop
+    ) { done, total in
+      if clock.now - lastNote > .seconds(10) {
+        lastNote = clock.now
+        progress(.note("encoder: \(done) of \(total) training texts through the frozen layers"))
+      }
+    }
+    progress(
+      .note(
+        String(
+          format: "encoder: %d training texts (%d tokens) through the %d frozen layers in %.1f s",
+          texts.count, inputs.tokens, inputs.firstLayer, (clock.now - start).seconds)))
+    return inputs
   }
 
   /// The softmax head trained with the tuned layers: logits W·u + b over the mean-pooled

@@ -38,87 +38,28 @@ public enum Finetune {
     checkpointing: Checkpointing = Checkpointing(), shouldStop: @escaping () -> Bool = { false },
     progress: (Event) -> Void = { _ in }
   ) throws -> Model {
-    let labels = corpus.labelsInOrder.sorted()
-    let labelIndex = try classIndex(labels, train: corpus.path, valid: validCorpus)
-    try checkLabelCounts(
-      corpus.examples.reduce(into: [:]) { $0[$1.label, default: 0] += 1 }, path: corpus.path)
-
-    // Validation rows: a given corpus, or a stratified seeded share of the training rows.
-    var trainRows = corpus.examples
-    var validRows: [Example] = []
-    if let validCorpus {
-      validRows = validCorpus.examples
-    } else if config.validFraction > 0 {
-      (trainRows, validRows) = stratifiedSplit(
-        corpus.examples, fraction: config.validFraction, seed: config.seed)
-    }
-    progress(
-      .note(
-        "\(corpus.path): \(corpus.examples.count) rows, \(labels.count) classes (\(corpus.format.rawValue))"
-          + (corpus.skipped.isEmpty
-            ? ""
-            : ", \(corpus.skipped.count) bad row\(corpus.skipped.count == 1 ? "" : "s") skipped")
-          + "; training on \(trainRows.count), validating on \(validRows.count)"))
-
+    let (labels, labelIndex) = try classes(of: corpus, valid: validCorpus)
+    let (trainRows, validRows) = splitRows(
+      corpus, valid: validCorpus, classes: labels.count, config: config, progress: progress)
     let trainTexts = trainRows.map(\.text)
 
     let (augmenter, extraWords, vocab, counts) = try augmenterAndVocabulary(
       trainTexts: trainTexts, config: config, thesaurus: thesaurus, progress: progress)
-    progress(
-      .note(
-        "vocabulary: \(vocab.wordCount) words, \(vocab.featureCount - vocab.wordCount) n-gram features"
-      ))
-    try checkFeatures(
-      vocab, counts: counts, hasEncoder: frozen != nil, config: config, path: corpus.path)
-    try checkSize(
-      vocab, classes: labels.count, rows: trainRows.count,
-      dim: try pretrained.map(PretrainedVectors.dimension(path:)) ?? config.dim,
-      encoderDim: frozen?.hidden ?? 0, config: config, path: corpus.path)
+    try checkTrainable(
+      vocab, counts: counts, classes: labels.count, rows: trainRows.count,
+      pretrained: pretrained, encoderDim: frozen?.hidden ?? 0, config: config, path: corpus.path)
 
     let (embedding, dim, pretrainedInfo) = try initialEmbedding(
       pretrained: pretrained, vocab: vocab, counts: counts, config: config,
       vectorCache: vectorCache, progress: progress)
-
-    var trainData = LabeledData(
-      features: FeatureMatrix(
-        texts: trainTexts, vocabulary: vocab, config: config.features, threads: config.threads),
-      labels: trainRows.map { labelIndex[$0.label] ?? 0 })
+    var trainData = labeledData(trainRows, vocab: vocab, labelIndex: labelIndex, config: config)
     var validData =
       validRows.isEmpty
-      ? nil
-      : LabeledData(
-        features: FeatureMatrix(
-          texts: validRows.map(\.text), vocabulary: vocab, config: config.features,
-          threads: config.threads),
-        labels: validRows.map { labelIndex[$0.label] ?? 0 })
-    // A frozen encoder's vectors are features of the classifier (W_u trains with the rest).
-    // A tuned encoder comes with its own softmax head instead: the classifier trains on the
-    // n-gram features alone and the head's logits are added to its own (a product of the
-    // two models' probabilities). Its vectors of the training texts were fitted to their
-    // labels, so as features they would earn a weight that the test texts do not bear out:
-    // on R8, 0.9744 / 0.9424 with them, against 0.9790 / 0.9492 without the encoder.
-    var encoder = frozen
-    var tuned: (layers: [BertLayerWeights], head: TuningHead)? = nil
-    if let e = frozen {
-      let h = e.hidden
-      if let tuning, tuning.layers > 0 {
-        let (tunedEncoder, head) = try tuneNoting(
-          e, trainTexts, labels: trainData.labels, classes: labels.count, options: tuning,
-          shouldStop: shouldStop, progress: progress)
-        encoder = tunedEncoder
-        tuned = (Array(tunedEncoder.encoder.weights.layers.suffix(tunedEncoder.tunedLayers)), head)
-      } else {
-        trainData.features.attachDense(
-          try encodeNoting(e, trainTexts, what: "training", progress: progress), dim: h)
-      }
-    }
-    // Validation rows carry the (tuned) encoder's vectors: frozen, the classifier reads
-    // them; tuned, the head does, joined to the classifier as in the model written below.
-    if let encoder, validData != nil {
-      validData!.features.attachDense(
-        try encodeNoting(encoder, validRows.map(\.text), what: "validation", progress: progress),
-        dim: encoder.hidden)
-    }
+      ? nil : labeledData(validRows, vocab: vocab, labelIndex: labelIndex, config: config)
+    let (encoder, tuned) = try attachEncoder(
+      frozen, tuning: tuning, train: &trainData, trainTexts: trainTexts, valid: &validData,
+      validTexts: validRows.map(\.text), classes: labels.count, shouldStop: shouldStop,
+      progress: progress)
 
     var modelConfig = config
     modelConfig.dim = dim
@@ -133,47 +74,25 @@ public enum Finetune {
         $0, trainTexts: trainTexts, labels: trainData.labels, vocab: vocab, config: config,
         encoded: trainData.features)
     }
-    let fingerprint = runFingerprint(
-      config: modelConfig, corpus: corpus, valid: validCorpus, initial: initial,
-      extraWords: extraWords, encoder: encoder?.info)
     let trainerControl = try trainerControl(
-      checkpointing, shouldStop: shouldStop, fingerprint: fingerprint, progress: progress)
+      checkpointing, shouldStop: shouldStop, progress: progress,
+      fingerprint: runFingerprint(
+        config: modelConfig, corpus: corpus, valid: validCorpus, initial: initial,
+        extraWords: extraWords, encoder: encoder?.info))
     let result = try Trainer(config: modelConfig).train(
       model: initial, train: trainData, valid: validData, augment: augment,
       control: trainerControl, validScored: tuned.map { t in { Finetune.joined($0, head: t.head) } }
     ) { progress(.training($0)) }
+    let heldOut = try crossFitNoting(
+      initial: initial, data: trainData, rows: trainRows, config: modelConfig,
+      baseRate: config.learningRate, shouldStop: shouldStop, progress: progress)
 
-    var heldOut: CrossFit.Scores? = nil
-    if config.crossFit >= 2 {
-      let start = DispatchTime.now().uptimeNanoseconds
-      // The folds train at the unscaled rate (times `CrossFit.lrScale`): fitted more
-      // closely, they leave fewer flipped labels unseen. SMS with 5% flipped (seeds 5 and
-      // 7), label-issue precision / recall at the scaled rate 0.980 / 0.768 and 0.953 /
-      // 0.737; at the base rate 0.938 / 0.861 and 0.918 / 0.871.
-      var foldConfig = modelConfig
-      foldConfig.learningRate = config.learningRate * CrossFit.lrScale
-      heldOut = try CrossFit.scores(
-        initial: initial, data: trainData,
-        groups: trainRows.map { FNV1a.hash($0.text.utf8) }, folds: config.crossFit,
-        config: foldConfig, shouldStop: shouldStop)
-      let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-      progress(
-        .note(
-          String(
-            format: "cross-fitting: %d folds × %d epochs for out-of-sample scores (%.2f s)",
-            config.crossFit, config.crossFitEpochs, secs)))
-    }
-
-    var trainedConfig = modelConfig
-    trainedConfig.learningRate = result.learningRate  // lower after a restart
     let meta = ModelMetadata(
-      quarryVersion: version, labels: labels, config: trainedConfig, classes: labels.count,
-      dim: dim, featureCount: vocab.featureCount, wordCount: vocab.wordCount,
+      trained: result, labels: labels, config: modelConfig, vocab: vocab,
       corpus: .init(
         path: corpus.path, contentHash: corpus.contentHashHex,
         rows: corpus.examples.count, trainRows: trainRows.count, validRows: validRows.count),
-      pretrained: pretrainedInfo, encoder: encoder?.info, bestEpoch: result.bestEpoch,
-      epochs: result.epochs)
+      pretrained: pretrainedInfo, encoder: encoder?.info)
     let classifier = tuned.map { Finetune.joined(result.model, head: $0.head) } ?? result.model
     var model = Model(
       metadata: meta, vocabulary: vocab, classifier: classifier, dynamics: result.dynamics,
@@ -181,6 +100,111 @@ public enum Finetune {
       heldOutDynamics: heldOut?.dynamics)
     model.tunedLayers = tuned?.layers ?? []
     return model
+  }
+
+  /// The training and validation rows: all of `corpus` and all of `valid`, or without
+  /// `valid` a stratified seeded share (`validFraction`) of the corpus held out. Notes the
+  /// counts.
+  static func splitRows(
+    _ corpus: Corpus, valid: Corpus?, classes: Int, config: TrainingConfig,
+    progress: (Event) -> Void
+  ) -> (train: [Example], valid: [Example]) {
+    var trainRows = corpus.examples
+    var validRows: [Example] = []
+    if let valid {
+      validRows = valid.examples
+    } else if config.validFraction > 0 {
+      (trainRows, validRows) = stratifiedSplit(
+        corpus.examples, fraction: config.validFraction, seed: config.seed)
+    }
+    let skipped = corpus.skipped.count
+    progress(
+      .note(
+        "\(corpus.path): \(corpus.examples.count) rows, \(classes) classes (\(corpus.format.rawValue))"
+          + (skipped == 0 ? "" : ", \(skipped) bad row\(skipped == 1 ? "" : "s") skipped")
+          + "; training on \(trainRows.count), validating on \(validRows.count)"))
+    return (trainRows, validRows)
+  }
+
+  /// The features and class indices of `rows`.
+  static func labeledData(
+    _ rows: [Example], vocab: Vocabulary, labelIndex: [String: Int32], config: TrainingConfig
+  ) -> LabeledData {
+    LabeledData(
+      features: FeatureMatrix(
+        texts: rows.map(\.text), vocabulary: vocab, config: config.features,
+        threads: config.threads),
+      labels: rows.map { labelIndex[$0.label] ?? 0 })
+  }
+
+  /// Joins an encoder to the data. A frozen encoder's vectors are features of the
+  /// classifier (W_u trains with the rest). A tuned encoder comes with its own softmax head
+  /// instead: the classifier trains on the n-gram features alone and the head's logits are
+  /// added to its own (a product of the two models' probabilities). Its vectors of the
+  /// training texts were fitted to their labels, so as features they would earn a weight
+  /// that the test texts do not bear out. Validation rows carry the (tuned) encoder's
+  /// vectors: frozen, the classifier reads them; tuned, the head does. Returns the encoder
+  /// the model keeps, and the tuned layers with their head.
+  static func attachEncoder(
+    _ frozen: FrozenEncoder?, tuning: LayerTuningOptions?, train: inout LabeledData,
+    trainTexts: [String], valid: inout LabeledData?, validTexts: [String], classes: Int,
+    shouldStop: () -> Bool, progress: (Event) -> Void
+  ) throws -> (FrozenEncoder?, (layers: [BertLayerWeights], head: TuningHead)?) {
+    guard let e = frozen else { return (nil, nil) }
+    var encoder = e
+    var tuned: (layers: [BertLayerWeights], head: TuningHead)? = nil
+    if let tuning, tuning.layers > 0 {
+      let (tunedEncoder, head) = try tuneNoting(
+        e, trainTexts, labels: train.labels, classes: classes, options: tuning,
+        shouldStop: shouldStop, progress: progress)
+      encoder = tunedEncoder
+      tuned = (Array(tunedEncoder.encoder.weights.layers.suffix(tunedEncoder.tunedLayers)), head)
+    } else {
+      train.features.attachDense(
+        try encodeNoting(e, trainTexts, what: "training", progress: progress), dim: e.hidden)
+    }
+    if valid != nil {
+      valid!.features.attachDense(
+        try encodeNoting(encoder, validTexts, what: "validation", progress: progress),
+        dim: encoder.hidden)
+    }
+    return (encoder, tuned)
+  }
+
+  /// The cross-fit folds' out-of-sample scores of the training rows (nil when `crossFit`
+  /// is under 2), with a note of the time they took. The folds train at the base rate
+  /// times `CrossFit.lrScale`, not the corpus-adjusted one: fitted more closely, they
+  /// leave fewer flipped labels unseen (docs/experiments.md).
+  static func crossFitNoting(
+    initial: Classifier, data: LabeledData, rows: [Example], config: TrainingConfig,
+    baseRate: Float, shouldStop: @escaping () -> Bool, progress: (Event) -> Void
+  ) throws -> CrossFit.Scores? {
+    guard config.crossFit >= 2 else { return nil }
+    let clock = ContinuousClock()
+    let start = clock.now
+    var foldConfig = config
+    foldConfig.learningRate = baseRate * CrossFit.lrScale
+    let scores = try CrossFit.scores(
+      initial: initial, data: data, groups: rows.map { FNV1a.hash($0.text.utf8) },
+      folds: config.crossFit, config: foldConfig, shouldStop: shouldStop)
+    progress(
+      .note(
+        String(
+          format: "cross-fitting: %d folds × %d epochs for out-of-sample scores (%.2f s)",
+          config.crossFit, config.crossFitEpochs, (clock.now - start).seconds)))
+    return scores
+  }
+
+  /// The corpus's labels, sorted, and the class index of each, after `checkLabelCounts`
+  /// and `classIndex`.
+  static func classes(of corpus: Corpus, valid: Corpus?) throws -> (
+    labels: [String], index: [String: Int32]
+  ) {
+    let labels = corpus.labelsInOrder.sorted()
+    let index = try classIndex(labels, train: corpus.path, valid: valid)
+    try checkLabelCounts(
+      corpus.examples.reduce(into: [:]) { $0[$1.label, default: 0] += 1 }, path: corpus.path)
+    return (labels, index)
   }
 
   /// The class index of each label (sorted `labels`, at least two), after checking that
@@ -233,16 +257,16 @@ public enum Finetune {
   static func encodeNoting(
     _ encoder: FrozenEncoder, _ texts: [String], what: String, progress: (Event) -> Void
   ) throws -> [Float] {
-    let start = DispatchTime.now().uptimeNanoseconds
+    let clock = ContinuousClock()
+    let start = clock.now
     var lastNote = start
     let (v, cached) = try encoder.vectors(texts) { done, total in
-      let now = DispatchTime.now().uptimeNanoseconds
-      if now - lastNote > 10_000_000_000 {
-        lastNote = now
+      if clock.now - lastNote > .seconds(10) {
+        lastNote = clock.now
         progress(.note("encoder: \(done) of \(total) \(what) texts encoded"))
       }
     }
-    let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    let secs = (clock.now - start).seconds
     progress(
       .note(
         cached

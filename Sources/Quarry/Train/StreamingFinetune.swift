@@ -23,34 +23,16 @@ public enum StreamingFinetune {
     progress: (Finetune.Event) -> Void = { _ in }
   ) throws -> Model {
     // 1. Labels, vocabulary and blocks, in one pass.
-    var labelCounts: [String: Int] = [:]
-    var builder = Vocabulary.Builder(config: config.features, maxKeys: maxFeatures)
-    let start = DispatchTime.now().uptimeNanoseconds
-    let stream = try CorpusStream.scan(
-      path: path, format: format, skipBadRows: skipBadRows, blockBytes: blockBytes
-    ) { rows in
-      if shouldStop() { throw Stopped(.reading) }
-      for e in rows {
-        labelCounts[e.label, default: 0] += 1
-        builder.add(e.text)
-      }
-    }
+    let (stream, labelCounts, builder) = try countingPass(
+      path, format: format, skipBadRows: skipBadRows, config: config, maxFeatures: maxFeatures,
+      blockBytes: blockBytes, shouldStop: shouldStop, progress: progress)
     let labels = labelCounts.keys.sorted()
     let labelIndex = try Finetune.classIndex(labels, train: path, valid: validCorpus)
     let (vocab, counts) = builder.finish(minCount: config.minCount)
     try Finetune.checkLabelCounts(labelCounts, path: path)
-    try Finetune.checkFeatures(vocab, counts: counts, hasEncoder: false, config: config, path: path)
-    try Finetune.checkSize(
-      vocab, classes: labels.count, rows: 0,
-      dim: try pretrained.map(PretrainedVectors.dimension(path:)) ?? config.dim, encoderDim: 0,
-      config: config, path: path)
-    progress(
-      .note(
-        String(
-          format: "%@: %d rows, %d classes (%@, streamed in %d blocks)%@; read in %.1f s",
-          path, stream.rows, labels.count, stream.format.rawValue, stream.blocks.count,
-          stream.skippedCount > 0 ? ", \(stream.skippedCount) bad rows skipped" : "",
-          Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)))
+    try Finetune.checkTrainable(
+      vocab, counts: counts, classes: labels.count, rows: 0, pretrained: pretrained,
+      encoderDim: 0, config: config, path: path)
     progress(
       .note(
         "vocabulary: \(vocab.wordCount) words, \(vocab.featureCount - vocab.wordCount) n-gram features"
@@ -72,11 +54,7 @@ public enum StreamingFinetune {
       classes: labels.count, featureCount: vocab.featureCount, wordCount: vocab.wordCount,
       dim: dim, embedding: embedding)
     let validData = validCorpus.map {
-      LabeledData(
-        features: FeatureMatrix(
-          texts: $0.examples.map(\.text), vocabulary: vocab, config: config.features,
-          threads: config.threads),
-        labels: $0.examples.map { labelIndex[$0.label] ?? 0 })
+      Finetune.labeledData($0.examples, vocab: vocab, labelIndex: labelIndex, config: config)
     }
     let augmenter =
       config.mine && config.augment ? KeyAugmenter(alpha: config.augmentAlpha) : nil
@@ -92,17 +70,43 @@ public enum StreamingFinetune {
       model: model, blocks: blocks, valid: validData,
       control: Trainer.Control(shouldStop: shouldStop), progress: { progress(.training($0)) })
 
-    var trainedConfig = modelConfig
-    trainedConfig.learningRate = result.learningRate  // lower after a restart
     let meta = ModelMetadata(
-      quarryVersion: Finetune.version, labels: labels, config: trainedConfig,
-      classes: labels.count, dim: dim, featureCount: vocab.featureCount,
-      wordCount: vocab.wordCount,
+      trained: result, labels: labels, config: modelConfig, vocab: vocab,
       corpus: .init(
         path: path, contentHash: stream.contentHashHex, rows: stream.rows,
         trainRows: stream.rows, validRows: validCorpus?.examples.count ?? 0),
-      pretrained: pretrainedInfo, bestEpoch: result.bestEpoch, epochs: result.epochs)
+      pretrained: pretrainedInfo)
     return Model(metadata: meta, vocabulary: vocab, classifier: result.model)
+  }
+
+  /// The pass over the file before training: the label counts, the vocabulary's keys and
+  /// where the blocks start. Notes what it read and how long it took.
+  static func countingPass(
+    _ path: String, format: CorpusFormat?, skipBadRows: Bool, config: TrainingConfig,
+    maxFeatures: Int, blockBytes: Int, shouldStop: () -> Bool,
+    progress: (Finetune.Event) -> Void
+  ) throws -> (CorpusStream, labelCounts: [String: Int], Vocabulary.Builder) {
+    var labelCounts: [String: Int] = [:]
+    var builder = Vocabulary.Builder(config: config.features, maxKeys: maxFeatures)
+    let clock = ContinuousClock()
+    let start = clock.now
+    let stream = try CorpusStream.scan(
+      path: path, format: format, skipBadRows: skipBadRows, blockBytes: blockBytes
+    ) { rows in
+      if shouldStop() { throw Stopped(.reading) }
+      for e in rows {
+        labelCounts[e.label, default: 0] += 1
+        builder.add(e.text)
+      }
+    }
+    progress(
+      .note(
+        String(
+          format: "%@: %d rows, %d classes (%@, streamed in %d blocks)%@; read in %.1f s",
+          path, stream.rows, labelCounts.count, stream.format.rawValue, stream.blocks.count,
+          stream.skippedCount > 0 ? ", \(stream.skippedCount) bad rows skipped" : "",
+          (clock.now - start).seconds)))
+    return (stream, labelCounts, builder)
   }
 }
 
