@@ -16,7 +16,7 @@ struct TuneArguments {
   var cache =
     ProcessInfo.processInfo.environment["QUARRY_CACHE"]
     ?? (NSHomeDirectory() + "/.cache/quarry")
-  var options = LayerTuningOptions()
+  var options = LayerTuner.Options()
   var maxLength = 256
   var balanced = false
   var limit: Int? = nil
@@ -25,7 +25,7 @@ struct TuneArguments {
 
 func parseTuneArguments(_ args: [String]) -> TuneArguments {
   var t = TuneArguments()
-  let d = LayerTuningOptions()
+  let d = LayerTuner.Options()
   scanArguments(args, usage: tuneUsage) { flag, value in
     switch flag {
     case "--cache": t.cache = value()
@@ -50,7 +50,7 @@ func parseTuneArguments(_ args: [String]) -> TuneArguments {
 /// The tuned layers' inputs for `ids`, read from `path` when it holds them (same lengths).
 func cachedInputs(
   _ path: String, encoder: BertEncoder, ids: [[Int32]], layers: Int, threads: Int
-) throws -> TunerInputs {
+) throws -> LayerTuner.Inputs {
   let lengths = ids.map(\.count)
   let h = encoder.config.hidden
   let first = encoder.config.layers - layers
@@ -60,7 +60,7 @@ func cachedInputs(
     var states = [Float](repeating: 0, count: data.count / 4)
     _ = states.withUnsafeMutableBytes { data.copyBytes(to: $0) }
     note("read cached layer-\(first) inputs from \(path)")
-    return TunerInputs(firstLayer: first, hidden: h, lengths: lengths, states: states)
+    return LayerTuner.Inputs(firstLayer: first, hidden: h, lengths: lengths, states: states)
   }
   let start = Date()
   let inputs = try LayerTuner.inputs(

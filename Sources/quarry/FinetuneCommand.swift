@@ -241,12 +241,12 @@ struct FinetuneCommand: ParsableCommand {
   }
 
   /// The tuning settings, nil when no layer is tuned; an error when there are fewer layers.
-  func tuning(layers: Int?) throws -> LayerTuningOptions? {
+  func tuning(layers: Int?) throws -> LayerTuner.Options? {
     guard tuneLayers > 0, let layers else { return nil }
     guard tuneLayers <= layers else {
       throw ValidationError("--tune-layers \(tuneLayers): the encoder has \(layers) layers")
     }
-    return LayerTuningOptions(
+    return LayerTuner.Options(
       layers: tuneLayers, epochs: tuneEpochs, learningRate: tuneLr, seed: seed,
       threads: compute.threads)
   }

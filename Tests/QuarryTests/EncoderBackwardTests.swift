@@ -60,7 +60,7 @@ final class EncoderBackwardTests: XCTestCase {
     func loss(_ x: [Float], _ w: [Float], _ b: [Float]) -> Double {
       var out = [Float](repeating: 0, count: rows * m)
       out.withUnsafeMutableBufferPointer {
-        linearForward($0.base, x, weight: w, bias: b, rows: rows, n: n, m: m)
+        sgemmLinearForward($0.base, x, weight: w, bias: b, rows: rows, n: n, m: m)
       }
       return dot(r, out)
     }
@@ -71,7 +71,7 @@ final class EncoderBackwardTests: XCTestCase {
     for accumulate in [false, true] {
       var (dW, db, dX) = (startW, startB, startX)
       dX.withUnsafeMutableBufferPointer { dx in
-        linearBackward(
+        sgemmLinearBackward(
           dX: dx.base, dWeight: &dW, dBias: &db, dOut: r, x: x, weight: w, rows: rows, n: n,
           m: m, accumulate: accumulate, threads: 2)
       }
@@ -99,7 +99,7 @@ final class EncoderBackwardTests: XCTestCase {
       var db = [Float](repeating: 0, count: m)
       var dX = [Float](repeating: .nan, count: rows * n)
       dX.withUnsafeMutableBufferPointer { dx in
-        linearBackward(
+        sgemmLinearBackward(
           dX: dx.base, dWeight: &dW, dBias: &db, dOut: r, x: x, weight: w, rows: rows, n: n,
           m: m, threads: threads)
       }
@@ -351,7 +351,7 @@ final class EncoderBackwardTests: XCTestCase {
         progress: { _, _ in progressCalls += 1 })
       XCTAssertEqual(inputs.firstLayer, 1)
       XCTAssertEqual(progressCalls, 3)
-      let options = LayerTuningOptions(
+      let options = LayerTuner.Options(
         layers: 1, epochs: 30, learningRate: 1e-2, headLearningRate: 5e-2, batchSize: 8,
         seed: 5, threads: 2)
       let before = LayerTuner.pooled(

@@ -161,7 +161,7 @@ final class EncoderTests: XCTestCase {
     for accumulate in [false, true] {
       var fast = start
       fast.withUnsafeMutableBufferPointer {
-        linearForward(
+        sgemmLinearForward(
           $0.base, x, weight: w, bias: b, rows: rows, n: n, m: m, accumulate: accumulate,
           threads: 2)
       }
@@ -195,7 +195,7 @@ final class EncoderTests: XCTestCase {
 
   func testSoftmaxRows() {
     var s: [Float] = [1, 2, 3, 1000, 1000, -1000]
-    s.withUnsafeMutableBufferPointer { softmaxRows($0.base, rows: 2, cols: 3) }
+    s.withUnsafeMutableBufferPointer { attentionSoftmax($0.base, rows: 2, cols: 3) }
     let e = [exp(-2.0), exp(-1.0), 1.0]
     let z = e.reduce(0, +)
     assertClose(Array(s[0..<3]), e.map { Float($0 / z) }, tol: 1e-6, "row 0")
@@ -360,7 +360,7 @@ final class EncoderTests: XCTestCase {
     for threads in [1, 2, 3] {
       var out = [Float](repeating: 0, count: rows * m)
       out.withUnsafeMutableBufferPointer {
-        linearForward($0.base, x, weight: w, bias: b, rows: rows, n: n, m: m, threads: threads)
+        sgemmLinearForward($0.base, x, weight: w, bias: b, rows: rows, n: n, m: m, threads: threads)
       }
       outputs.append(out)
     }

@@ -129,7 +129,7 @@ final class FrozenEncoderTests: XCTestCase {
         return (
           e.cachePath(texts),
           Finetune.tuningCachePath(
-            e, texts, labels: [0, 1], options: LayerTuningOptions(layers: 1))
+            e, texts, labels: [0, 1], options: LayerTuner.Options(layers: 1))
         )
       }
       let first = try keys()

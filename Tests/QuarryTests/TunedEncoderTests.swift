@@ -20,7 +20,7 @@ final class TunedEncoderTests: XCTestCase {
       config.epochs = 4
       config.dim = 8
       config.crossFit = 0
-      let tuning = LayerTuningOptions(
+      let tuning = LayerTuner.Options(
         layers: 1, epochs: 2, learningRate: 1e-3, batchSize: 8, threads: 2)
       var notes: [String] = []
       let model = try Finetune.run(
@@ -125,7 +125,7 @@ final class TunedEncoderTests: XCTestCase {
       config.crossFit = 0
       let model = try Finetune.run(
         train: train, valid: valid, pretrained: nil, config: config, encoder: encoder,
-        tuning: LayerTuningOptions(
+        tuning: LayerTuner.Options(
           layers: 1, epochs: 2, learningRate: 1e-3, batchSize: 8, threads: 2))
       let best = try XCTUnwrap(model.metadata.epochs.first { $0.epoch == model.metadata.bestEpoch })
       let tuned = try FrozenEncoder.load(

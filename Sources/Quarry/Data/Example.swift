@@ -3,10 +3,4 @@ public struct Example: Sendable, Equatable {
   public var line: Int
   public var label: String
   public var text: String
-
-  public init(line: Int, label: String, text: String) {
-    self.line = line
-    self.label = label
-    self.text = text
-  }
 }

@@ -27,16 +27,3 @@ struct AdamW {
     }
   }
 }
-
-/// xⁿ for a non-negative integer n, by repeated squaring (no libm call).
-private func power(_ x: Float, _ n: Int) -> Float {
-  var result: Float = 1
-  var base = x
-  var e = n
-  while e > 0 {
-    if e & 1 == 1 { result *= base }
-    base *= base
-    e >>= 1
-  }
-  return result
-}

@@ -42,7 +42,7 @@ func attentionProbabilities(
   sgemmStrided(
     transA: false, transB: true, m: len, n: len, k: d, alpha: 1 / Float(d).squareRoot(), base,
     lda: 3 * h, base + h, ldb: 3 * h, beta: 0, scores, ldc: len)
-  softmaxRows(scores, rows: len, cols: len)
+  attentionSoftmax(scores, rows: len, cols: len)
 }
 
 /// Runs `body(b, j, o_b, scratch)` for every (sequence b, head j) pair with L_b > 0, on up to
@@ -108,7 +108,7 @@ final class SlotPool: @unchecked Sendable {
 ///
 /// s: rows×cols, contiguous. The max and the sum run over 8 interleaved partial results so
 /// that they vectorise.
-func softmaxRows(_ s: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
+func attentionSoftmax(_ s: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
   let wide = cols & ~7
   for r in 0..<rows {
     let row = s + r * cols

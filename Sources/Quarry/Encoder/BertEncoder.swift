@@ -25,13 +25,6 @@ public struct BertEncoder: Sendable {
   /// Where the encoder came from, for error messages.
   public let source: String
 
-  public init(config: BertConfig, weights: BertWeights, tokenizer: WordPiece, source: String) {
-    self.config = config
-    self.weights = weights
-    self.tokenizer = tokenizer
-    self.source = source
-  }
-
   /// Reads `config.json`, `model.safetensors` and `vocab.txt` from `directory`.
   public static func load(directory: String) throws -> BertEncoder {
     let dir = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
@@ -168,12 +161,13 @@ public struct BertEncoder: Sendable {
     let (h, i) = (c.hidden, c.intermediate)
     let rows = lengths.reduce(0, +)
     withPointers(l.qkv, l.qkvBias) { w, b in
-      linearForward(ws.qkv, ws.x, weight: w, bias: b, rows: rows, n: h, m: 3 * h, threads: threads)
+      sgemmLinearForward(
+        ws.qkv, ws.x, weight: w, bias: b, rows: rows, n: h, m: 3 * h, threads: threads)
     }
     attentionForward(
       ws.ctx, qkv: ws.qkv, lengths: lengths, hidden: h, heads: c.heads, threads: threads)
     withPointers(l.attentionOut, l.attentionOutBias) { w, b in
-      linearForward(
+      sgemmLinearForward(
         ws.x, ws.ctx, weight: w, bias: b, rows: rows, n: h, m: h, accumulate: true,
         threads: threads)
     }
@@ -182,11 +176,11 @@ public struct BertEncoder: Sendable {
         ws.x, scale: g, shift: b, rows: rows, n: h, eps: c.layerNormEps, threads: threads)
     }
     withPointers(l.ffnIn, l.ffnInBias) { w, b in
-      linearForward(ws.ffn, ws.x, weight: w, bias: b, rows: rows, n: h, m: i, threads: threads)
+      sgemmLinearForward(ws.ffn, ws.x, weight: w, bias: b, rows: rows, n: h, m: i, threads: threads)
     }
     geluForward(ws.ffn, count: rows * i, threads: threads)
     withPointers(l.ffnOut, l.ffnOutBias) { w, b in
-      linearForward(
+      sgemmLinearForward(
         ws.x, ws.ffn, weight: w, bias: b, rows: rows, n: i, m: h, accumulate: true,
         threads: threads)
     }

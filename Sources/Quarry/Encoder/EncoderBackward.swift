@@ -6,7 +6,7 @@ import Foundation
 // same bytes on any thread count. Parameter gradients accumulate (+=); input gradients are
 // written unless the kernel says otherwise. OpenBLAS should be on one thread.
 
-/// Backward of `linearForward` (out = x·Wᵀ + b):
+/// Backward of `sgemmLinearForward` (out = x·Wᵀ + b):
 ///
 ///     dX  = dOut·W            rows×m · m×n  → rows×n   (written, or added when `accumulate`)
 ///     dW += dOutᵀ·x           m×rows · rows×n → m×n
@@ -16,7 +16,7 @@ import Foundation
 /// up to 8 fixed ranges of W's rows (each one sgemm over all `rows`), so no sum is ever
 /// split across threads. `dX` nil: only the parameter gradients.
 /// Cost: 4·rows·m·n flops (2·rows·m·n without dX).
-func linearBackward(
+func sgemmLinearBackward(
   dX: UnsafeMutablePointer<Float>?, dWeight: UnsafeMutablePointer<Float>,
   dBias: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, x: UnsafePointer<Float>,
   weight: UnsafePointer<Float>, rows: Int, n: Int, m: Int, accumulate: Bool = false,

@@ -25,7 +25,7 @@ func sgemmStrided(
 /// thread); the bias is written first so the sgemm adds into it with β = 1. The ranges do
 /// not depend on `threads`, so neither do the results, bit for bit.
 /// Cost: 2·rows·m·n flops.
-func linearForward(
+func sgemmLinearForward(
   _ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
   bias: UnsafePointer<Float>, rows: Int, n: Int, m: Int, accumulate: Bool = false,
   threads: Int = 1

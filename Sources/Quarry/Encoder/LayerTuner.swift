@@ -1,43 +1,45 @@
 import COpenBLAS
 import Foundation
 
-/// How `LayerTuner.train` runs.
-public struct LayerTuningOptions: Sendable {
-  /// N: the top layers tuned (the layers below stay frozen). `LayerTuner.inputs` takes it
-  /// as `tunedLayers`; `train` checks that its inputs feed this many layers.
-  public var layers: Int
-  public var epochs: Int
-  /// AdamW's peak rate for the tuned layers and for the head.
-  public var learningRate: Float
-  public var headLearningRate: Float
-  /// Decoupled weight decay λ, on weight matrices only (not biases or LayerNorm).
-  public var weightDecay: Float
-  /// Texts per step.
-  public var batchSize: Int
-  /// The share of all steps over which the rate rises linearly from 0; it then falls
-  /// linearly to 0 at the last step.
-  public var warmup: Float
-  /// The gradients of a step are scaled down to this global L2 norm when above it; 0: never.
-  public var clipNorm: Float
-  public var seed: UInt64
-  /// Threads over row ranges and attention heads (OpenBLAS runs on one while tuning).
-  public var threads: Int
+extension LayerTuner {
+  /// How `LayerTuner.train` runs.
+  public struct Options: Sendable {
+    /// N: the top layers tuned (the layers below stay frozen). `LayerTuner.inputs` takes it
+    /// as `tunedLayers`; `train` checks that its inputs feed this many layers.
+    public var layers: Int
+    public var epochs: Int
+    /// AdamW's peak rate for the tuned layers and for the head.
+    public var learningRate: Float
+    public var headLearningRate: Float
+    /// Decoupled weight decay λ, on weight matrices only (not biases or LayerNorm).
+    public var weightDecay: Float
+    /// Texts per step.
+    public var batchSize: Int
+    /// The share of all steps over which the rate rises linearly from 0; it then falls
+    /// linearly to 0 at the last step.
+    public var warmup: Float
+    /// The gradients of a step are scaled down to this global L2 norm when above it; 0: never.
+    public var clipNorm: Float
+    public var seed: UInt64
+    /// Threads over row ranges and attention heads (OpenBLAS runs on one while tuning).
+    public var threads: Int
 
-  public init(
-    layers: Int = 2, epochs: Int = 3, learningRate: Float = 1e-4, headLearningRate: Float = 1e-3,
-    weightDecay: Float = 0.01, batchSize: Int = 16, warmup: Float = 0.1, clipNorm: Float = 1,
-    seed: UInt64 = 1, threads: Int = 2
-  ) {
-    self.layers = layers
-    self.epochs = epochs
-    self.learningRate = learningRate
-    self.headLearningRate = headLearningRate
-    self.weightDecay = weightDecay
-    self.batchSize = batchSize
-    self.warmup = warmup
-    self.clipNorm = clipNorm
-    self.seed = seed
-    self.threads = threads
+    public init(
+      layers: Int = 2, epochs: Int = 3, learningRate: Float = 1e-4, headLearningRate: Float = 1e-3,
+      weightDecay: Float = 0.01, batchSize: Int = 16, warmup: Float = 0.1, clipNorm: Float = 1,
+      seed: UInt64 = 1, threads: Int = 2
+    ) {
+      self.layers = layers
+      self.epochs = epochs
+      self.learningRate = learningRate
+      self.headLearningRate = headLearningRate
+      self.weightDecay = weightDecay
+      self.batchSize = batchSize
+      self.warmup = warmup
+      self.clipNorm = clipNorm
+      self.seed = seed
+      self.threads = threads
+    }
   }
 }
 
@@ -60,8 +62,8 @@ public enum LayerTuner {
   /// `progress(epoch, batch, loss)` follows every step; `shouldStop` is asked before each
   /// step, and a yes ends the run with `Stopped`.
   public static func train(
-    encoder: BertEncoder, inputs: TunerInputs, labels: [Int32], classes: Int,
-    weights: [Float]? = nil, options o: LayerTuningOptions,
+    encoder: BertEncoder, inputs: Inputs, labels: [Int32], classes: Int,
+    weights: [Float]? = nil, options o: Options,
     shouldStop: () -> Bool = { false },
     progress: (_ epoch: Int, _ batch: Int, _ loss: Float) -> Void = { _, _, _ in }
   ) throws -> TunedLayers {
@@ -118,7 +120,7 @@ public enum LayerTuner {
           buffers.states[n], lengths: lengths, hidden: h, rowOf: Array(0..<b),
           mean: buffers.pooled, cls: buffers.cls)
         withPointers(head, headBias) { w, bias in
-          linearForward(
+          sgemmLinearForward(
             buffers.logits, buffers.pooled, weight: w, bias: bias, rows: b, n: h, m: classes)
         }
         softmaxRows(buffers.logits, batch: b, classes: classes)
@@ -134,7 +136,7 @@ public enum LayerTuner {
         gHeadBias.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         withGradients(&gHead, &gHeadBias) { dw, db in
           head.withUnsafeBufferPointer { w in
-            linearBackward(
+            sgemmLinearBackward(
               dX: buffers.dPooled, dWeight: dw, dBias: db, dOut: buffers.dLogits,
               x: buffers.pooled, weight: w.base, rows: b, n: h, m: classes)
           }

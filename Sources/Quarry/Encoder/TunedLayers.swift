@@ -28,16 +28,19 @@ public struct TunedLayers: Sendable {
     self.epochLosses = epochLosses
   }
 
+  /// H, the width of the pooled vector the head reads.
+  public var hidden: Int { classes == 0 ? 0 : head.count / classes }
+
   /// The head's class probabilities for pooled vectors (rows×H): rows×C.
   public func probabilities(pooled: [Float]) -> [Float] {
-    let h = classes == 0 ? 0 : head.count / classes
+    let h = hidden
     let rows = h == 0 ? 0 : pooled.count / h
     var p = [Float](repeating: 0, count: rows * classes)
     guard rows > 0 else { return p }
     p.withUnsafeMutableBufferPointer { out in
       pooled.withUnsafeBufferPointer { x in
         withPointers(head, headBias) { w, b in
-          linearForward(out.base, x.base, weight: w, bias: b, rows: rows, n: h, m: classes)
+          sgemmLinearForward(out.base, x.base, weight: w, bias: b, rows: rows, n: h, m: classes)
         }
       }
       softmaxRows(out.base, batch: rows, classes: classes)

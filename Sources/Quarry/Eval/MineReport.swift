@@ -61,22 +61,6 @@ public struct MineReport: Codable, Sendable, Equatable {
   /// One point per row (dataset cartography): x = variability, y = confidence.
   public var data_map: [MapPoint]
 
-  public init(
-    source: Source, model: String, data: String, rows: Int, labels: [String],
-    boundary: [BoundaryRow], label_issues: [LabelIssue], confusions: [Confusion],
-    data_map: [MapPoint]
-  ) {
-    self.source = source
-    self.model = model
-    self.data = data
-    self.rows = rows
-    self.labels = labels
-    self.boundary = boundary
-    self.label_issues = label_issues
-    self.confusions = confusions
-    self.data_map = data_map
-  }
-
   public struct BoundaryRow: Codable, Sendable, Equatable {
     public var line: Int
     public var label: String
@@ -85,14 +69,6 @@ public struct MineReport: Codable, Sendable, Equatable {
     /// p(gold) − max p(other): negative when the model prefers `confused_with`.
     public var margin: Float
     public var text: String
-
-    public init(line: Int, label: String, confused_with: String, margin: Float, text: String) {
-      self.line = line
-      self.label = label
-      self.confused_with = confused_with
-      self.margin = margin
-      self.text = text
-    }
   }
 
   public struct LabelIssue: Codable, Sendable, Equatable {
@@ -127,13 +103,6 @@ public struct MineReport: Codable, Sendable, Equatable {
     public var count: Int
     /// Rows of `label` whose runner-up is `confused_with` inside the boundary band.
     public var near: Int
-
-    public init(label: String, confused_with: String, count: Int, near: Int) {
-      self.label = label
-      self.confused_with = confused_with
-      self.count = count
-      self.near = near
-    }
   }
 
   public struct MapPoint: Codable, Sendable, Equatable {
@@ -145,14 +114,5 @@ public struct MineReport: Codable, Sendable, Equatable {
     public var variability: Float
     /// Share of epochs in which the row was predicted right.
     public var correctness: Float
-
-    public init(line: Int, label: String, confidence: Float, variability: Float, correctness: Float)
-    {
-      self.line = line
-      self.label = label
-      self.confidence = confidence
-      self.variability = variability
-      self.correctness = correctness
-    }
   }
 }

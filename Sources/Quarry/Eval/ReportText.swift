@@ -83,7 +83,7 @@ extension MineReport {
   private func textHeader(width: Int) -> [String] {
     let fields = [
       "data: " + ReportFormatting.oneLine(data), "model: " + ReportFormatting.oneLine(model),
-      "rows: " + ReportFormatting.grouped(rows), "source: " + source.rawValue,
+      "rows: " + ReportFormatting.grouped(rows), "figures from: " + source.words,
     ]
     let line = "Mine report  " + fields.joined(separator: "  ")
     if line.count <= width { return [line] }

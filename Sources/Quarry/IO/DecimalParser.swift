@@ -62,25 +62,13 @@ func parseDecimal(_ p: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) -> (
   var v = Double(mantissa)
   if scale != 0 && mantissa != 0 {
     if scale > 0 {
-      v *= scale <= 22 ? powersOfTen[scale] : pow10(scale)
+      v *= scale <= 22 ? powersOfTen[scale] : power(10.0, scale)
     } else {
-      v /= -scale <= 22 ? powersOfTen[-scale] : pow10(-scale)
+      v /= -scale <= 22 ? powersOfTen[-scale] : power(10.0, -scale)
     }
   }
   let f = Float(negative ? -v : v)
   return (f, q)
 }
 
-private let powersOfTen: [Double] = (0...22).map { pow10(Int($0)) }
-
-private func pow10(_ n: Int) -> Double {
-  var r = 1.0
-  var b = 10.0
-  var k = n
-  while k > 0 {
-    if k & 1 == 1 { r *= b }
-    b *= b
-    k >>= 1
-  }
-  return r
-}
+private let powersOfTen: [Double] = (0...22).map { power(10.0, $0) }

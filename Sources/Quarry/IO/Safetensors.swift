@@ -7,9 +7,39 @@ import Foundation
 /// header (checkpoints carry I64 buffers such as `position_ids`); only F32, F16 and BF16
 /// tensors can be read as floats.
 public struct Safetensors {
+  /// The element types a header may name, by their header spelling.
+  public enum DType: String, Sendable, CaseIterable {
+    case f64 = "F64"
+    case i64 = "I64"
+    case u64 = "U64"
+    case f32 = "F32"
+    case i32 = "I32"
+    case u32 = "U32"
+    case f16 = "F16"
+    case bf16 = "BF16"
+    case i16 = "I16"
+    case u16 = "U16"
+    case i8 = "I8"
+    case u8 = "U8"
+    case bool = "BOOL"
+
+    /// Bytes per element.
+    public var width: Int {
+      switch self {
+      case .f64, .i64, .u64: return 8
+      case .f32, .i32, .u32: return 4
+      case .f16, .bf16, .i16, .u16: return 2
+      case .i8, .u8, .bool: return 1
+      }
+    }
+
+    /// Whether `floats` can read a tensor of this type.
+    public var isFloat: Bool { self == .f32 || self == .f16 || self == .bf16 }
+  }
+
   public struct Tensor: Sendable {
     public var name: String
-    public var dtype: String
+    public var dtype: DType
     public var shape: [Int]
     public var begin: Int
     public var end: Int
@@ -38,14 +68,16 @@ public struct Safetensors {
     var tensors: [String: Tensor] = [:]
     let dataLength = bytes.count - dataStart
     for (name, v) in json where name != "__metadata__" {
-      guard let d = v as? [String: Any], let dtype = d["dtype"] as? String,
+      guard let d = v as? [String: Any], let dtypeName = d["dtype"] as? String,
         let shape = d["shape"] as? [Int], let offs = d["data_offsets"] as? [Int], offs.count == 2
       else { throw InputError(path: path, "tensor '\(name)': malformed header entry") }
-      guard let width = elementSize(dtype) else {
+      guard let dtype = DType(rawValue: dtypeName) else {
         throw InputError(
           path: path,
-          "tensor '\(name)': dtype \(dtype) not supported (F32, F16, BF16, F64, integers, BOOL)")
+          "tensor '\(name)': dtype \(dtypeName) not supported (F32, F16, BF16, F64, integers, BOOL)"
+        )
       }
+      let width = dtype.width
       var elements = 1
       for d in shape {
         let (e, overflow) = elements.multipliedReportingOverflow(by: max(d, 0))
@@ -59,27 +91,12 @@ public struct Safetensors {
       else {
         throw InputError(
           path: path,
-          "tensor '\(name)': offsets \(offs) do not fit shape \(shape) of \(dtype) in \(dataLength) data bytes"
+          "tensor '\(name)': offsets \(offs) do not fit shape \(shape) of \(dtypeName) in \(dataLength) data bytes"
         )
       }
       tensors[name] = Tensor(name: name, dtype: dtype, shape: shape, begin: offs[0], end: offs[1])
     }
     return Safetensors(path: path, bytes: bytes, tensors: tensors, dataStart: dataStart)
-  }
-
-  static func elementSize(_ dtype: String) -> Int? {
-    switch dtype {
-    case "F64", "I64", "U64": return 8
-    case "F32", "I32", "U32": return 4
-    case "F16", "BF16", "I16", "U16": return 2
-    case "I8", "U8", "BOOL": return 1
-    default: return nil
-    }
-  }
-
-  /// Whether `floats` can read a tensor of this dtype.
-  public static func isFloat(_ dtype: String) -> Bool {
-    dtype == "F32" || dtype == "F16" || dtype == "BF16"
   }
 
   /// The tensor called `name`, its shape checked against `shape`.
@@ -102,7 +119,7 @@ public struct Safetensors {
   /// `*word_embeddings*`.
   public func embeddingTable() throws -> Tensor {
     let twoD = tensors.values.filter {
-      Safetensors.isFloat($0.dtype) && $0.shape.count == 2 && $0.shape[1] >= 1
+      $0.dtype.isFloat && $0.shape.count == 2 && $0.shape[1] >= 1
         && $0.shape[1] <= 1 << 16
     }
     .sorted { $0.name < $1.name }
@@ -114,7 +131,8 @@ public struct Safetensors {
     {
       throw InputError(
         path: path,
-        "expected one 2-D embedding tensor of F32, F16 or BF16; '\(other.name)' is \(other.dtype)")
+        "expected one 2-D embedding tensor of F32, F16 or BF16; '\(other.name)' is \(other.dtype.rawValue)"
+      )
     }
     throw InputError(
       path: path,
@@ -125,16 +143,16 @@ public struct Safetensors {
   /// A tensor's values as float32 (F16 and BF16 widened).
   /// Other dtypes are an error naming the tensor.
   public func floats(_ t: Tensor) throws -> [Float] {
-    guard Safetensors.isFloat(t.dtype) else {
+    guard t.dtype.isFloat else {
       throw InputError(
-        path: path, "tensor '\(t.name)' has dtype \(t.dtype); expected F32, F16 or BF16")
+        path: path, "tensor '\(t.name)' has dtype \(t.dtype.rawValue); expected F32, F16 or BF16")
     }
     let count = t.shape.reduce(1, *)
     var out = [Float](repeating: 0, count: count)
     bytes.withUnsafeBytes { raw in
       let p = raw.baseAddress.map { $0 + dataStart + t.begin }
       guard let p else { return }
-      if t.dtype == "F32" {
+      if t.dtype == .f32 {
         out.withUnsafeMutableBytes { o in
           for i in 0..<count {
             o.storeBytes(
@@ -146,7 +164,7 @@ public struct Safetensors {
       }
       for i in 0..<count {
         switch t.dtype {
-        case "BF16":
+        case .bf16:
           let h = UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
           out[i] = Float(bitPattern: UInt32(h) << 16)
         default:

@@ -4,40 +4,22 @@
 /// Shapes: table E: V×D, out: B×D; `bag` holds each document's words and their weights.
 /// Cost: O(Σ bag sizes · D).
 ///
-/// A document's sum stays in SIMD registers while its rows stream past (`combineRows`):
-/// every lane adds the same products in the same order as
-/// `embeddingBagForwardReference`, so the two give the same bits.
+/// `sparseGather` with the table's rows as the words' embeddings, not accumulating.
 @inline(__always)
 public func embeddingBagForward(
   out: UnsafeMutablePointer<Float>, table: UnsafePointer<Float>, dim: Int, bag: CSRView,
   docs: UnsafeBufferPointer<Int>
 ) {
-  guard let plan = LanePlan(count: dim) else {
-    return embeddingBagForwardReference(out: out, table: table, dim: dim, bag: bag, docs: docs)
-  }
-  let (rows, weights) = (bag.rows, bag.values)
-  for (i, d) in docs.enumerated() {
-    let s = bag.starts[d]
-    combineRows(
-      plan, into: out + i * dim, accumulate: false, count: bag.starts[d + 1] - s,
-      value: { weights[s + $0] }, row: { table + Int(rows[s + $0]) * dim })
-  }
+  sparseGather(out: out, table: table, width: dim, entries: bag, docs: docs, accumulate: false)
 }
 
-/// The naive kernel `embeddingBagForward` is tested against: one lane at a time.
+/// The naive kernel `embeddingBagForward` is tested against (`sparseGatherReference`).
 public func embeddingBagForwardReference(
   out: UnsafeMutablePointer<Float>, table: UnsafePointer<Float>, dim: Int, bag: CSRView,
   docs: UnsafeBufferPointer<Int>
 ) {
-  for (o, d) in docs.enumerated() {
-    let y = out + o * dim
-    for j in 0..<dim { y[j] = 0 }
-    for p in bag.entries(of: d) {
-      let a = bag.values[p]
-      let e = table + Int(bag.rows[p]) * dim
-      for j in 0..<dim { y[j] += a * e[j] }
-    }
-  }
+  sparseGatherReference(
+    out: out, table: table, width: dim, entries: bag, docs: docs, accumulate: false)
 }
 
 /// Backward of the embedding bag, as a sparse update: grad[w] += scale · a_w · dOut[i]

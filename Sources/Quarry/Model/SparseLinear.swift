@@ -2,40 +2,22 @@
 /// (accumulates into `out`, which holds the other logits already).
 ///
 /// Shapes: W: F×C, out: B×C; `x` holds each document's features and their tf-idf
-/// values. Cost: O(nnz · C). A document's logits stay in SIMD
-/// registers (`combineRows`) with the same operations per lane as
-/// `sparseLinearForwardReference`: the same bits.
+/// values. Cost: O(nnz · C). It is `sparseGather`, accumulating.
 @inline(__always)
 public func sparseLinearForward(
   out: UnsafeMutablePointer<Float>, weight: UnsafePointer<Float>, classes: Int, x: CSRView,
   docs: UnsafeBufferPointer<Int>
 ) {
-  guard let plan = LanePlan(count: classes) else {
-    return sparseLinearForwardReference(
-      out: out, weight: weight, classes: classes, x: x, docs: docs)
-  }
-  let (rows, values) = (x.rows, x.values)
-  for (i, d) in docs.enumerated() {
-    let s = x.starts[d]
-    combineRows(
-      plan, into: out + i * classes, accumulate: true, count: x.starts[d + 1] - s,
-      value: { values[s + $0] }, row: { weight + Int(rows[s + $0]) * classes })
-  }
+  sparseGather(out: out, table: weight, width: classes, entries: x, docs: docs, accumulate: true)
 }
 
-/// The naive kernel `sparseLinearForward` is tested against.
+/// The naive kernel `sparseLinearForward` is tested against (`sparseGatherReference`).
 public func sparseLinearForwardReference(
   out: UnsafeMutablePointer<Float>, weight: UnsafePointer<Float>, classes: Int, x: CSRView,
   docs: UnsafeBufferPointer<Int>
 ) {
-  for (o, d) in docs.enumerated() {
-    let y = out + o * classes
-    for p in x.entries(of: d) {
-      let v = x.values[p]
-      let w = weight + Int(x.rows[p]) * classes
-      for c in 0..<classes { y[c] += v * w[c] }
-    }
-  }
+  sparseGatherReference(
+    out: out, table: weight, width: classes, entries: x, docs: docs, accumulate: true)
 }
 
 /// Backward of the wide part as a sparse update: grad[f] += scale · x_{i,f} · dOut[i],

@@ -42,6 +42,19 @@ public struct TokenBuffer: Sendable {
   @inline(__always) mutating func begin() { starts.append(bytes.count) }
   @inline(__always) mutating func end() { ends.append(bytes.count) }
   @inline(__always) mutating func append(_ b: UInt8) { bytes.append(b) }
+  /// Ends the token being built, if `open`, and clears `open`.
+  @inline(__always) mutating func close(_ open: inout Bool) {
+    if open {
+      end()
+      open = false
+    }
+  }
+  /// One whole token: the bytes `u[r]`.
+  @inline(__always) mutating func appendToken(_ u: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) {
+    begin()
+    append(u, r)
+    end()
+  }
 
   mutating func append(_ u: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) {
     bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[r]))

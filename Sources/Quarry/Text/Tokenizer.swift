@@ -101,21 +101,11 @@ public struct Tokenizer: Sendable, Codable, Equatable {
           {
             buffer.append(b)
           } else {
-            if inWord {
-              buffer.end()
-              inWord = false
-            }
-            if keepPunctuation {
-              buffer.begin()
-              buffer.append(b)
-              buffer.end()
-            }
+            buffer.close(&inWord)
+            if keepPunctuation { buffer.appendToken(utf8, i..<(i + 1)) }
           }
         default:  // space or control
-          if inWord {
-            buffer.end()
-            inWord = false
-          }
+          buffer.close(&inWord)
         }
         i += 1
         continue
@@ -126,8 +116,7 @@ public struct Tokenizer: Sendable, Codable, Equatable {
         p.isAlphabetic || p.numericType != nil
       {
         // One token: the letter and the combining marks after it.
-        if inWord { buffer.end() }
-        inWord = false
+        buffer.close(&inWord)
         buffer.begin()
         buffer.append(utf8, i..<(i + width))
         i += width
@@ -151,20 +140,10 @@ public struct Tokenizer: Sendable, Codable, Equatable {
           buffer.append(utf8, i..<(i + width))
         }
       } else if p.isWhitespace || p.generalCategory.isControlOrFormat {
-        if inWord {
-          buffer.end()
-          inWord = false
-        }
+        buffer.close(&inWord)
       } else {
-        if inWord {
-          buffer.end()
-          inWord = false
-        }
-        if keepPunctuation {
-          buffer.begin()
-          buffer.append(utf8, i..<(i + width))
-          buffer.end()
-        }
+        buffer.close(&inWord)
+        if keepPunctuation { buffer.appendToken(utf8, i..<(i + width)) }
       }
       i += width
     }

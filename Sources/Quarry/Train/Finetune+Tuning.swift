@@ -11,8 +11,8 @@ extension Finetune {
   /// second finetune of the same corpus reads it instead of tuning again.
   static func tuneNoting(
     _ encoder: FrozenEncoder, _ texts: [String], labels: [Int32], classes: Int,
-    options: LayerTuningOptions, shouldStop: () -> Bool = { false }, progress: (Event) -> Void
-  ) throws -> (FrozenEncoder, TuningHead) {
+    options: LayerTuner.Options, shouldStop: () -> Bool = { false }, progress: (Event) -> Void
+  ) throws -> (FrozenEncoder, TunedLayers) {
     let clock = ContinuousClock()
     let start = clock.now
     func seconds() -> Double { (clock.now - start).seconds }
@@ -25,7 +25,7 @@ extension Finetune {
           String(
             format: "encoder: top %d layer%@ as tuned before, read from the cache (%.2f s)",
             cached.layers.count, cached.layers.count == 1 ? "" : "s", seconds())))
-      return (try encoder.tuned(cached.layers), cached.head)
+      return (try encoder.tuned(cached.layers), cached)
     }
     let inputs = try tuningInputsNoting(
       encoder, texts, options: options, shouldStop: shouldStop, progress: progress)
@@ -50,26 +50,25 @@ extension Finetune {
       epochLoss.batches += 1
     }
     if epochLoss.batches > 0 { noteEpoch() }
-    let head = TuningHead(weights: tuned.head, bias: tuned.headBias, hidden: encoder.hidden)
     if let path, let dir = encoder.cacheDirectory {
       // A cache that cannot be written only costs time next run.
       try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-      try? writeTuning(path, layers: tuned.layers, head: head, encoder: encoder)
+      try? writeTuning(path, tuned, encoder: encoder)
     }
     progress(
       .note(
         String(
           format: "encoder: top %d layer%@ tuned in %.1f s", tuned.layers.count,
           tuned.layers.count == 1 ? "" : "s", seconds())))
-    return (try encoder.tuned(tuned.layers), head)
+    return (try encoder.tuned(tuned.layers), tuned)
   }
 
   /// The training texts through the encoder's frozen layers (`LayerTuner.inputs`), with a
   /// note every 10 s and one at the end.
   static func tuningInputsNoting(
-    _ encoder: FrozenEncoder, _ texts: [String], options: LayerTuningOptions,
+    _ encoder: FrozenEncoder, _ texts: [String], options: LayerTuner.Options,
     shouldStop: () -> Bool, progress: (Event) -> Void
-  ) throws -> TunerInputs {
+  ) throws -> LayerTuner.Inputs {
     let clock = ContinuousClock()
     let start = clock.now
     let e = encoder.encoder
@@ -92,23 +91,15 @@ extension Finetune {
     return inputs
   }
 
-  /// The softmax head trained with the tuned layers: logits W·u + b over the mean-pooled
-  /// vector u. W: C×H, b: C.
-  struct TuningHead {
-    var weights: [Float]
-    var bias: [Float]
-    var hidden: Int
-  }
-
   /// The n-gram classifier with the tuned head as its encoder part:
   /// z = z_n-gram + W_head·u + b_head, the head's bias folded into the classifier's.
-  static func joined(_ c: Classifier, head: TuningHead) -> Classifier {
+  static func joined(_ c: Classifier, tuned: TunedLayers) -> Classifier {
     guard
       let joined = Classifier(
         classes: c.classes, featureCount: c.featureCount, wordCount: c.wordCount, dim: c.dim,
         wide: c.wide, embedding: c.embedding, dense: c.dense,
-        bias: zip(c.bias, head.bias).map { $0 + $1 }, encoderDim: head.hidden,
-        encoderWeights: head.weights)
+        bias: zip(c.bias, tuned.headBias).map { $0 + $1 }, encoderDim: tuned.hidden,
+        encoderWeights: tuned.head)
     else { preconditionFailure("the tuned head's shape is the classifier's") }
     return joined
   }
@@ -124,7 +115,7 @@ extension Finetune {
   /// The cache file of a tuning run: frozen weights, config and vocabulary, texts, labels, maximum length and
   /// every tuning setting (threads aside: they do not change the result).
   static func tuningCachePath(
-    _ encoder: FrozenEncoder, _ texts: [String], labels: [Int32], options o: LayerTuningOptions
+    _ encoder: FrozenEncoder, _ texts: [String], labels: [Int32], options o: LayerTuner.Options
   ) -> String? {
     guard let dir = encoder.cacheDirectory else { return nil }
     var sum = Checksum.Stream()
@@ -141,9 +132,7 @@ extension Finetune {
     return "\(dir)/\(encoder.weightsSHA256.prefix(16))-tune-\(key)-\(texts.count).qtune"
   }
 
-  static func readTuning(_ path: String, encoder: FrozenEncoder, classes: Int) -> (
-    layers: [BertLayerWeights], head: TuningHead
-  )? {
+  static func readTuning(_ path: String, encoder: FrozenEncoder, classes: Int) -> TunedLayers? {
     guard
       let (file, meta) = TensorFile.readCache(
         .tuningCache, path: path, as: TuningCacheMetadata.self),
@@ -155,19 +144,21 @@ extension Finetune {
       let w = try? file.floats("head", classes * meta.hidden, in: meta.tensors),
       let b = try? file.floats("head_bias", classes, in: meta.tensors)
     else { return nil }
-    return (layers, TuningHead(weights: w, bias: b, hidden: meta.hidden))
+    return TunedLayers(
+      firstLayer: encoder.encoder.config.layers - layers.count, layers: layers, classes: classes,
+      head: w, headBias: b)
   }
 
   static func writeTuning(
-    _ path: String, layers: [BertLayerWeights], head: TuningHead, encoder: FrozenEncoder
+    _ path: String, _ tuned: TunedLayers, encoder: FrozenEncoder
   ) throws {
     var t = TensorFile.Builder()
-    BertLayerWeights.add(layers, prefix: "layer", to: &t)
-    t.add("head", head.weights)
-    t.add("head_bias", head.bias)
+    BertLayerWeights.add(tuned.layers, prefix: "layer", to: &t)
+    t.add("head", tuned.head)
+    t.add("head_bias", tuned.headBias)
     let meta = TuningCacheMetadata(
-      weightsSHA256: encoder.weightsSHA256, classes: head.bias.count, hidden: encoder.hidden,
-      layers: layers.count)
+      weightsSHA256: encoder.weightsSHA256, classes: tuned.classes, hidden: encoder.hidden,
+      layers: tuned.layers.count)
     try TensorFile.write(.tuningCache, metadata: meta, tensors: t, to: path, sync: false)
   }
 }

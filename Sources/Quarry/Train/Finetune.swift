@@ -34,7 +34,7 @@ public enum Finetune {
   public static func run(
     train corpus: Corpus, valid validCorpus: Corpus?, pretrained: String?, config: TrainingConfig,
     thesaurus: ThesaurusChoice = .none, encoder frozen: FrozenEncoder? = nil,
-    tuning: LayerTuningOptions? = nil, vectorCache: String? = nil,
+    tuning: LayerTuner.Options? = nil, vectorCache: String? = nil,
     checkpointing: Checkpointing = Checkpointing(), shouldStop: @escaping () -> Bool = { false },
     progress: (Event) -> Void = { _ in }
   ) throws -> Model {
@@ -81,7 +81,7 @@ public enum Finetune {
         extraWords: extraWords, encoder: encoder?.info))
     let result = try Trainer(config: modelConfig).train(
       model: initial, train: trainData, valid: validData, augment: augment,
-      control: trainerControl, validScored: tuned.map { t in { Finetune.joined($0, head: t.head) } }
+      control: trainerControl, validScored: tuned.map { t in { Finetune.joined($0, tuned: t) } }
     ) { progress(.training($0)) }
     let heldOut = try crossFitNoting(
       initial: initial, data: trainData, rows: trainRows, config: modelConfig,
@@ -93,7 +93,7 @@ public enum Finetune {
         path: corpus.path, contentHash: corpus.contentHashHex,
         rows: corpus.examples.count, trainRows: trainRows.count, validRows: validRows.count),
       pretrained: pretrainedInfo, encoder: encoder?.info)
-    let classifier = tuned.map { Finetune.joined(result.model, head: $0.head) } ?? result.model
+    let classifier = tuned.map { Finetune.joined(result.model, tuned: $0) } ?? result.model
     var model = Model(
       metadata: meta, vocabulary: vocab, classifier: classifier, dynamics: result.dynamics,
       trainLines: trainRows.map { Int32(clamping: $0.line) }, heldOut: heldOut?.probabilities,
@@ -146,19 +146,19 @@ public enum Finetune {
   /// vectors: frozen, the classifier reads them; tuned, the head does. Returns the encoder
   /// the model keeps, and the tuned layers with their head.
   static func attachEncoder(
-    _ frozen: FrozenEncoder?, tuning: LayerTuningOptions?, train: inout LabeledData,
+    _ frozen: FrozenEncoder?, tuning: LayerTuner.Options?, train: inout LabeledData,
     trainTexts: [String], valid: inout LabeledData?, validTexts: [String], classes: Int,
     shouldStop: () -> Bool, progress: (Event) -> Void
-  ) throws -> (FrozenEncoder?, (layers: [BertLayerWeights], head: TuningHead)?) {
+  ) throws -> (FrozenEncoder?, TunedLayers?) {
     guard let e = frozen else { return (nil, nil) }
     var encoder = e
-    var tuned: (layers: [BertLayerWeights], head: TuningHead)? = nil
+    var tuned: TunedLayers? = nil
     if let tuning, tuning.layers > 0 {
-      let (tunedEncoder, head) = try tuneNoting(
+      let (tunedEncoder, layers) = try tuneNoting(
         e, trainTexts, labels: train.labels, classes: classes, options: tuning,
         shouldStop: shouldStop, progress: progress)
       encoder = tunedEncoder
-      tuned = (Array(tunedEncoder.encoder.weights.layers.suffix(tunedEncoder.tunedLayers)), head)
+      tuned = layers
     } else {
       train.features.attachDense(
         try encodeNoting(e, trainTexts, what: "training", progress: progress), dim: e.hidden)

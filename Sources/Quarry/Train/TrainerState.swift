@@ -24,12 +24,6 @@ public struct TrainerState: Sendable, Equatable {
     public var model: Classifier
     public var epoch: Int
     public var loss: Float
-
-    public init(model: Classifier, epoch: Int, loss: Float) {
-      self.model = model
-      self.epoch = epoch
-      self.loss = loss
-    }
   }
 
   public init(

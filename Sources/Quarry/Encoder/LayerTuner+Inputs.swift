@@ -5,54 +5,54 @@ import COpenBLAS
 ///
 /// Text t's L_t rows sit at rows offsets[t]..<offsets[t] + L_t of `states`
 /// ((Σ L_t)×H, in input order).
-public struct TunerInputs: Sendable {
-  /// The index of the first layer these states feed (layers 0..<firstLayer made them).
-  public var firstLayer: Int
-  /// H.
-  public var hidden: Int
-  /// L_t: tokens per text, [CLS] and [SEP] included.
-  public var lengths: [Int]
-  /// The first row of each text in `states`.
-  public var offsets: [Int]
-  /// (Σ L_t)×H.
-  public var states: [Float]
+extension LayerTuner {
+  public struct Inputs: Sendable {
+    /// The index of the first layer these states feed (layers 0..<firstLayer made them).
+    public var firstLayer: Int
+    /// H.
+    public var hidden: Int
+    /// L_t: tokens per text, [CLS] and [SEP] included.
+    public var lengths: [Int]
+    /// The first row of each text in `states`.
+    public var offsets: [Int]
+    /// (Σ L_t)×H.
+    public var states: [Float]
 
-  public init(firstLayer: Int, hidden: Int, lengths: [Int], states: [Float]) {
-    self.firstLayer = firstLayer
-    self.hidden = hidden
-    self.lengths = lengths
-    self.offsets = packedOffsets(lengths)
-    self.states = states
-  }
-
-  /// Texts.
-  public var count: Int { lengths.count }
-  /// Σ L_t.
-  public var tokens: Int { lengths.reduce(0, +) }
-
-  /// Batches of text indices, longest first (ties by index), as the encoder forms them.
-  func sortedBatches(size: Int) -> [[Int]] {
-    let order = lengths.indices.sorted {
-      lengths[$0] > lengths[$1] || (lengths[$0] == lengths[$1] && $0 < $1)
+    public init(firstLayer: Int, hidden: Int, lengths: [Int], states: [Float]) {
+      self.firstLayer = firstLayer
+      self.hidden = hidden
+      self.lengths = lengths
+      self.offsets = packedOffsets(lengths)
+      self.states = states
     }
-    return stride(from: 0, to: order.count, by: max(1, size)).map {
-      Array(order[$0..<min($0 + max(1, size), order.count)])
-    }
-  }
 
-  /// Copies the rows of `members` (text indices), back to back, to `out`.
-  func gather(_ members: [Int], into out: UnsafeMutablePointer<Float>) {
-    states.withUnsafeBufferPointer { s in
-      var r = 0
-      for t in members {
-        (out + r * hidden).update(from: s.base + offsets[t] * hidden, count: lengths[t] * hidden)
-        r += lengths[t]
+    /// Texts.
+    public var count: Int { lengths.count }
+    /// Σ L_t.
+    public var tokens: Int { lengths.reduce(0, +) }
+
+    /// Batches of text indices, longest first (ties by index), as the encoder forms them.
+    func sortedBatches(size: Int) -> [[Int]] {
+      let order = lengths.indices.sorted {
+        lengths[$0] > lengths[$1] || (lengths[$0] == lengths[$1] && $0 < $1)
+      }
+      return stride(from: 0, to: order.count, by: max(1, size)).map {
+        Array(order[$0..<min($0 + max(1, size), order.count)])
+      }
+    }
+
+    /// Copies the rows of `members` (text indices), back to back, to `out`.
+    func gather(_ members: [Int], into out: UnsafeMutablePointer<Float>) {
+      states.withUnsafeBufferPointer { s in
+        var r = 0
+        for t in members {
+          (out + r * hidden).update(from: s.base + offsets[t] * hidden, count: lengths[t] * hidden)
+          r += lengths[t]
+        }
       }
     }
   }
-}
 
-extension LayerTuner {
   /// The hidden states at the input of the top `tunedLayers` layers for every sequence of
   /// `ids` (as `BertEncoder.tokenize` makes them): embeddings and layers
   /// 0..<(layers − tunedLayers), in batches of `batchSize` texts of similar length.
@@ -63,11 +63,11 @@ extension LayerTuner {
     encoder: BertEncoder, ids: [[Int32]], tunedLayers: Int, threads: Int = 2,
     batchSize: Int = 32, shouldStop: () -> Bool = { false },
     progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
-  ) throws -> TunerInputs {
+  ) throws -> Inputs {
     try encoder.check(ids: ids)
     let c = encoder.config
     let first = c.layers - min(max(tunedLayers, 0), c.layers)
-    var inputs = TunerInputs(
+    var inputs = Inputs(
       firstLayer: first, hidden: c.hidden, lengths: ids.map(\.count), states: [])
     inputs.states = [Float](repeating: 0, count: inputs.tokens * c.hidden)
     let batches = inputs.sortedBatches(size: batchSize)
@@ -102,7 +102,7 @@ extension LayerTuner {
   /// kernels as `BertEncoder.encode` with those layers in place, without re-running the
   /// layers below.
   public static func pooled(
-    encoder: BertEncoder, inputs: TunerInputs, layers: [BertLayerWeights], threads: Int = 2,
+    encoder: BertEncoder, inputs: Inputs, layers: [BertLayerWeights], threads: Int = 2,
     batchSize: Int = 32
   ) -> [Float] {
     let h = inputs.hidden

@@ -70,12 +70,12 @@ func tunedLayerForward(
   let rows = lengths.reduce(0, +)
   precondition(rows <= s.rows, "batch of \(rows) rows in activations for \(s.rows)")
   withPointers(l.qkv, l.qkvBias) { w, b in
-    linearForward(s.qkv, x, weight: w, bias: b, rows: rows, n: h, m: 3 * h, threads: threads)
+    sgemmLinearForward(s.qkv, x, weight: w, bias: b, rows: rows, n: h, m: 3 * h, threads: threads)
   }
   attentionForward(s.ctx, qkv: s.qkv, lengths: lengths, hidden: h, heads: c.heads, threads: threads)
   s.sum1.update(from: x, count: rows * h)
   withPointers(l.attentionOut, l.attentionOutBias) { w, b in
-    linearForward(
+    sgemmLinearForward(
       s.sum1, s.ctx, weight: w, bias: b, rows: rows, n: h, m: h, accumulate: true,
       threads: threads)
   }
@@ -86,13 +86,13 @@ func tunedLayerForward(
       savedMean: s.mean1, savedInverse: s.inverse1)
   }
   withPointers(l.ffnIn, l.ffnInBias) { w, b in
-    linearForward(s.ffnPre, s.x1, weight: w, bias: b, rows: rows, n: h, m: i, threads: threads)
+    sgemmLinearForward(s.ffnPre, s.x1, weight: w, bias: b, rows: rows, n: h, m: i, threads: threads)
   }
   s.ffnAct.update(from: s.ffnPre, count: rows * i)
   geluForward(s.ffnAct, count: rows * i, threads: threads)
   s.sum2.update(from: s.x1, count: rows * h)
   withPointers(l.ffnOut, l.ffnOutBias) { w, b in
-    linearForward(
+    sgemmLinearForward(
       s.sum2, s.ffnAct, weight: w, bias: b, rows: rows, n: i, m: h, accumulate: true,
       threads: threads)
   }
@@ -134,7 +134,7 @@ func tunedLayerBackward(
   }
   withGradients(&g.ffnOut, &g.ffnOutBias) { dw, db in
     l.ffnOut.withUnsafeBufferPointer { w in
-      linearBackward(
+      sgemmLinearBackward(
         dX: t.dFFN, dWeight: dw, dBias: db, dOut: t.dSum, x: s.ffnAct, weight: w.base,
         rows: rows, n: i, m: h, threads: threads)
     }
@@ -143,7 +143,7 @@ func tunedLayerBackward(
   t.dX1.update(from: t.dSum, count: rows * h)
   withGradients(&g.ffnIn, &g.ffnInBias) { dw, db in
     l.ffnIn.withUnsafeBufferPointer { w in
-      linearBackward(
+      sgemmLinearBackward(
         dX: t.dX1, dWeight: dw, dBias: db, dOut: t.dFFN, x: s.x1, weight: w.base, rows: rows,
         n: h, m: i, accumulate: true, threads: threads)
     }
@@ -157,7 +157,7 @@ func tunedLayerBackward(
   }
   withGradients(&g.attentionOut, &g.attentionOutBias) { dw, db in
     l.attentionOut.withUnsafeBufferPointer { w in
-      linearBackward(
+      sgemmLinearBackward(
         dX: t.dCtx, dWeight: dw, dBias: db, dOut: t.dSum, x: s.ctx, weight: w.base, rows: rows,
         n: h, m: h, threads: threads)
     }
@@ -168,7 +168,7 @@ func tunedLayerBackward(
   dInput?.update(from: t.dSum, count: rows * h)
   withGradients(&g.qkv, &g.qkvBias) { dw, db in
     l.qkv.withUnsafeBufferPointer { w in
-      linearBackward(
+      sgemmLinearBackward(
         dX: dInput, dWeight: dw, dBias: db, dOut: t.dQKV, x: x, weight: w.base, rows: rows,
         n: h, m: 3 * h, accumulate: true, threads: threads)
     }
