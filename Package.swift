@@ -37,7 +37,9 @@ let package = Package(
     .target(
       name: "QuarryC", dependencies: ["Quarry"],
       swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
-    .executableTarget(name: "quarry-microbench", dependencies: ["Quarry"]),
+    .executableTarget(
+      name: "quarry-microbench",
+      dependencies: ["Quarry", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .testTarget(name: "QuarryTests", dependencies: ["Quarry"]),
     .testTarget(name: "QuarryCLITests", dependencies: ["quarry"]),
   ],

@@ -73,9 +73,115 @@ func forwardBenchmarks(
   }
   let work = batches.map { ForwardWork(m, docs: order[$0], classes: c, dim: d) }
     .reduce(ForwardWork(docs: [], m: m, classes: c, dim: d), +)
+  let firstWork = ForwardWork(m, docs: order[batches[0]], classes: c, dim: d)
   var hidden = [Float](repeating: 0, count: batch * d)
   var logits = [Float](repeating: 0, count: batch * c)
-  var out: [Figure] = []
+
+  setBLASThreads(1)  // as finetune: Quarry's own threads over the batch, BLAS on one
+  let figures = order.withUnsafeBufferPointer { ord in
+    hidden.withUnsafeMutableBufferPointer { h in
+      logits.withUnsafeMutableBufferPointer { z in
+        model.withView { p in
+          m.withView { x in
+            let bench = ForwardBench(
+              p: p, x: x, order: ord, batches: batches, batch: batch, hidden: h.base,
+              logits: z.base, work: work, reps: reps)
+            return [bench.epoch(threads: 1), bench.epoch(threads: 2)]
+              + [bench.cacheHot(firstWork)] + bench.kernels()
+          }
+        }
+      }
+    }
+  }
+  return (figures, work)
+}
+
+/// A shuffled epoch of batches through a classifier's views, and the figures that time it.
+private struct ForwardBench {
+  var p: ClassifierView
+  var x: FeatureView
+  var order: UnsafeBufferPointer<Int>
+  var batches: [Range<Int>]
+  var batch: Int
+  var hidden: UnsafeMutablePointer<Float>
+  var logits: UnsafeMutablePointer<Float>
+  var work: ForwardWork
+  var reps: Int
+
+  /// The documents of the batch `r` of `order`.
+  func docs(_ r: Range<Int>) -> UnsafeBufferPointer<Int> { UnsafeBufferPointer(rebasing: order[r]) }
+
+  func forward(_ r: Range<Int>, threads: Int) {
+    p.forward(x, docs: docs(r), hidden: hidden, logits: logits, encoded: nil, threads: threads)
+  }
+
+  /// `Classifier.forward` over every batch of the epoch.
+  func epoch(threads: Int) -> Figure {
+    let secs = timeRuns(reps: reps) {
+      for r in batches { forward(r, threads: threads) }
+      consume(logits[0])
+    }
+    return figure(
+      "forward, \(threads) thread\(threads == 1 ? "" : "s")", work.flops, work.bytes, secs,
+      "Classifier.forward over a shuffled epoch, B=\(batch)")
+  }
+
+  /// One batch again and again: its rows stay in cache, so the gap to the epoch is what
+  /// the memory gathers cost.
+  func cacheHot(_ w1: ForwardWork) -> Figure {
+    let first = batches[0]
+    let inner = calibrate(target: .milliseconds(20)) { forward(first, threads: 1) }
+    let hot = timeRuns(reps: reps) {
+      for _ in 0..<inner { forward(first, threads: 1) }
+      consume(logits[0])
+    }
+    return figure(
+      "forward, 1 batch cache-hot", w1.flops * Double(inner), w1.bytes * Double(inner), hot,
+      "the first batch repeated \(inner)×, 1 thread (µs of that batch)")
+  }
+
+  /// The kernels alone, 1 thread, over the same epoch of batches.
+  func kernels() -> [Figure] {
+    let (c, d) = (p.classes, p.dim)
+    let nb = Double(batches.count)
+    let bag = timeRuns(reps: reps) {
+      for r in batches {
+        embeddingBagForward(out: hidden, table: p.embedding, dim: d, bag: x.bag, docs: docs(r))
+      }
+      consume(hidden[0])
+    }
+    let wide = timeRuns(reps: reps) {
+      for r in batches {
+        sparseLinearForward(out: logits, weight: p.wide, classes: c, x: x.wide, docs: docs(r))
+      }
+      consume(logits[0])
+    }
+    let dense = timeRuns(reps: reps) {
+      for r in batches {
+        linearForward(
+          out: logits, x: hidden, weight: p.dense, bias: p.bias, batch: r.count, inDim: d,
+          outDim: c, beta: 0)
+      }
+      consume(logits[0])
+    }
+    return [
+      figure(
+        "· embedding bag", work.bagFlops, work.bagBytes, bag,
+        String(
+          format: "embeddingBagForward, %d words/doc, D=%d, %.0f distinct rows of %.0f/batch",
+          work.bagEntries / max(work.docs, 1), d, Double(work.distinctBag) / nb,
+          Double(work.bagEntries) / nb)),
+      figure(
+        "· wide sparse-linear", work.wideFlops, work.wideBytes, wide,
+        String(
+          format: "sparseLinearForward, %d non-zeros/doc, C=%d, %.0f distinct rows of %.0f/batch",
+          work.wideNNZ / max(work.docs, 1), c, Double(work.distinctWide) / nb,
+          Double(work.wideNNZ) / nb)),
+      figure(
+        "· dense layer + bias", work.denseFlops, 0, dense,
+        "linearForward, fixed order: \(batch)×\(c)×\(d) (B×C×D) + bias"),
+    ]
+  }
 
   func figure(_ name: String, _ flops: Double, _ bytes: Double, _ secs: [Double], _ detail: String)
     -> Figure
@@ -98,114 +204,6 @@ func forwardBenchmarks(
         "distinct_wide_rows": Double(work.distinctWide),
       ])
   }
-
-  setBLASThreads(1)  // as finetune: Quarry's own threads over the batch, BLAS on one
-  order.withUnsafeBufferPointer { ord in
-    hidden.withUnsafeMutableBufferPointer { h in
-      logits.withUnsafeMutableBufferPointer { z in
-        model.withView { p in
-          m.withView { x in
-            for threads in [1, 2] {
-              let secs = timeRuns(reps: reps) {
-                for r in batches {
-                  p.forward(
-                    x, docs: UnsafeBufferPointer(rebasing: ord[r]), hidden: h.base, logits: z.base,
-                    encoded: nil, threads: threads)
-                }
-                consume(z[0])
-              }
-              out.append(
-                figure(
-                  "forward, \(threads) thread\(threads == 1 ? "" : "s")", work.flops, work.bytes,
-                  secs,
-                  "Classifier.forward over a shuffled epoch, B=\(batch)"))
-            }
-            // One batch again and again: its rows stay in cache, so the gap to the sweep
-            // above is what the memory gathers cost.
-            let first = batches[0]
-            let w1 = ForwardWork(m, docs: order[first], classes: c, dim: d)
-            let inner = calibrate(target: 0.02) {
-              p.forward(
-                x, docs: UnsafeBufferPointer(rebasing: ord[first]), hidden: h.base, logits: z.base,
-                encoded: nil, threads: 1)
-            }
-            let hot = timeRuns(reps: reps) {
-              for _ in 0..<inner {
-                p.forward(
-                  x, docs: UnsafeBufferPointer(rebasing: ord[first]), hidden: h.base,
-                  logits: z.base, encoded: nil, threads: 1)
-              }
-              consume(z[0])
-            }
-            out.append(
-              figure(
-                "forward, 1 batch cache-hot", w1.flops * Double(inner), w1.bytes * Double(inner),
-                hot,
-                "the first batch repeated \(inner)×, 1 thread (µs of that batch)"))
-
-            // The kernels alone, 1 thread, over the same epoch of batches.
-            let kernels = kernelTimes(
-              p, x, ord: ord, batches: batches, hidden: h.base, logits: z.base,
-              reps: reps)
-            let nb = Double(batches.count)
-            out.append(
-              figure(
-                "· embedding bag", work.bagFlops, work.bagBytes, kernels.bag,
-                String(
-                  format:
-                    "embeddingBagForward, %d words/doc, D=%d, %.0f distinct rows of %.0f/batch",
-                  work.bagEntries / max(work.docs, 1), d, Double(work.distinctBag) / nb,
-                  Double(work.bagEntries) / nb)))
-            out.append(
-              figure(
-                "· wide sparse-linear", work.wideFlops, work.wideBytes, kernels.wide,
-                String(
-                  format:
-                    "sparseLinearForward, %d non-zeros/doc, C=%d, %.0f distinct rows of %.0f/batch",
-                  work.wideNNZ / max(work.docs, 1), c, Double(work.distinctWide) / nb,
-                  Double(work.wideNNZ) / nb)))
-            out.append(
-              figure(
-                "· dense layer + bias", work.denseFlops, 0, kernels.dense,
-                "linearForward, fixed order: \(batch)×\(c)×\(d) (B×C×D) + bias"))
-          }
-        }
-      }
-    }
-  }
-  return (out, work)
-}
-
-private func kernelTimes(
-  _ p: ClassifierView, _ x: FeatureView, ord: UnsafeBufferPointer<Int>, batches: [Range<Int>],
-  hidden: UnsafeMutablePointer<Float>, logits: UnsafeMutablePointer<Float>, reps: Int
-) -> (bag: [Double], wide: [Double], dense: [Double]) {
-  let (c, d) = (p.classes, p.dim)
-  let bag = timeRuns(reps: reps) {
-    for r in batches {
-      embeddingBagForward(
-        out: hidden, table: p.embedding, dim: d, bag: x.bag,
-        docs: UnsafeBufferPointer(rebasing: ord[r]))
-    }
-    consume(hidden[0])
-  }
-  let wide = timeRuns(reps: reps) {
-    for r in batches {
-      sparseLinearForward(
-        out: logits, weight: p.wide, classes: c, x: x.wide,
-        docs: UnsafeBufferPointer(rebasing: ord[r]))
-    }
-    consume(logits[0])
-  }
-  let dense = timeRuns(reps: reps) {
-    for r in batches {
-      linearForward(
-        out: logits, x: hidden, weight: p.dense, bias: p.bias, batch: r.count, inDim: d,
-        outDim: c, beta: 0)
-    }
-    consume(logits[0])
-  }
-  return (bag, wide, dense)
 }
 
 extension ForwardWork {

@@ -90,16 +90,16 @@ func processBenchmarks(quarry: String, model: String, reps: Int) throws -> [Figu
     let argv = ([quarry] + args).map { strdup($0) } + [nil]
     defer { for a in argv { free(a) } }
     var pid: pid_t = 0
-    let t0 = now()
+    let start = clock.now
     let rc = posix_spawn(&pid, quarry, &actions, nil, argv, environ)
     guard rc == 0 else { throw InputError(path: quarry, "cannot start (\(rc))") }
     var status: Int32 = 0
     waitpid(pid, &status, 0)
-    let dt = now() - t0
+    let elapsed = clock.now - start
     guard status == 0 else {
       throw InputError(path: quarry, "\(args.joined(separator: " ")) exited with \(status)")
     }
-    return dt
+    return elapsed.seconds
   }
   let args = ["predict", "--model", model]
   _ = try run(args)

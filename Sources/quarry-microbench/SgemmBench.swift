@@ -10,6 +10,25 @@ struct GemmShape {
   var transB = false
 
   var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
+
+  /// The figure of `secs`, each the time of `calls` calls on `threads` threads.
+  func figure(threads: Int, calls: Int, _ secs: [Double]) -> Figure {
+    let t = median(secs) / Double(calls)
+    return Figure(
+      section: "sgemm",
+      name: "\(name), \(threads) thread\(threads == 1 ? "" : "s")",
+      unit: "GFLOP/s", median: flops / t / 1e9,
+      samples: secs.map { flops * Double(calls) / $0 / 1e9 },
+      detail: String(
+        format: "m×n×k = %d×%d×%d%@%@, %@/call", m, n, k,
+        transA ? ", Aᵀ" : "", transB ? ", Bᵀ" : "",
+        t < 1e-3 ? String(format: "%.2f µs", 1e6 * t) : String(format: "%.1f ms", 1e3 * t)
+      ),
+      extra: [
+        "m": Double(m), "n": Double(n), "k": Double(k), "threads": Double(threads),
+        "us_per_call": 1e6 * t,
+      ])
+  }
 }
 
 /// `cblas_sgemm` (through Quarry's `sgemm`) on `shapes`, on 1 and 2 OpenBLAS threads.
@@ -31,27 +50,12 @@ func sgemmBenchmarks(shapes: [GemmShape], reps: Int) -> [Figure] {
                 transA: s.transA, transB: s.transB, m: s.m, n: s.n, k: s.k, alpha: 1, pa, pb,
                 beta: 0, pc)
             }
-            let inner = calibrate(target: 0.05, call)
+            let inner = calibrate(target: .milliseconds(50), call)
             let secs = timeRuns(reps: reps) {
               for _ in 0..<inner { call() }
               consume(pc[0])
             }
-            let t = median(secs) / Double(inner)
-            out.append(
-              Figure(
-                section: "sgemm",
-                name: "\(s.name), \(threads) thread\(threads == 1 ? "" : "s")",
-                unit: "GFLOP/s", median: s.flops / t / 1e9,
-                samples: secs.map { s.flops * Double(inner) / $0 / 1e9 },
-                detail: String(
-                  format: "m×n×k = %d×%d×%d%@%@, %@/call", s.m, s.n, s.k,
-                  s.transA ? ", Aᵀ" : "", s.transB ? ", Bᵀ" : "",
-                  t < 1e-3 ? String(format: "%.2f µs", 1e6 * t) : String(format: "%.1f ms", 1e3 * t)
-                ),
-                extra: [
-                  "m": Double(s.m), "n": Double(s.n), "k": Double(s.k), "threads": Double(threads),
-                  "us_per_call": 1e6 * t,
-                ]))
+            out.append(s.figure(threads: threads, calls: inner, secs))
           }
         }
       }

@@ -34,10 +34,84 @@ struct CorpusTexts {
 func textBenchmarks(corpus: CorpusTexts, vocabulary: Vocabulary, config: FeatureConfig, reps: Int)
   -> [Figure]
 {
-  let mb = Double(corpus.bytes) / 1e6
-  let docs = corpus.texts.count
+  let bench = TextBench(corpus: corpus, reps: reps)
+  return [
+    bench.tokenizer(config.tokenizer),
+    bench.extractor(config),
+    bench.featurizer(vocabulary: vocabulary, config: config),
+  ]
+    + [1, 2].map { bench.featureMatrix(vocabulary: vocabulary, config: config, threads: $0) }
+}
+
+/// Passes over a corpus's texts, timed, as figures in MB/s.
+private struct TextBench {
+  var corpus: CorpusTexts
+  var reps: Int
+
+  /// Times passes of `perText` over every text; returns the seconds of each pass and the
+  /// sum of what `perText` counted in one.
+  func passes(_ perText: (String) -> Int) -> (secs: [Double], count: Int) {
+    var count = 0
+    let secs = timeRuns(reps: reps) {
+      count = 0
+      for t in corpus.texts { count += perText(t) }
+      consume(count)
+    }
+    return (secs, count)
+  }
+
+  func tokenizer(_ tokenizer: Tokenizer) -> Figure {
+    var buffer = TokenBuffer()
+    let (secs, tokens) = passes { t in
+      tokenizer.tokenize(t, into: &buffer)
+      return buffer.count
+    }
+    var f = figure("tokenizer", secs, "Tokenizer.tokenize alone")
+    f.extra["tokens"] = Double(tokens)
+    f.extra["tokens_per_second"] = Double(tokens) / median(secs)
+    return f
+  }
+
+  func extractor(_ config: FeatureConfig) -> Figure {
+    var extractor = FeatureExtractor(config: config)
+    let (secs, keys) = passes { t in
+      extractor.extract(t)
+      return extractor.wordKeys.count + extractor.otherKeys.count
+    }
+    var f = figure(
+      "extractor", secs, "tokens + FNV-1a word keys + word \(config.wordNgrams)-gram keys")
+    f.extra["keys"] = Double(keys)
+    return f
+  }
+
+  func featurizer(vocabulary: Vocabulary, config: FeatureConfig) -> Figure {
+    var featurizer = Featurizer(vocabulary: vocabulary, config: config)
+    var scratch = SparseFeatures()
+    let (secs, nnz) = passes { t in
+      featurizer.features(t, into: &scratch)
+      return scratch.wideRows.count
+    }
+    var f = figure(
+      "featurizer", secs,
+      "Featurizer.features: extractor + hash-table lookup + sort + sublinear tf-idf")
+    f.extra["nnz"] = Double(nnz)
+    return f
+  }
+
+  func featureMatrix(vocabulary: Vocabulary, config: FeatureConfig, threads: Int) -> Figure {
+    let secs = timeRuns(reps: reps) {
+      let m = FeatureMatrix(
+        texts: corpus.texts, vocabulary: vocabulary, config: config, threads: threads)
+      consume(m.count)
+    }
+    return figure(
+      "feature matrix", secs, "FeatureMatrix(texts:) as finetune builds it", threads: threads)
+  }
+
   func figure(_ name: String, _ secs: [Double], _ detail: String, threads: Int = 1) -> Figure {
-    Figure(
+    let mb = Double(corpus.bytes) / 1e6
+    let docs = corpus.texts.count
+    return Figure(
       section: "text", name: name, unit: "MB/s", median: mb / median(secs),
       samples: secs.map { mb / $0 },
       detail: String(
@@ -45,65 +119,4 @@ func textBenchmarks(corpus: CorpusTexts, vocabulary: Vocabulary, config: Feature
         1e3 * median(secs), threads, threads == 1 ? "" : "s"),
       extra: ["bytes": Double(corpus.bytes), "docs": Double(docs), "seconds": median(secs)])
   }
-  var out: [Figure] = []
-
-  let tokenizer = config.tokenizer
-  var buffer = TokenBuffer()
-  var tokens = 0
-  let tok = timeRuns(reps: reps) {
-    tokens = 0
-    for t in corpus.texts {
-      tokenizer.tokenize(t, into: &buffer)
-      tokens += buffer.count
-    }
-    consume(tokens)
-  }
-  var f = figure("tokenizer", tok, "Tokenizer.tokenize alone")
-  f.extra["tokens"] = Double(tokens)
-  f.extra["tokens_per_second"] = Double(tokens) / median(tok)
-  out.append(f)
-
-  var extractor = FeatureExtractor(config: config)
-  var keys = 0
-  let ext = timeRuns(reps: reps) {
-    keys = 0
-    for t in corpus.texts {
-      extractor.extract(t)
-      keys += extractor.wordKeys.count + extractor.otherKeys.count
-    }
-    consume(keys)
-  }
-  f = figure(
-    "extractor", ext, "tokens + FNV-1a word keys + word \(config.wordNgrams)-gram keys")
-  f.extra["keys"] = Double(keys)
-  out.append(f)
-
-  var featurizer = Featurizer(vocabulary: vocabulary, config: config)
-  var scratch = SparseFeatures()
-  var nnz = 0
-  let feat = timeRuns(reps: reps) {
-    nnz = 0
-    for t in corpus.texts {
-      featurizer.features(t, into: &scratch)
-      nnz += scratch.wideRows.count
-    }
-    consume(nnz)
-  }
-  f = figure(
-    "featurizer", feat,
-    "Featurizer.features: extractor + hash-table lookup + sort + sublinear tf-idf")
-  f.extra["nnz"] = Double(nnz)
-  out.append(f)
-
-  for threads in [1, 2] {
-    let fm = timeRuns(reps: reps) {
-      let m = FeatureMatrix(
-        texts: corpus.texts, vocabulary: vocabulary, config: config, threads: threads)
-      consume(m.count)
-    }
-    out.append(
-      figure(
-        "feature matrix", fm, "FeatureMatrix(texts:) as finetune builds it", threads: threads))
-  }
-  return out
 }

@@ -1,4 +1,4 @@
-import Dispatch
+import Quarry
 
 /// One measured figure: the median of `samples`, in `unit`, with what it measured.
 struct Figure: Codable {
@@ -15,10 +15,8 @@ struct Figure: Codable {
   var extra: [String: Double] = [:]
 }
 
-/// Seconds since some fixed point (monotonic).
-@inline(__always) func now() -> Double {
-  Double(DispatchTime.now().uptimeNanoseconds) / 1e9
-}
+/// The clock every figure is timed on (monotonic, and counting while the process sleeps).
+let clock = ContinuousClock()
 
 /// Runs `body` once untimed (warm-up: page cache, allocations), then `reps` times, and
 /// returns each run's seconds.
@@ -26,22 +24,18 @@ func timeRuns(reps: Int, warmup: Int = 1, _ body: () throws -> Void) rethrows ->
   for _ in 0..<warmup { try body() }
   var out: [Double] = []
   for _ in 0..<max(1, reps) {
-    let t0 = now()
-    try body()
-    out.append(now() - t0)
+    out.append(try clock.measure(body).seconds)
   }
   return out
 }
 
-/// How many calls of `body` take about `target` seconds (at least 1).
-func calibrate(target: Double = 0.05, _ body: () -> Void) -> Int {
+/// How many calls of `body` take about `target` (at least 1).
+func calibrate(target: Duration = .milliseconds(50), _ body: () -> Void) -> Int {
   var n = 1
   while true {
-    let t0 = now()
-    for _ in 0..<n { body() }
-    let dt = now() - t0
+    let dt = clock.measure { for _ in 0..<n { body() } }
     if dt >= target / 8 || n >= 1 << 24 {
-      return max(1, Int((Double(n) * target / max(dt, 1e-9)).rounded()))
+      return max(1, Int((Double(n) * target.seconds / max(dt.seconds, 1e-9)).rounded()))
     }
     n *= 2
   }

@@ -1,50 +1,122 @@
+import ArgumentParser
 import Foundation
 import Quarry
 
-// `quarry-microbench tune`: fine-tunes the top N layers of MiniLM with a softmax head on
-// R8's training split and reports the head's test accuracy and macro-F1, the time per
-// epoch and the tokens/s of forward + backward. The frozen layers' outputs (the tuned
-// layers' inputs) are cached under --cache-dir, so a second run skips them.
+/// Default values of the flags come from `LayerTuner.Options`, the one place they are set.
+private let defaults = LayerTuner.Options()
 
-let tuneUsage = """
-  usage: quarry-microbench tune [--cache DIR] [--layers N] [--epochs N] [--lr X] [--head-lr X]
-                                [--batch N] [--max-length N] [--threads N] [--seed N]
-                                [--balanced] [--limit N] [--inputs-cache DIR]
-  """
+struct TuneCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "tune",
+    abstract:
+      "Fine-tune MiniLM's top layers with a softmax head on R8: test accuracy, macro-F1, time per epoch, tokens/s.",
+    discussion: """
+      Trains on R8's training split and scores the head on its test split; tokens/s counts \
+      the forward and backward passes of the tuned layers. Needs R8 and all-MiniLM-L6-v2 \
+      under --cache (Scripts/setup). The frozen layers' outputs (the tuned layers' \
+      inputs) are cached under --inputs-cache, so a second run with the same --layers, \
+      --max-length and --limit skips them. Progress on stderr; the results on stdout.
 
-struct TuneArguments {
-  var cache =
-    ProcessInfo.processInfo.environment["QUARRY_CACHE"]
-    ?? (NSHomeDirectory() + "/.cache/quarry")
-  var options = LayerTuner.Options()
-  var maxLength = 256
+      Examples:
+        quarry-microbench tune --layers 1 --epochs 1 --limit 200
+        quarry-microbench tune --layers 2 --lr 5e-5 --balanced
+      """)
+
+  @OptionGroup var cache: CacheOptions
+  @Option(help: "Top encoder layers to tune (the layers below stay frozen).")
+  var layers = defaults.layers
+  @Option(help: "Epochs.") var epochs = defaults.epochs
+  @Option(help: "AdamW's peak learning rate for the tuned layers.")
+  var lr = defaults.learningRate
+  @Option(help: "AdamW's peak learning rate for the head.") var headLr = defaults.headLearningRate
+  @Option(help: "Texts per step.") var batch = defaults.batchSize
+  @Option(help: "Tokens per text at most (longer texts are cut).") var maxLength = 256
+  @Option(help: "Threads to run on.") var threads = defaults.threads
+  @Option(help: "Random seed.") var seed = defaults.seed
+  @Flag(help: "Weight each text by N / (C·n_c), n_c the texts of its class.")
   var balanced = false
-  var limit: Int? = nil
-  var inputsCache = NSTemporaryDirectory() + "quarry-tune-inputs"
+  @Option(help: "Train on the first N training texts only (default: all).") var limit: Int?
+  @Option(
+    help: ArgumentHelp(
+      "Where the tuned layers' inputs are cached (default: $TMPDIR/quarry-tune-inputs).",
+      valueName: "dir"))
+  var inputsCache: String?
+
+  func validate() throws {
+    for (name, value) in [
+      ("--layers", layers), ("--epochs", epochs), ("--batch", batch),
+      ("--max-length", maxLength), ("--threads", threads),
+    ] where value < 1 {
+      throw ValidationError("\(name) must be at least 1, got \(value)")
+    }
+  }
+
+  var options: LayerTuner.Options {
+    LayerTuner.Options(
+      layers: layers, epochs: epochs, learningRate: lr, headLearningRate: headLr,
+      batchSize: batch, seed: seed, threads: threads)
+  }
+
+  var inputsFolder: String { inputsCache ?? (NSTemporaryDirectory() + "quarry-tune-inputs") }
+
+  func run() throws {
+    let encoder = try BertEncoder.load(directory: cache.root + "/encoder/all-minilm-l6-v2")
+    let data = try TuneData(cache: cache.root, limit: limit)
+    let ids = (
+      train: encoder.tokenize(data.train.texts, maxLength: maxLength, threads: threads),
+      test: encoder.tokenize(data.test.texts, maxLength: maxLength, threads: threads)
+    )
+    let tag = "\(layers)-\(maxLength)-\(ids.train.count)"
+    let trainInputs = try cachedInputs(
+      inputsFolder + "/train-\(tag).f32", encoder: encoder, ids: ids.train, layers: layers,
+      threads: threads)
+    let testInputs = try cachedInputs(
+      inputsFolder + "/test-\(layers)-\(maxLength).f32", encoder: encoder, ids: ids.test,
+      layers: layers, threads: threads)
+    note(
+      "train: \(ids.train.count) texts, \(trainInputs.tokens) tokens; test: \(ids.test.count) texts, \(testInputs.tokens) tokens"
+    )
+    let (tuned, epochSeconds) = try train(encoder, trainInputs, data: data)
+    let start = clock.now
+    let pooled = LayerTuner.pooled(
+      encoder: encoder, inputs: testInputs, layers: tuned.layers, threads: threads)
+    let metrics = Metrics(
+      predicted: tuned.predict(pooled: pooled), gold: data.testLabels, classes: data.names.count)
+    printResults(
+      tuned, metrics: metrics, epochSeconds: epochSeconds, trainTokens: trainInputs.tokens,
+      testTokens: testInputs.tokens, testSeconds: (clock.now - start).seconds)
+  }
 }
 
-func parseTuneArguments(_ args: [String]) -> TuneArguments {
-  var t = TuneArguments()
-  let d = LayerTuner.Options()
-  scanArguments(args, usage: tuneUsage) { flag, value in
-    switch flag {
-    case "--cache": t.cache = value()
-    case "--layers": t.options.layers = Int(value()) ?? d.layers
-    case "--epochs": t.options.epochs = Int(value()) ?? d.epochs
-    case "--lr": t.options.learningRate = Float(value()) ?? d.learningRate
-    case "--head-lr": t.options.headLearningRate = Float(value()) ?? d.headLearningRate
-    case "--batch": t.options.batchSize = Int(value()) ?? d.batchSize
-    case "--threads": t.options.threads = Int(value()) ?? d.threads
-    case "--seed": t.options.seed = UInt64(value()) ?? d.seed
-    case "--max-length": t.maxLength = Int(value()) ?? 256
-    case "--balanced": t.balanced = true
-    case "--limit": t.limit = Int(value())
-    case "--inputs-cache": t.inputsCache = value()
-    default: return false
+/// R8's two splits, the first --limit rows of training, and their labels as class indices.
+struct TuneData {
+  var train: CorpusTexts
+  var test: CorpusTexts
+  /// The class names, sorted; a label's index is its class.
+  var names: [String]
+  var trainLabels: [Int32]
+  var testLabels: [Int32]
+
+  init(cache: String, limit: Int?) throws {
+    train = try CorpusTexts(tsv: cache + "/corpora/r8/train.tsv")
+    test = try CorpusTexts(tsv: cache + "/corpora/r8/test.tsv")
+    if let limit {
+      train.texts = Array(train.texts.prefix(limit))
+      train.rowLabels = Array(train.rowLabels.prefix(limit))
     }
-    return true
+    names = Set(train.rowLabels).sorted()
+    let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, Int32($0)) })
+    trainLabels = train.rowLabels.map { index[$0] ?? 0 }
+    testLabels = test.rowLabels.map { index[$0] ?? 0 }
   }
-  return t
+
+  /// Each training text's weight N / (C·n_c), so that every class weighs the same.
+  var balancedWeights: [Float] {
+    var counts = [Int](repeating: 0, count: names.count)
+    for y in trainLabels { counts[Int(y)] += 1 }
+    let n = Float(trainLabels.count)
+    return trainLabels.map { n / (Float(names.count) * Float(counts[Int($0)])) }
+  }
 }
 
 /// The tuned layers' inputs for `ids`, read from `path` when it holds them (same lengths).
@@ -62,13 +134,13 @@ func cachedInputs(
     note("read cached layer-\(first) inputs from \(path)")
     return LayerTuner.Inputs(firstLayer: first, hidden: h, lengths: lengths, states: states)
   }
-  let start = Date()
+  let start = clock.now
   let inputs = try LayerTuner.inputs(
     encoder: encoder, ids: ids, tunedLayers: layers, threads: threads,
     progress: { done, total in
       if done % 640 < 32 || done == total { note("  frozen layers 0..<\(first): \(done)/\(total)") }
     })
-  let seconds = Date().timeIntervalSince(start)
+  let seconds = (clock.now - start).seconds
   note(
     String(
       format: "frozen layers 0..<%d: %.1f s, %.0f tokens/s", first, seconds,
@@ -80,85 +152,57 @@ func cachedInputs(
   return inputs
 }
 
-func runTune(_ t: TuneArguments) throws {
-  let o = t.options
-  let encoder = try BertEncoder.load(directory: t.cache + "/encoder/all-minilm-l6-v2")
-  var train = try CorpusTexts(tsv: t.cache + "/corpora/r8/train.tsv")
-  let test = try CorpusTexts(tsv: t.cache + "/corpora/r8/test.tsv")
-  if let limit = t.limit {
-    train.texts = Array(train.texts.prefix(limit))
-    train.rowLabels = Array(train.rowLabels.prefix(limit))
+extension TuneCommand {
+  /// Trains the tuned layers and the head, noting the loss every 50 steps; returns them
+  /// and each epoch's seconds.
+  func train(_ encoder: BertEncoder, _ inputs: LayerTuner.Inputs, data: TuneData) throws -> (
+    TunedLayers, [Double]
+  ) {
+    var epochStart = clock.now
+    var epochSeconds: [Double] = []
+    let steps = (inputs.count + batch - 1) / batch
+    let tuned = try LayerTuner.train(
+      encoder: encoder, inputs: inputs, labels: data.trainLabels, classes: data.names.count,
+      weights: balanced ? data.balancedWeights : nil, options: options,
+      progress: { epoch, step, loss in
+        if step % 50 == 0 {
+          note(String(format: "  epoch %d batch %d/%d loss %.4f", epoch + 1, step, steps, loss))
+        }
+        if step == steps - 1 {
+          let s = (clock.now - epochStart).seconds
+          epochSeconds.append(s)
+          epochStart = clock.now
+          note(
+            String(
+              format: "epoch %d: %.1f s, %.0f tokens/s", epoch + 1, s, Double(inputs.tokens) / s))
+        }
+      })
+    return (tuned, epochSeconds)
   }
-  let names = Set(train.rowLabels).sorted()
-  let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, Int32($0)) })
-  let trainLabels = train.rowLabels.map { index[$0] ?? 0 }
-  let testLabels = test.rowLabels.map { index[$0] ?? 0 }
-  let trainIDs = encoder.tokenize(train.texts, maxLength: t.maxLength, threads: o.threads)
-  let testIDs = encoder.tokenize(test.texts, maxLength: t.maxLength, threads: o.threads)
-  let tag = "\(o.layers)-\(t.maxLength)-\(trainIDs.count)"
-  let trainInputs = try cachedInputs(
-    t.inputsCache + "/train-\(tag).f32", encoder: encoder, ids: trainIDs, layers: o.layers,
-    threads: o.threads)
-  let testInputs = try cachedInputs(
-    t.inputsCache + "/test-\(o.layers)-\(t.maxLength).f32", encoder: encoder, ids: testIDs,
-    layers: o.layers,
-    threads: o.threads)
-  note(
-    "train: \(trainIDs.count) texts, \(trainInputs.tokens) tokens; test: \(testIDs.count) texts, \(testInputs.tokens) tokens"
-  )
 
-  var weights: [Float]? = nil
-  if t.balanced {
-    var counts = [Int](repeating: 0, count: names.count)
-    for y in trainLabels { counts[Int(y)] += 1 }
-    let n = Float(trainLabels.count)
-    weights = trainLabels.map { n / (Float(names.count) * Float(counts[Int($0)])) }
+  func printResults(
+    _ tuned: TunedLayers, metrics: Metrics, epochSeconds: [Double], trainTokens: Int,
+    testTokens: Int, testSeconds: Double
+  ) {
+    let meanEpoch = epochSeconds.reduce(0, +) / Double(max(epochSeconds.count, 1))
+    print(
+      String(
+        format:
+          "tune R8: layers %d, epochs %d, lr %g, head lr %g, batch %d, max length %d, threads %d, balanced %@",
+        layers, epochs, lr, headLr, batch, maxLength, threads, balanced ? "yes" : "no"))
+    print(
+      "  epoch losses: "
+        + tuned.epochLosses.map { String(format: "%.4f", $0) }.joined(separator: " "))
+    print(
+      String(
+        format: "  test accuracy %.4f, macro-F1 %.4f", metrics.accuracy, metrics.macroF1))
+    print(
+      String(
+        format: "  %.1f s per epoch, %.0f tokens/s forward+backward (%d tokens per epoch)",
+        meanEpoch, Double(trainTokens) / meanEpoch, trainTokens))
+    print(
+      String(
+        format: "  test: top %d layers + head over %d tokens in %.1f s", layers, testTokens,
+        testSeconds))
   }
-  var epochStart = Date()
-  var epochTimes: [Double] = []
-  let steps = (trainIDs.count + o.batchSize - 1) / o.batchSize
-  let tuned = try LayerTuner.train(
-    encoder: encoder, inputs: trainInputs, labels: trainLabels, classes: names.count,
-    weights: weights, options: o,
-    progress: { epoch, batch, loss in
-      if batch % 50 == 0 {
-        note(String(format: "  epoch %d batch %d/%d loss %.4f", epoch + 1, batch, steps, loss))
-      }
-      if batch == steps - 1 {
-        let s = Date().timeIntervalSince(epochStart)
-        epochTimes.append(s)
-        epochStart = Date()
-        note(
-          String(
-            format: "epoch %d: %.1f s, %.0f tokens/s", epoch + 1, s,
-            Double(trainInputs.tokens) / s))
-      }
-    })
-  let evalStart = Date()
-  let pooled = LayerTuner.pooled(
-    encoder: encoder, inputs: testInputs, layers: tuned.layers, threads: o.threads)
-  let metrics = Metrics(
-    predicted: tuned.predict(pooled: pooled), gold: testLabels, classes: names.count)
-  let evalSeconds = Date().timeIntervalSince(evalStart)
-  let meanEpoch = epochTimes.reduce(0, +) / Double(max(epochTimes.count, 1))
-  print(
-    String(
-      format:
-        "tune R8: layers %d, epochs %d, lr %g, head lr %g, batch %d, max length %d, threads %d, balanced %@",
-      o.layers, o.epochs, o.learningRate, o.headLearningRate, o.batchSize, t.maxLength, o.threads,
-      t.balanced ? "yes" : "no"))
-  print(
-    "  epoch losses: " + tuned.epochLosses.map { String(format: "%.4f", $0) }.joined(separator: " ")
-  )
-  print(
-    String(
-      format: "  test accuracy %.4f, macro-F1 %.4f", metrics.accuracy, metrics.macroF1))
-  print(
-    String(
-      format: "  %.1f s per epoch, %.0f tokens/s forward+backward (%d tokens per epoch)",
-      meanEpoch, Double(trainInputs.tokens) / meanEpoch, trainInputs.tokens))
-  print(
-    String(
-      format: "  test: top %d layers + head over %d tokens in %.1f s", o.layers, testInputs.tokens,
-      evalSeconds))
 }
