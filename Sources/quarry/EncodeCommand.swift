@@ -174,8 +174,7 @@ struct EncodeCommand: ParsableCommand {
   }
 
   func seconds(since start: ContinuousClock.Instant) -> Double {
-    let d = ContinuousClock.now - start
-    return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    (ContinuousClock.now - start).seconds
   }
 
   func f1(_ x: Double) -> String { String(format: "%.1f", x) }

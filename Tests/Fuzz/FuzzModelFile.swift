@@ -11,7 +11,8 @@
 //
 // With QUARRY_FUZZ_WRITE_SEEDS=DIR in the environment, the binary instead trains three
 // small models (with and without training dynamics, character n-grams, cross-fitting) and
-// a run that leaves a checkpoint, writes them into DIR as seeds, then exits.
+// a run that leaves a checkpoint, writes them into DIR as seeds, then exits. The corpus and
+// settings come from Tests/QuarryTests/TrainingFixtures.swift, which Scripts/fuzz compiles in.
 import Foundation
 import Quarry
 
@@ -50,23 +51,12 @@ public func initialize(
     return 0
   }
   do {
-    var text = ""
-    for i in 0..<8 {
-      text += "sports\tthe team won the match \(i) goal\n"
-      text += "money\tthe bank raised rates \(i) percent\n"
-      text += "food\tfresh bread and cheese \(i) tasty\n"
-    }
-    let corpus = try CorpusReader.parse(bytes: Array(text.utf8), path: "tiny.tsv")
-    var config = TrainingConfig()
-    config.epochs = 2
-    config.dim = 4
-    config.batchSize = 8
-    config.threads = 1
-    config.crossFit = 0
+    let corpus = try TrainingFixtures.tinyCorpus(repeats: 8)
+    var config = TrainingFixtures.config(epochs: 2, dim: 4, batchSize: 8, threads: 1, crossFit: 0)
     config.mine = false
     config.augment = false
     func write(_ name: String, _ config: TrainingConfig) throws {
-      let model = try Finetune.run(train: corpus, valid: nil, pretrained: nil, config: config)
+      let model = try TrainingFixtures.train(corpus, config)
       try Data(try ModelFile.encode(model)).write(to: URL(fileURLWithPath: dir + "/" + name))
     }
     try write("words.qmodel", config)

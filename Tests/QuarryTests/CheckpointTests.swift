@@ -4,35 +4,9 @@ import XCTest
 @testable import Quarry
 
 final class CheckpointTests: XCTestCase {
-  /// 240 keyword rows with 15% of labels flipped (so the miner has boundary rows), as TSV.
-  static func corpus() throws -> Corpus {
-    var rng = SplitMix64(seed: 9)
-    var text = ""
-    for (label, t) in KeywordCorpus.named(count: 240, seed: 4) {
-      let flip = rng.next() % 100 < 15
-      text += "\(flip ? KeywordCorpus.labels[Int(rng.next() % 3)] : label)\t\(t)\n"
-    }
-    return try CorpusReader.parse(bytes: Array(text.utf8), path: "keywords.tsv")
-  }
-
-  /// Mining, augmentation (deletion only: no thesaurus), a validation share, cross-fitting:
-  /// every part of the state that crosses epochs is in play.
-  static func config() -> TrainingConfig {
-    var config = TrainingConfig()
-    config.epochs = 6
-    config.dim = 8
-    config.batchSize = 16
-    config.threads = 2
-    config.validFraction = 0.2
-    config.crossFit = 2
-    config.crossFitEpochs = 2
-    config.mineWarmup = 1
-    return config
-  }
-
   func testResumeAfterStopGivesTheSameModelBytes() throws {
-    let corpus = try Self.corpus()
-    let config = Self.config()
+    let corpus = try TrainingFixtures.noisyKeywordCorpus()
+    let config = TrainingFixtures.fullRunConfig()
     let uninterrupted = try ModelFile.encode(
       try Finetune.run(train: corpus, valid: nil, pretrained: nil, config: config))
     try withTemporaryDirectory { dir in
@@ -76,8 +50,8 @@ final class CheckpointTests: XCTestCase {
   /// stop still leaves the state after its last whole epoch, and resuming from it gives
   /// the bytes of a run that never stopped.
   func testLongIntervalWritesNothingUntilAStop() throws {
-    let corpus = try Self.corpus()
-    let config = Self.config()
+    let corpus = try TrainingFixtures.noisyKeywordCorpus()
+    let config = TrainingFixtures.fullRunConfig()
     let uninterrupted = try ModelFile.encode(
       try Finetune.run(train: corpus, valid: nil, pretrained: nil, config: config))
     try withTemporaryDirectory { dir in
@@ -110,8 +84,8 @@ final class CheckpointTests: XCTestCase {
   /// Resuming from the final epoch's state (a run stopped while cross-fitting) trains no
   /// more and gives the same model.
   func testResumeFromTheLastEpochTrainsNoMore() throws {
-    let corpus = try Self.corpus()
-    var config = Self.config()
+    let corpus = try TrainingFixtures.noisyKeywordCorpus()
+    var config = TrainingFixtures.fullRunConfig()
     config.epochs = 3
     try withTemporaryDirectory { dir in
       let ckpt = dir + "/run.checkpoint"
@@ -131,8 +105,8 @@ final class CheckpointTests: XCTestCase {
   }
 
   func testResumeRefusesACheckpointOfOtherSettings() throws {
-    let corpus = try Self.corpus()
-    var config = Self.config()
+    let corpus = try TrainingFixtures.noisyKeywordCorpus()
+    var config = TrainingFixtures.fullRunConfig()
     config.epochs = 2
     config.crossFit = 0
     try withTemporaryDirectory { dir in

@@ -11,8 +11,7 @@ final class ClassifierTests: XCTestCase {
   }
 
   func fixture() -> (Classifier, FeatureMatrix) {
-    var fc = FeatureConfig()
-    fc.wordNgrams = 2
+    let fc = TrainingFixtures.features(wordNgrams: 2)
     let texts = ["red apple pie", "green apple", "blue sky today", "red sky", "pie and sky"]
     let (v, _) = Vocabulary.build(texts: texts, config: fc)
     let m = FeatureMatrix(texts: texts + ["unknown words only"], vocabulary: v, config: fc)
@@ -101,13 +100,9 @@ final class ClassifierTests: XCTestCase {
       text += "no\tbad awful poor \(i)\n"
     }
     let corpus = try CorpusReader.parse(bytes: Array(text.utf8), path: "p.tsv")
-    var c = TrainingConfig()
-    c.epochs = 3
-    c.dim = 4
-    c.threads = 1
-    c.validFraction = 0
-    c.batchSize = 4
-    return try Finetune.run(train: corpus, valid: nil, pretrained: nil, config: c)
+    return try TrainingFixtures.train(
+      corpus,
+      TrainingFixtures.config(epochs: 3, dim: 4, batchSize: 4, threads: 1, validFraction: 0))
   }
 
   func testPredictorFeaturizesInPiecesLikeOneMatrix() throws {

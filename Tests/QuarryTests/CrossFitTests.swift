@@ -90,32 +90,17 @@ final class CrossFitTests: XCTestCase {
 
   // MARK: probabilities
 
-  static func synthetic(count: Int, seed: UInt64) -> [(label: Int32, text: String)] {
-    KeywordCorpus.rows(count: count, seed: seed)
-  }
-
   static let flipped = [4, 31, 56, 80]
 
   func config(threads: Int = 2) -> TrainingConfig {
-    var c = TrainingConfig()
-    c.dim = 8
-    c.batchSize = 8
-    c.learningRate = 0.5
-    c.denseLRScale = 1
-    c.crossFitEpochs = 8
-    c.epochs = 99  // not used: the folds train crossFitEpochs
-    c.seed = 1
-    c.threads = threads
-    c.features.wordNgrams = 2
-    c.features.charNgramMin = 0
-    c.features.charNgramMax = 0
-    return c
+    // epochs is not used: the folds train crossFitEpochs.
+    TrainingFixtures.keywordConfig(epochs: 99, threads: threads, crossFitEpochs: 8)
   }
 
   /// 90 rows with the rows in `flipped` relabelled to the next class; the data, initial
   /// model and the rows' text hashes as groups, as `Finetune.run` builds them.
   func setup(_ config: TrainingConfig) -> (LabeledData, Classifier, [UInt64], [Int32]) {
-    var rows = CrossFitTests.synthetic(count: 90, seed: 100)
+    var rows = KeywordCorpus.rows(count: 90, seed: 100)
     let truth = rows.map(\.label)
     for i in CrossFitTests.flipped { rows[i].label = (rows[i].label + 1) % 3 }
     let texts = rows.map(\.text)

@@ -4,15 +4,10 @@ import XCTest
 @testable import Quarry
 
 final class FeatureTests: XCTestCase {
-  func config(ngrams: Int = 1, charMin: Int = 0, charMax: Int = 0, sublinear: Bool = true)
+  func config(ngrams: Int = 1, chars: ClosedRange<Int> = 0...0, sublinear: Bool = true)
     -> FeatureConfig
   {
-    var c = FeatureConfig()
-    c.wordNgrams = ngrams
-    c.charNgramMin = charMin
-    c.charNgramMax = charMax
-    c.sublinearTF = sublinear
-    return c
+    TrainingFixtures.features(wordNgrams: ngrams, charNgrams: chars, sublinearTF: sublinear)
   }
 
   // MARK: FNV-1a
@@ -75,21 +70,21 @@ final class FeatureTests: XCTestCase {
 
   func testCharNgramCounts() {
     // "<abc>" has 5 characters: 4 of length 2 and 3 of length 3.
-    var x = FeatureExtractor(config: config(charMin: 2, charMax: 3))
+    var x = FeatureExtractor(config: config(chars: 2...3))
     x.extract("abc")
     XCTAssertEqual(x.otherKeys.count, 7)
     // "<ab>" has 4 characters: lengths 3..6 give 2 of length 3; the length-4 one is the
     // whole "<ab>", left out.
-    var y = FeatureExtractor(config: config(charMin: 3, charMax: 6))
+    var y = FeatureExtractor(config: config(chars: 3...6))
     y.extract("ab")
     XCTAssertEqual(y.otherKeys.count, 2)
     // Counted in characters, not bytes: "<é>" has 3 characters, lengths 1..2 give 3 + 2.
-    var z = FeatureExtractor(config: config(charMin: 1, charMax: 2))
+    var z = FeatureExtractor(config: config(chars: 1...2))
     z.extract("é")
     XCTAssertEqual(z.otherKeys.count, 5)
     // Two words: the counts add; "<hello>" (7 chars) lengths 3..5: 5 + 4 + 3 = 12,
     // "<hi>" (4 chars) lengths 3..5: 2 (+ the whole word, left out).
-    var w = FeatureExtractor(config: config(charMin: 3, charMax: 5))
+    var w = FeatureExtractor(config: config(chars: 3...5))
     w.extract("hello hi")
     XCTAssertEqual(w.otherKeys.count, 14)
   }
@@ -97,7 +92,7 @@ final class FeatureTests: XCTestCase {
   /// Character n-gram keys are FNV-1a over a 0x01 tag byte and the n-gram's UTF-8, so
   /// they never equal the word key of the same letters.
   func testCharNgramKeysAreTaggedFNV() {
-    var x = FeatureExtractor(config: config(charMin: 2, charMax: 2))
+    var x = FeatureExtractor(config: config(chars: 2...2))
     x.extract("ab")
     let expected = ["<a", "ab", "b>"].map { FNV1a.hash([0x01] + Array($0.utf8)) }
     XCTAssertEqual(x.otherKeys, expected)
@@ -216,7 +211,7 @@ final class FeatureTests: XCTestCase {
 
   func testVocabularyIsDeterministic() {
     let texts = (0..<50).map { "doc \($0 % 7) word\($0 % 11) common tail\($0)" }
-    let c = config(ngrams: 2, charMin: 3, charMax: 4)
+    let c = config(ngrams: 2, chars: 3...4)
     XCTAssertEqual(
       Vocabulary.build(texts: texts, config: c).0, Vocabulary.build(texts: texts, config: c).0)
   }
@@ -256,7 +251,7 @@ final class FeatureTests: XCTestCase {
       "the cat sat on the mat", "a dog ate my homework", "the dog and the cat",
       "stock prices fell sharply", "prices rose on the news",
     ]
-    let c = config(ngrams: 2, charMin: 3, charMax: 5)
+    let c = config(ngrams: 2, chars: 3...5)
     let (v, _) = Vocabulary.build(texts: texts, config: c)
     var f = Featurizer(vocabulary: v, config: c)
     for text in texts + ["the cat and unknownword", "The Cat THE cat"] {

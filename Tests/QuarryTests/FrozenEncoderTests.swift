@@ -164,14 +164,8 @@ final class FrozenEncoderTests: XCTestCase {
       let cache = dir + "/cache"
       let encoder = try FrozenEncoder.load(
         directory: dir + "/enc", maxLength: 16, threads: 2, cacheDirectory: cache)
-      var text = ""
-      for (label, t) in KeywordCorpus.named(count: 120, seed: 3) { text += "\(label)\t\(t)\n" }
-      let corpus = try CorpusReader.parse(bytes: Array(text.utf8), path: "k.tsv")
-      var config = TrainingConfig()
-      config.epochs = 4
-      config.dim = 8
-      config.crossFit = 2
-      config.crossFitEpochs = 2
+      let corpus = try TrainingFixtures.keywordCorpus(count: 120, seed: 3)
+      let config = TrainingFixtures.config(epochs: 4, dim: 8, crossFit: 2, crossFitEpochs: 2)
       var notes: [String] = []
       let model = try Finetune.run(
         train: corpus, valid: nil, pretrained: nil, config: config, encoder: encoder

@@ -54,8 +54,7 @@ final class KeyAugmenterTests: XCTestCase {
   func testVariantFeaturesEqualFeaturesOfTheirKeys() {
     for ngrams in [1, 2, 3] {
       let (texts, table) = fixture(seed: UInt64(10 + ngrams))
-      var config = FeatureConfig()
-      config.wordNgrams = ngrams
+      let config = TrainingFixtures.features(wordNgrams: ngrams)
       // Half the rows build the vocabulary, so that variants meet unknown words and n-grams.
       let vocab = Vocabulary.build(texts: Array(texts.prefix(15)), config: config).0
       var fast = Featurizer(vocabulary: vocab, config: config)

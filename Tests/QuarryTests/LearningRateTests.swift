@@ -29,7 +29,7 @@ final class LearningRateTests: XCTestCase {
       tsv += i % 2 == 0 ? "sport\t足球比赛第\(i)场 进球\n" : "money\t股票市场上涨\(i)点 银行\n"
     }
     let corpus = try CorpusReader.parse(bytes: Array(tsv.utf8), path: "zh.tsv")
-    var config = CheckpointTests.config()
+    var config = TrainingFixtures.fullRunConfig()
     config.validFraction = 0
     config.crossFit = 0
     config.learningRate = 1.5
@@ -46,8 +46,8 @@ final class LearningRateTests: XCTestCase {
   /// A finetune of short rows trains at the scaled rate, says so, and stores it in the model;
   /// with scaling off it keeps the given rate and says nothing.
   func testFinetuneStoresTheRateItTrainedWith() throws {
-    let corpus = try CheckpointTests.corpus()
-    var config = CheckpointTests.config()
+    let corpus = try TrainingFixtures.noisyKeywordCorpus()
+    var config = TrainingFixtures.fullRunConfig()
     config.validFraction = 0
     config.learningRate = 1.5
     var buffer = TokenBuffer()

@@ -9,33 +9,15 @@ import XCTest
 final class MineReportBuilderTests: XCTestCase {
   static let labelNames = ["food", "money", "sport"]
 
-  /// Three classes by keywords (`KeywordCorpus`), in class order food, money, sport.
-  static func rows(count: Int, seed: UInt64) -> [(label: String, text: String)] {
-    KeywordCorpus.named(count: count, seed: seed)
-  }
-
   /// Rows (0-based) whose label is flipped to the next class; their lines are these + 1.
   static let flipped = [7, 25, 47]
 
-  static func tsv(_ rows: [(label: String, text: String)]) -> String {
-    rows.map { "\($0.label)\t\($0.text)\n" }.joined()
-  }
-
   static func config(crossFit: Int) -> TrainingConfig {
-    var c = TrainingConfig()
-    c.epochs = 4
-    // The rate set below as it is: scaled for rows of a few keywords, four epochs would
-    // not fit them.
+    var c = TrainingFixtures.keywordConfig(
+      epochs: 4, wordNgrams: 1, threads: 2, crossFit: crossFit, crossFitEpochs: 8)
+    // The rate set as it is: scaled for rows of a few keywords, four epochs would not fit
+    // them.
     c.scaleLearningRate = false
-    c.dim = 8
-    c.batchSize = 8
-    c.learningRate = 0.5
-    c.denseLRScale = 1
-    c.crossFit = crossFit
-    c.crossFitEpochs = 8
-    c.seed = 1
-    c.threads = 2
-    c.features.wordNgrams = 1
     return c
   }
 
@@ -50,20 +32,19 @@ final class MineReportBuilderTests: XCTestCase {
   /// Written to a temporary file, read back, trained on; built once for the class.
   static let fixture = Result<Fixture, Error> {
     try withTemporaryDirectory { dir in
-      var rows = MineReportBuilderTests.rows(count: 60, seed: 100)
+      var rows = KeywordCorpus.named(count: 60, seed: 100)
       let truth = rows.map(\.label)
       for i in flipped {
         let y = labelNames.firstIndex(of: rows[i].label)!
         rows[i].label = labelNames[(y + 1) % 3]
       }
-      try writeFile(dir + "/train.tsv", tsv(rows))
-      try writeFile(dir + "/other.tsv", tsv(MineReportBuilderTests.rows(count: 30, seed: 7)))
+      try writeFile(dir + "/train.tsv", TrainingFixtures.tsv(rows))
+      try writeFile(
+        dir + "/other.tsv", TrainingFixtures.tsv(KeywordCorpus.named(count: 30, seed: 7)))
       let train = try CorpusReader.read(path: dir + "/train.tsv")
       let other = try CorpusReader.read(path: dir + "/other.tsv")
-      let model = try Finetune.run(
-        train: train, valid: nil, pretrained: nil, config: config(crossFit: 3))
-      let plain = try Finetune.run(
-        train: train, valid: nil, pretrained: nil, config: config(crossFit: 0))
+      let model = try TrainingFixtures.train(train, config(crossFit: 3))
+      let plain = try TrainingFixtures.train(train, config(crossFit: 0))
       return Fixture(
         train: train, other: other, truth: truth, model: model, modelWithoutCrossFit: plain)
     }
@@ -125,10 +106,8 @@ final class MineReportBuilderTests: XCTestCase {
     XCTAssertEqual(try build(f.model, f.other).source, .model)
     XCTAssertEqual(try build(f.modelWithoutCrossFit, f.other).source, .model)
     // The same bytes under another name are still the training corpus.
-    let copy = try CorpusReader.parse(
-      bytes: Array(
-        MineReportBuilderTests.tsv(f.train.examples.map { ($0.label, $0.text) }).utf8),
-      path: "elsewhere.tsv")
+    let copy = try TrainingFixtures.corpus(
+      f.train.examples.map { ($0.label, $0.text) }, path: "elsewhere.tsv")
     XCTAssertEqual(try build(f.model, copy).source, .crossFit)
     // A model file that keeps the folds' probabilities but not their dynamics.
     var older = f.model
@@ -137,8 +116,7 @@ final class MineReportBuilderTests: XCTestCase {
     // One row changed: another corpus.
     var changed = f.train.examples.map { (label: $0.label, text: $0.text) }
     changed[0].text += " extra"
-    let edited = try CorpusReader.parse(
-      bytes: Array(MineReportBuilderTests.tsv(changed).utf8), path: "edited.tsv")
+    let edited = try TrainingFixtures.corpus(changed, path: "edited.tsv")
     XCTAssertEqual(try build(f.model, edited).source, .model)
   }
 

@@ -194,54 +194,24 @@ final class MinerTests: XCTestCase {
 
   // MARK: Mining inside the trainer
 
-  /// Two classes, so that p(other) = 1 − p(gold) and the scores the miner saw in epoch e
-  /// can be rebuilt from the training dynamics of epoch e − 1. Each text holds two
-  /// keywords of its class, in a third of the rows one of the other class, and two noise
-  /// words, so that early epochs leave rows in the band.
+  /// Two classes (sport 0, money 1), so that p(other) = 1 − p(gold) and the scores the
+  /// miner saw in epoch e can be rebuilt from the training dynamics of epoch e − 1. Each
+  /// text holds two keywords of its class, in a third of the rows one of the other class,
+  /// and two noise words, so that early epochs leave rows in the band.
   static func binaryRows(count: Int, seed: UInt64) -> [(label: Int32, text: String)] {
-    let keywords: [[String]] = [
-      ["goal", "match", "team", "score", "league"], ["bank", "rates", "stock", "market", "loan"],
-    ]
-    let noise = ["the", "a", "today", "new", "big", "story", "report", "of"]
-    var rng = SplitMix64(seed: seed)
-    return (0..<count).map { i in
-      let y = i % 2
-      var words = [
-        keywords[y][Int(rng.next() % 5)], keywords[y][Int(rng.next() % 5)],
-        noise[Int(rng.next() % 8)], noise[Int(rng.next() % 8)],
-      ]
-      if rng.next() % 3 == 0 { words.append(keywords[1 - y][Int(rng.next() % 5)]) }
-      rng.shuffle(&words)
-      return (Int32(y), words.joined(separator: " "))
-    }
+    KeywordCorpus.rows(count: count, seed: seed, classes: ["sport", "money"], strays: true)
   }
 
   static func trainingConfig(seed: UInt64 = 1, threads: Int = 1) -> TrainingConfig {
-    var c = TrainingConfig()
-    c.epochs = 5
-    c.dim = 8
-    c.batchSize = 8
-    c.learningRate = 0.2
-    c.denseLRScale = 1
-    c.seed = seed
-    c.threads = threads
+    var c = TrainingFixtures.keywordConfig(
+      epochs: 5, learningRate: 0.2, wordNgrams: 1, seed: seed, threads: threads, crossFit: 0)
     c.mine = true
     c.mineWarmup = 1
     c.mineFraction = 0.25
     c.mineMargin = 0.5
     c.mineJaccard = 0.9
     c.augment = true
-    c.crossFit = 0
-    c.features.wordNgrams = 1
-    c.features.charNgramMin = 0
-    c.features.charNgramMax = 0
     return c
-  }
-
-  static func setup(_ rows: [(label: Int32, text: String)], config: TrainingConfig, classes: Int)
-    -> (data: LabeledData, initial: Classifier)
-  {
-    KeywordCorpus.setup(rows, config: config, classes: classes)
   }
 
   /// What one run of the trainer did: its result and every call of `augment`.
@@ -256,7 +226,7 @@ final class MinerTests: XCTestCase {
 
   func run(_ config: TrainingConfig, rows: Int = 80) throws -> (Run, LabeledData) {
     setBLASThreads(1)
-    let (data, initial) = MinerTests.setup(
+    let (data, initial) = KeywordCorpus.setup(
       MinerTests.binaryRows(count: rows, seed: 42), config: config, classes: 2)
     let log = CallLog()
     // Two "variants" per mined row: copies of it, so a pass trains 3 rows per pick.

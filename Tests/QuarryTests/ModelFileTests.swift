@@ -4,31 +4,10 @@ import XCTest
 @testable import Quarry
 
 final class ModelFileTests: XCTestCase {
-  /// A small model trained for two epochs on a tiny corpus.
-  static let built = Result<Model, Error> {
-    var text = ""
-    for i in 0..<12 {
-      text += "sports\tthe team won the match \(i) goal\n"
-      text += "money\tthe bank raised rates \(i) percent\n"
-      text += "food\tfresh bread and cheese \(i) tasty\n"
-    }
-    let corpus = try CorpusReader.parse(bytes: Array(text.utf8), path: "tiny.tsv")
-    var config = TrainingConfig()
-    config.epochs = 2
-    config.dim = 6
-    config.batchSize = 8
-    config.threads = 1
-    config.validFraction = 0.25
-    config.features.wordNgrams = 2
-    config.features.charNgramMin = 3
-    config.features.charNgramMax = 4
-    return try Finetune.run(train: corpus, valid: nil, pretrained: nil, config: config)
-  }
-
   var model: Model!
 
   override func setUpWithError() throws {
-    model = try ModelFileTests.built.get()
+    model = try TrainingFixtures.tinyModel.get()
   }
 
   func encoded() throws -> [UInt8] { try ModelFile.encode(model) }

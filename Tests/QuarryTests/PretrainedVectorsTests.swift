@@ -5,11 +5,9 @@ import XCTest
 
 final class PretrainedVectorsTests: XCTestCase {
   /// Vocabulary rows: hello 0, world 1, école 2, foo 3.
-  let vocab: Vocabulary = {
-    var c = FeatureConfig()
-    c.wordNgrams = 1
-    return Vocabulary.build(texts: ["hello world", "école foo hello"], config: c).0
-  }()
+  let vocab = Vocabulary.build(
+    texts: ["hello world", "école foo hello"], config: TrainingFixtures.features(wordNgrams: 1)
+  ).0
 
   func row(_ word: String) -> Int { Int(vocab.index.row(FNV1a.hash(Array(word.utf8)))) }
 

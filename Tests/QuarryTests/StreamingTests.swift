@@ -95,8 +95,7 @@ final class StreamingTests: XCTestCase {
   }
 
   func testPrunedVocabularyStaysUnderItsCapAndKeepsFrequentKeys() {
-    var config = FeatureConfig()
-    config.wordNgrams = 2
+    let config = TrainingFixtures.features(wordNgrams: 2)
     var builder = Vocabulary.Builder(config: config, maxKeys: 400)
     var rng = SplitMix64(seed: 5)
     var peak = 0
@@ -121,10 +120,7 @@ final class StreamingTests: XCTestCase {
     try withTemporaryDirectory { dir in
       let path = dir + "/train.tsv"
       try writeFile(path, corpusText(count: 900))
-      var config = TrainingConfig()
-      config.epochs = 4
-      config.dim = 8
-      config.threads = 2
+      let config = TrainingFixtures.config(epochs: 4, dim: 8, threads: 2)
       var epochs = 0
       let a = try StreamingFinetune.run(
         train: path, valid: nil, pretrained: nil, config: config, blockBytes: 2000,

@@ -3,44 +3,27 @@ import XCTest
 @testable import Quarry
 
 final class TrainerTests: XCTestCase {
-  static func synthetic(count: Int, seed: UInt64) -> [(label: String, text: String)] {
-    KeywordCorpus.named(count: count, seed: seed)
-  }
-
-  static func corpus(_ rows: [(label: String, text: String)]) throws -> Corpus {
-    let tsv = rows.map { "\($0.label)\t\($0.text)\n" }.joined()
-    return try CorpusReader.parse(bytes: Array(tsv.utf8), path: "synthetic.tsv")
+  /// The keyword corpus every test here trains on.
+  static func corpus(count: Int = 90, seed: UInt64 = 100) throws -> Corpus {
+    try TrainingFixtures.keywordCorpus(count: count, seed: seed, path: "synthetic.tsv")
   }
 
   func config(seed: UInt64 = 1, threads: Int = 1) -> TrainingConfig {
-    var c = TrainingConfig()
-    c.epochs = 8
-    c.dim = 8
-    c.batchSize = 8
-    c.learningRate = 0.5
+    var c = TrainingFixtures.keywordConfig(epochs: 8, seed: seed, threads: threads)
     c.embeddingLRScale = 1
-    c.denseLRScale = 1
     c.validFraction = 0
-    c.seed = seed
-    c.threads = threads
     c.classWeighting = .balanced
-    c.features.wordNgrams = 2
-    c.features.charNgramMin = 0
-    c.features.charNgramMax = 0
     return c
   }
 
-  func train(_ config: TrainingConfig, rows: Int = 90) throws -> Model {
-    try Finetune.run(
-      train: try TrainerTests.corpus(TrainerTests.synthetic(count: rows, seed: 100)), valid: nil,
-      pretrained: nil, config: config)
+  func train(_ config: TrainingConfig) throws -> Model {
+    try TrainingFixtures.train(try TrainerTests.corpus(), config)
   }
 
   func testLearnsASeparableCorpus() throws {
     var epochEvents = 0
     let model = try Finetune.run(
-      train: try TrainerTests.corpus(TrainerTests.synthetic(count: 90, seed: 100)), valid: nil,
-      pretrained: nil, config: config()
+      train: try TrainerTests.corpus(), valid: nil, pretrained: nil, config: config()
     ) { e in
       if case .training(.epoch) = e { epochEvents += 1 }
     }
@@ -51,7 +34,7 @@ final class TrainerTests: XCTestCase {
     XCTAssertLessThan(epochs.last!.loss, epochs.first!.loss)
     XCTAssertTrue(epochs.allSatisfy { $0.loss.isFinite })
     // Held-out texts, drawn afresh.
-    let test = TrainerTests.synthetic(count: 60, seed: 999)
+    let test = KeywordCorpus.named(count: 60, seed: 999)
     let probs = try Predictor(model: model, threads: 1).probabilities(test.map(\.text))
     let gold = test.map { Int32(model.labels.firstIndex(of: $0.label)!) }
     let metrics = Metrics(probabilities: probs, gold: gold, classes: 3)
@@ -123,8 +106,7 @@ final class TrainerTests: XCTestCase {
     var rates: [Float] = []
     XCTAssertThrowsError(
       try Finetune.run(
-        train: try TrainerTests.corpus(TrainerTests.synthetic(count: 90, seed: 100)), valid: nil,
-        pretrained: nil, config: c
+        train: try TrainerTests.corpus(), valid: nil, pretrained: nil, config: c
       ) { if case .training(.restarted(_, _, _, let lr)) = $0 { rates.append(lr) } }
     ) { error in
       XCTAssertTrue("\(error)".contains("every rate down to 125000"), "\(error)")
@@ -136,7 +118,7 @@ final class TrainerTests: XCTestCase {
   /// seed, from the same initial weights), and the model file says that rate. Of rates
   /// doubling from 1, the first that diverges on this corpus is checked; one must.
   func testRestartedRunEqualsARunAtTheLowerRate() throws {
-    let corpus = try TrainerTests.corpus(TrainerTests.synthetic(count: 90, seed: 100))
+    let corpus = try TrainerTests.corpus()
     var c = config()
     c.scaleLearningRate = false
     for rate: Float in [1, 2, 4, 8, 16, 32, 64, 128, 256] {
@@ -169,7 +151,7 @@ final class TrainerTests: XCTestCase {
   }
 
   func testValidationLabelUnknownToTrainingIsAnError() throws {
-    let train = try TrainerTests.corpus(TrainerTests.synthetic(count: 12, seed: 1))
+    let train = try TrainerTests.corpus(count: 12, seed: 1)
     let valid = try CorpusReader.parse(
       bytes: Array("sport\tgoal\nweather\train\n".utf8), path: "v.tsv")
     XCTAssertThrowsError(

@@ -13,13 +13,8 @@ final class TunedEncoderTests: XCTestCase {
       let cache = dir + "/cache"
       let encoder = try FrozenEncoder.load(
         directory: dir + "/enc", maxLength: 16, threads: 2, cacheDirectory: cache)
-      var text = ""
-      for (label, t) in KeywordCorpus.named(count: 90, seed: 3) { text += "\(label)\t\(t)\n" }
-      let corpus = try CorpusReader.parse(bytes: Array(text.utf8), path: "k.tsv")
-      var config = TrainingConfig()
-      config.epochs = 4
-      config.dim = 8
-      config.crossFit = 0
+      let corpus = try TrainingFixtures.keywordCorpus(count: 90, seed: 3)
+      let config = TrainingFixtures.config(epochs: 4, dim: 8, crossFit: 0)
       let tuning = LayerTuner.Options(
         layers: 1, epochs: 2, learningRate: 1e-3, batchSize: 8, threads: 2)
       var notes: [String] = []
@@ -39,7 +34,7 @@ final class TunedEncoderTests: XCTestCase {
       // The model file keeps the tuned layers; a changed one is refused.
       let bytes = try ModelFile.encode(model)
       XCTAssertEqual(bytes[8], 2, "a model with tuned layers is format version 2")
-      XCTAssertEqual(try ModelFile.encode(plainModel(corpus, config))[8], 1)
+      XCTAssertEqual(try ModelFile.encode(TrainingFixtures.train(corpus, config))[8], 1)
       let back = try ModelFile.decode(bytes, path: "m")
       XCTAssertEqual(back.tunedLayers.map(\.ffnOut), model.tunedLayers.map(\.ffnOut))
       XCTAssertEqual(back.metadata.encoder, info)
@@ -59,7 +54,7 @@ final class TunedEncoderTests: XCTestCase {
 
       // The classifier is the n-gram model trained alone, plus the tuned head: W_u is the
       // head, and the bias the sum of both.
-      let plain = try plainModel(corpus, config)
+      let plain = try TrainingFixtures.train(corpus, config)
       let (_, head) = try Finetune.tuneNoting(
         encoder, corpus.examples.map(\.text), labels: try model.goldLabels(of: corpus),
         classes: 3, options: tuning, progress: { _ in })
@@ -110,19 +105,9 @@ final class TunedEncoderTests: XCTestCase {
       _ = try FrozenEncoderTests.writeTinyCheckpoint(dir + "/enc", seed: 1, layers: 2)
       let encoder = try FrozenEncoder.load(
         directory: dir + "/enc", maxLength: 16, threads: 2, cacheDirectory: nil)
-      func corpus(_ count: Int, seed: UInt64, path: String) throws -> Corpus {
-        var text = ""
-        for (label, t) in KeywordCorpus.named(count: count, seed: seed) {
-          text += "\(label)\t\(t)\n"
-        }
-        return try CorpusReader.parse(bytes: Array(text.utf8), path: path)
-      }
-      let train = try corpus(90, seed: 3, path: "k.tsv")
-      let valid = try corpus(30, seed: 4, path: "v.tsv")
-      var config = TrainingConfig()
-      config.epochs = 3
-      config.dim = 8
-      config.crossFit = 0
+      let train = try TrainingFixtures.keywordCorpus(count: 90, seed: 3)
+      let valid = try TrainingFixtures.keywordCorpus(count: 30, seed: 4, path: "v.tsv")
+      let config = TrainingFixtures.config(epochs: 3, dim: 8, crossFit: 0)
       let model = try Finetune.run(
         train: train, valid: valid, pretrained: nil, config: config, encoder: encoder,
         tuning: LayerTuner.Options(
@@ -140,10 +125,6 @@ final class TunedEncoderTests: XCTestCase {
         try XCTUnwrap(best.validAccuracy),
         Metrics(probabilities: probs, gold: gold, classes: 3).accuracy, accuracy: 1e-6)
     }
-  }
-
-  func plainModel(_ corpus: Corpus, _ config: TrainingConfig) throws -> Model {
-    try Finetune.run(train: corpus, valid: nil, pretrained: nil, config: config)
   }
 
   /// A corrupt directory that points every tuned tensor at the same bytes is refused
