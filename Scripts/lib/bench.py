@@ -817,10 +817,10 @@ def print_table(report):
 # each corpus's pooled rows, instead of one run on its fixed split.  The procedure (also in
 # --help and the README):
 #   1. Pool the corpus's train.tsv and test.tsv rows.  Their order is each label's rows in
-#      the order of the source the corpus was made from: for sms and thucnews, Scripts/setup's
-#      seeded split (Scripts/lib/make_corpora.py) is undone, giving spam_collection.csv's
-#      (thucnews_train_1w.txt's) order; for other corpora, train.tsv's rows then test.tsv's,
-#      each in file order.
+#      the order of the source the corpus was made from: for the corpora Scripts/setup
+#      splits itself (sms and thucnews, make_corpora.SEEDED_SPLITS), make_corpora.undo_split
+#      takes its split apart, giving spam_collection.csv's (thucnews_train_1w.txt's) order;
+#      for other corpora, train.tsv's rows then test.tsv's, each in file order.
 #   2. For each split seed S: sklearn.model_selection.train_test_split(rows, test_size=0.2,
 #      stratify=labels, random_state=S) (scikit-learn and numpy pinned by Scripts/bench).
 #      It draws each label's test rows from that label's rows in pooled order, so only the
@@ -831,56 +831,19 @@ def print_table(report):
 #      (no repeats) and no timing figures reported.
 
 
-def undo_setup_split(name, train_rows, test_rows):
-    """Each label's rows in the order of the file Scripts/setup split, or None when the
-    corpus is not one whose split can be undone.  Scripts/setup's seeded splits (sms,
-    thucnews; make_corpora.stratified_split): for each label in sorted order, rng.shuffle()
-    the label's row indices (rng = random.Random(the corpus's seed), one generator for all
-    labels) and the first round(n * test percent / 100) are test; train and test keep file
-    order.  A shuffle's permutation depends only on the list's length, so replaying it
-    tells which of a label's file positions went to test."""
-    import random
-
-    import make_corpora as MC  # standard library only
-
-    seeded = {"sms": (MC.SMS_EXPECTED, MC.SMS_SEED, MC.SMS_TEST_PERCENT),
-              "thucnews": (MC.THUC_EXPECTED, MC.THUC_SEED, MC.THUC_TEST_PERCENT)}
-    if name not in seeded:
-        return None
-    expected, seed, test_percent = seeded[name]
-    labels = sorted({l for l, _ in train_rows} | {l for l, _ in test_rows})
-    counts = {lab: sum(1 for l, _ in train_rows + test_rows if l == lab) for lab in labels}
-    if counts != expected:
-        log("warning: %s label counts %s are not Scripts/setup's %s; pooling train then test rows"
-            % (name, counts, expected))
-        return None
-    rng = random.Random(seed)
-    pooled = []
-    for lab in labels:
-        tr = [r for r in train_rows if r[0] == lab]
-        te = [r for r in test_rows if r[0] == lab]
-        n = len(tr) + len(te)
-        perm = list(range(n))
-        rng.shuffle(perm)
-        k = round(n * test_percent / 100)
-        if k != len(te):
-            log("warning: %s test.tsv has %d %r rows, Scripts/setup's split %d; pooling train "
-                "then test rows" % (name, len(te), lab, k))
-            return None
-        test_pos = set(perm[:k])
-        it_tr, it_te = iter(tr), iter(te)
-        pooled += [next(it_te) if i in test_pos else next(it_tr) for i in range(n)]
-    return pooled
-
-
 def pooled_rows(name, train, test):
     """The corpus's train and test rows as one list of (label, text), in source order
     (step 1 above), and a phrase saying which order it is."""
+    import make_corpora as MC  # standard library only
+
     train_rows = list(zip(*W.read_tsv(train)))
     test_rows = list(zip(*W.read_tsv(test)))
-    restored = undo_setup_split(name, train_rows, test_rows)
-    if restored is not None:
-        return restored, "each label's rows in the source file's order (Scripts/setup's split undone)"
+    if name in MC.SEEDED_SPLITS:
+        try:
+            rows = MC.undo_split(name, train_rows, test_rows)
+            return rows, "each label's rows in the source file's order (Scripts/setup's split undone)"
+        except ValueError as e:
+            log("warning: %s; pooling train then test rows" % e)
     return train_rows + test_rows, "train.tsv's rows then test.tsv's, in file order"
 
 
