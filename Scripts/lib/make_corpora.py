@@ -33,6 +33,8 @@ SMS split (seeded, stratified 80/20):
   rng = random.Random(20261123); for each label in sorted order (ham, spam):
   take that label's row indices in file order, rng.shuffle() them, and the
   first round(n * 20 / 100) are test.  Train and test then keep file order.
+  (test_positions() is that procedure; Scripts/bench --splits pools the two files
+  back into file order with undo_split(), which uses it too.)
 
 THUCNews split: the same procedure with its own generator, random.Random(20261206),
   over its 10 labels in sorted order (education, entertainment, ..., stocks).
@@ -142,6 +144,13 @@ THUC_EXPECTED = {
     "realty": 962, "science": 1002, "society": 1021, "sports": 993, "stocks": 991}
 THUC_SEED = 20261206
 THUC_TEST_PERCENT = 20
+
+# The corpora this script splits itself (seeded and stratified; see test_positions):
+# name -> (expected per-class counts, seed, test percent).
+SEEDED_SPLITS = {
+    "sms": (SMS_EXPECTED, SMS_SEED, SMS_TEST_PERCENT),
+    "thucnews": (THUC_EXPECTED, THUC_SEED, THUC_TEST_PERCENT),
+}
 
 # Characters that would break a label<TAB>text line for some reader.
 _BREAKERS = set("\t\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
@@ -407,29 +416,65 @@ def do_sms(wheel, out_dir):
     if ents:
         say(f"note: {ents} texts contain HTML entities such as &lt;#&gt; (kept as is)")
     odd_chars_report(rows)
-    write_seeded_split(out_dir, rows, SMS_SEED, SMS_TEST_PERCENT)
+    write_seeded_split(out_dir, rows, "sms")
+
+
+def test_positions(counts, seed, test_percent):
+    """label -> the positions that go to test, counted among that label's rows in source
+    order (0 is its first row): rng = random.Random(seed); for each label in sorted
+    order, rng.shuffle() the list 0..n-1 of its n positions and the first
+    round(n * test_percent / 100) are test.  The one definition of the seeded splits:
+    stratified_split makes them with it and undo_split (Scripts/bench --splits) takes
+    them apart with it, so changing it changes both."""
+    rng = random.Random(seed)
+    chosen = {}
+    for label in sorted(counts):
+        positions = list(range(counts[label]))
+        rng.shuffle(positions)
+        chosen[label] = set(positions[:round(counts[label] * test_percent / 100)])
+    return chosen
 
 
 def stratified_split(rows, seed, test_percent):
-    """(train, test): rng = random.Random(seed); for each label in sorted order, that
-    label's row indices in file order are rng.shuffle()d and the first
-    round(n * test_percent / 100) go to test.  Both keep file order.  Scripts/lib/bench.py
-    replays this to undo the split (--splits), so it must not change for a corpus
-    without changing its seed."""
-    rng = random.Random(seed)
-    test_idx = set()
-    for label in sorted({lab for lab, _ in rows}):
-        idx = [i for i, (lab, _) in enumerate(rows) if lab == label]
-        rng.shuffle(idx)
-        k = round(len(idx) * test_percent / 100)
-        test_idx.update(idx[:k])
+    """(train, test): each label's test_positions() among its rows go to test, the rest
+    to train.  Both keep file order."""
+    by_label = collections.defaultdict(list)
+    for i, (lab, _) in enumerate(rows):
+        by_label[lab].append(i)
+    chosen = test_positions({lab: len(ix) for lab, ix in by_label.items()}, seed, test_percent)
+    test_idx = {by_label[lab][p] for lab, positions in chosen.items() for p in positions}
     train = [r for i, r in enumerate(rows) if i not in test_idx]
     test = [r for i, r in enumerate(rows) if i in test_idx]
     return train, test
 
 
-def write_seeded_split(out_dir, rows, seed, test_percent):
-    """Split rows with stratified_split, report overlaps, write and commit both files."""
+def undo_split(name, train_rows, test_rows):
+    """The rows of a corpus of SEEDED_SPLITS pooled back into source order (each label's
+    rows in the order of the file it was split from; labels in sorted order), from its
+    train and test rows as this script wrote them.  Raises ValueError, saying why, when
+    they are not the split this script makes."""
+    expected, seed, test_percent = SEEDED_SPLITS[name]
+    pooled = train_rows + test_rows
+    counts = dict(collections.Counter(lab for lab, _ in pooled))
+    if counts != expected:
+        raise ValueError("%s label counts %s are not Scripts/setup's %s"
+                         % (name, dict(sorted(counts.items())), expected))
+    rows = []
+    for label, test_pos in sorted(test_positions(counts, seed, test_percent).items()):
+        tr = iter([r for r in train_rows if r[0] == label])
+        te = [r for r in test_rows if r[0] == label]
+        if len(te) != len(test_pos):
+            raise ValueError("%s test.tsv has %d %r rows, Scripts/setup's split %d"
+                             % (name, len(te), label, len(test_pos)))
+        te = iter(te)
+        rows += [next(te) if i in test_pos else next(tr) for i in range(counts[label])]
+    return rows
+
+
+def write_seeded_split(out_dir, rows, name):
+    """Split rows with stratified_split as SEEDED_SPLITS[name] says, report overlaps,
+    write and commit both files."""
+    _, seed, test_percent = SEEDED_SPLITS[name]
     train, test = stratified_split(rows, seed, test_percent)
     overlap = {t for _, t in train} & {t for _, t in test}
     if overlap:
@@ -455,7 +500,7 @@ def do_thucnews(sdist, out_dir):
     if latin:
         say(f"note: {latin} texts also contain Latin letters (names, products; kept as is)")
     odd_chars_report(rows, chinese=True)
-    write_seeded_split(out_dir, rows, THUC_SEED, THUC_TEST_PERCENT)
+    write_seeded_split(out_dir, rows, "thucnews")
 
 
 def main():
