@@ -10,16 +10,13 @@ struct EvaluationReport {
 
   struct PerClass: Encodable {
     let label: String
-    let precision: Float
-    let recall: Float
-    let f1: Float
+    let precision, recall, f1: Float
     let support: Int
   }
 
   struct JSONForm: Encodable {
     let rows: Int
-    let accuracy: Float
-    let macro_f1: Float
+    let accuracy, macro_f1: Float
     /// Mean −ln p(gold), and the expected calibration error over 15 bins (`Calibration`).
     let log_loss: Float
     let ece: Float

@@ -8,9 +8,8 @@ import XCTest
 /// all-MiniLM-L6-v2 against the Hugging Face fixture.
 ///
 /// The last needs the weights (`Scripts/lib/fetch_minilm.sh`, under `$QUARRY_CACHE` or
-/// `~/.cache/quarry`) and the fixture (`Corpora/fixtures/minilm-reference.json`, a copy of
-/// `../shared/fixtures/minilm-reference.json`); without them those
-/// tests skip, or fail when `QUARRY_REQUIRE_DATA=1`.
+/// `~/.cache/quarry`) and the fixture `Corpora/fixtures/minilm-reference.json`; without
+/// the weights those tests skip, or fail when `QUARRY_REQUIRE_DATA=1`.
 final class EncoderTests: XCTestCase {
 
   // MARK: WordPiece
@@ -647,7 +646,7 @@ private func skipOrFail(_ message: String) throws -> Never {
   throw XCTSkip(message)
 }
 
-/// ../shared/fixtures/minilm-reference.json beside the repository.
+/// Corpora/fixtures/minilm-reference.json: Hugging Face's ids and pooled vectors for a few texts.
 private struct Fixture {
   struct Sentence {
     var text: String
@@ -658,15 +657,10 @@ private struct Fixture {
   var maxLength: Int
   var sentences: [Sentence]
 
-  /// The repository's copy (Corpora/fixtures), else ../shared/fixtures beside it.
   static var path: String {
-    let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent()
       .deletingLastPathComponent().deletingLastPathComponent()
-    let own = repo.appendingPathComponent("Corpora/fixtures/minilm-reference.json").path
-    if FileManager.default.fileExists(atPath: own) { return own }
-    return repo.deletingLastPathComponent().appendingPathComponent(
-      "shared/fixtures/minilm-reference.json"
-    ).path
+      .appendingPathComponent("Corpora/fixtures/minilm-reference.json").path
   }
 
   static func load() throws -> Fixture {

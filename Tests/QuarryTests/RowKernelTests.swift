@@ -76,8 +76,8 @@ final class RowKernelTests: XCTestCase {
       s.withView { csr, docs in
         embeddingBagForward(
           out: &fast, table: table, dim: dim, bag: csr, docs: docs)
-        embeddingBagForwardReference(
-          out: &ref, table: table, dim: dim, bag: csr, docs: docs)
+        sparseGatherReference(
+          out: &ref, table: table, width: dim, entries: csr, docs: docs, accumulate: false)
       }
       assertSameBits(fast, ref, "forward, D=\(dim)")
       for parts in [1, 2, 3] {
@@ -111,8 +111,8 @@ final class RowKernelTests: XCTestCase {
       s.withView { csr, docs in
         sparseLinearForward(
           out: &fast, weight: w, classes: classes, x: csr, docs: docs)
-        sparseLinearForwardReference(
-          out: &ref, weight: w, classes: classes, x: csr, docs: docs)
+        sparseGatherReference(
+          out: &ref, table: w, width: classes, entries: csr, docs: docs, accumulate: true)
       }
       XCTAssertNotEqual(ref, prior)
       assertSameBits(fast, ref, "forward, C=\(classes)")

@@ -60,8 +60,8 @@ final class TunedEncoderTests: XCTestCase {
         classes: 3, options: tuning, progress: { _ in })
       XCTAssertEqual(model.classifier.wide, plain.classifier.wide)
       XCTAssertEqual(model.classifier.embedding, plain.classifier.embedding)
-      XCTAssertEqual(model.classifier.encoderWeights, head.weights)
-      XCTAssertEqual(model.classifier.bias, zip(plain.classifier.bias, head.bias).map { $0 + $1 })
+      XCTAssertEqual(model.classifier.encoderWeights, head.head)
+      XCTAssertEqual(model.classifier.bias, zip(plain.classifier.bias, head.headBias).map { $0 + $1 })
 
       // A second finetune reads the tuning from the cache and writes the same bytes.
       var again: [String] = []

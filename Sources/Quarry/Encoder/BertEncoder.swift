@@ -142,10 +142,9 @@ public struct BertEncoder: Sendable {
     let (h, rows) = (c.hidden, ids.count)
     let count = min(layerCount ?? weights.layers.count, weights.layers.count)
     embeddingForward(ws.x, ids: ids, lengths: lengths, weights: weights, hidden: h)
-    withPointers(weights.embeddingNormScale, weights.embeddingNormShift) { g, b in
-      layerNormForward(
-        ws.x, scale: g, shift: b, rows: rows, n: h, eps: c.layerNormEps, threads: threads)
-    }
+    layerNormForward(
+      ws.x, scale: weights.embeddingNormScale, shift: weights.embeddingNormShift, rows: rows, n: h,
+      eps: c.layerNormEps, threads: threads)
     for l in weights.layers.prefix(count) {
       layerForward(l, lengths: lengths, workspace: ws, threads: threads)
     }
@@ -160,34 +159,25 @@ public struct BertEncoder: Sendable {
     let c = config
     let (h, i) = (c.hidden, c.intermediate)
     let rows = lengths.reduce(0, +)
-    withPointers(l.qkv, l.qkvBias) { w, b in
-      sgemmLinearForward(
-        ws.qkv, ws.x, weight: w, bias: b, rows: rows, n: h, m: 3 * h, threads: threads)
-    }
+    sgemmLinearForward(
+      ws.qkv, ws.x, weight: l.qkv, bias: l.qkvBias, rows: rows, n: h, m: 3 * h, threads: threads)
     attentionForward(
       ws.ctx, qkv: ws.qkv, lengths: lengths, hidden: h, heads: c.heads, threads: threads)
-    withPointers(l.attentionOut, l.attentionOutBias) { w, b in
-      sgemmLinearForward(
-        ws.x, ws.ctx, weight: w, bias: b, rows: rows, n: h, m: h, accumulate: true,
-        threads: threads)
-    }
-    withPointers(l.attentionNormScale, l.attentionNormShift) { g, b in
-      layerNormForward(
-        ws.x, scale: g, shift: b, rows: rows, n: h, eps: c.layerNormEps, threads: threads)
-    }
-    withPointers(l.ffnIn, l.ffnInBias) { w, b in
-      sgemmLinearForward(ws.ffn, ws.x, weight: w, bias: b, rows: rows, n: h, m: i, threads: threads)
-    }
+    sgemmLinearForward(
+      ws.x, ws.ctx, weight: l.attentionOut, bias: l.attentionOutBias, rows: rows, n: h, m: h,
+      accumulate: true, threads: threads)
+    layerNormForward(
+      ws.x, scale: l.attentionNormScale, shift: l.attentionNormShift, rows: rows, n: h,
+      eps: c.layerNormEps, threads: threads)
+    sgemmLinearForward(
+      ws.ffn, ws.x, weight: l.ffnIn, bias: l.ffnInBias, rows: rows, n: h, m: i, threads: threads)
     geluForward(ws.ffn, count: rows * i, threads: threads)
-    withPointers(l.ffnOut, l.ffnOutBias) { w, b in
-      sgemmLinearForward(
-        ws.x, ws.ffn, weight: w, bias: b, rows: rows, n: i, m: h, accumulate: true,
-        threads: threads)
-    }
-    withPointers(l.outputNormScale, l.outputNormShift) { g, b in
-      layerNormForward(
-        ws.x, scale: g, shift: b, rows: rows, n: h, eps: c.layerNormEps, threads: threads)
-    }
+    sgemmLinearForward(
+      ws.x, ws.ffn, weight: l.ffnOut, bias: l.ffnOutBias, rows: rows, n: i, m: h, accumulate: true,
+      threads: threads)
+    layerNormForward(
+      ws.x, scale: l.outputNormScale, shift: l.outputNormShift, rows: rows, n: h,
+      eps: c.layerNormEps, threads: threads)
   }
 
   /// The sgemm and attention flops of one forward pass over sequences of these lengths:
@@ -222,12 +212,4 @@ final class EncoderWorkspace {
     ctx.deallocate()
     ffn.deallocate()
   }
-}
-
-/// Runs `body` with the base addresses of two arrays.
-@inline(__always)
-func withPointers<R>(
-  _ a: [Float], _ b: [Float], _ body: (UnsafePointer<Float>, UnsafePointer<Float>) -> R
-) -> R {
-  a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in body(pa.base, pb.base) } }
 }

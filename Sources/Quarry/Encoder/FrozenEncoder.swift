@@ -120,9 +120,7 @@ public struct FrozenEncoder: Sendable {
 
   struct CacheMetadata: TensorMetadata {
     var weightsSHA256: String
-    var maxLength: Int
-    var rows: Int
-    var hidden: Int
+    var maxLength, rows, hidden: Int
     var tensors: [ModelMetadata.TensorEntry] = []
   }
 

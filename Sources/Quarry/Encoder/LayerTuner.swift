@@ -119,10 +119,8 @@ public enum LayerTuner {
         poolForward(
           buffers.states[n], lengths: lengths, hidden: h, rowOf: Array(0..<b),
           mean: buffers.pooled, cls: buffers.cls)
-        withPointers(head, headBias) { w, bias in
-          sgemmLinearForward(
-            buffers.logits, buffers.pooled, weight: w, bias: bias, rows: b, n: h, m: classes)
-        }
+        sgemmLinearForward(
+          buffers.logits, buffers.pooled, weight: head, bias: headBias, rows: b, n: h, m: classes)
         softmaxRows(buffers.logits, batch: b, classes: classes)
         let batchLabels = members.map { labels[$0] }
         let rowWeights = members.map { (weights?[$0] ?? 1) / Float(b) }
@@ -176,14 +174,12 @@ public enum LayerTuner {
         mHead.withUnsafeMutableBufferPointer { m in
           vHead.withUnsafeMutableBufferPointer { v in
             withGradients(&head, &headBias) { w, bias in
-              withPointers(gHead, gHeadBias) { gw, gb in
-                adam.update(
-                  w, gradient: gw, m: m.base, v: v.base, count: classes * h, step: step,
-                  rate: headRate, decay: o.weightDecay, gradientScale: clip)
-                adam.update(
-                  bias, gradient: gb, m: m.base + classes * h, v: v.base + classes * h,
-                  count: classes, step: step, rate: headRate, decay: 0, gradientScale: clip)
-              }
+              adam.update(
+                w, gradient: gHead, m: m.base, v: v.base, count: classes * h, step: step,
+                rate: headRate, decay: o.weightDecay, gradientScale: clip)
+              adam.update(
+                bias, gradient: gHeadBias, m: m.base + classes * h, v: v.base + classes * h,
+                count: classes, step: step, rate: headRate, decay: 0, gradientScale: clip)
             }
           }
         }

@@ -69,39 +69,29 @@ func tunedLayerForward(
   let (h, i) = (c.hidden, c.intermediate)
   let rows = lengths.reduce(0, +)
   precondition(rows <= s.rows, "batch of \(rows) rows in activations for \(s.rows)")
-  withPointers(l.qkv, l.qkvBias) { w, b in
-    sgemmLinearForward(s.qkv, x, weight: w, bias: b, rows: rows, n: h, m: 3 * h, threads: threads)
-  }
+  sgemmLinearForward(
+    s.qkv, x, weight: l.qkv, bias: l.qkvBias, rows: rows, n: h, m: 3 * h, threads: threads)
   attentionForward(s.ctx, qkv: s.qkv, lengths: lengths, hidden: h, heads: c.heads, threads: threads)
   s.sum1.update(from: x, count: rows * h)
-  withPointers(l.attentionOut, l.attentionOutBias) { w, b in
-    sgemmLinearForward(
-      s.sum1, s.ctx, weight: w, bias: b, rows: rows, n: h, m: h, accumulate: true,
-      threads: threads)
-  }
+  sgemmLinearForward(
+    s.sum1, s.ctx, weight: l.attentionOut, bias: l.attentionOutBias, rows: rows, n: h, m: h,
+    accumulate: true, threads: threads)
   s.x1.update(from: s.sum1, count: rows * h)
-  withPointers(l.attentionNormScale, l.attentionNormShift) { g, b in
-    layerNormForward(
-      s.x1, scale: g, shift: b, rows: rows, n: h, eps: c.layerNormEps, threads: threads,
-      savedMean: s.mean1, savedInverse: s.inverse1)
-  }
-  withPointers(l.ffnIn, l.ffnInBias) { w, b in
-    sgemmLinearForward(s.ffnPre, s.x1, weight: w, bias: b, rows: rows, n: h, m: i, threads: threads)
-  }
+  layerNormForward(
+    s.x1, scale: l.attentionNormScale, shift: l.attentionNormShift, rows: rows, n: h,
+    eps: c.layerNormEps, threads: threads, savedMean: s.mean1, savedInverse: s.inverse1)
+  sgemmLinearForward(
+    s.ffnPre, s.x1, weight: l.ffnIn, bias: l.ffnInBias, rows: rows, n: h, m: i, threads: threads)
   s.ffnAct.update(from: s.ffnPre, count: rows * i)
   geluForward(s.ffnAct, count: rows * i, threads: threads)
   s.sum2.update(from: s.x1, count: rows * h)
-  withPointers(l.ffnOut, l.ffnOutBias) { w, b in
-    sgemmLinearForward(
-      s.sum2, s.ffnAct, weight: w, bias: b, rows: rows, n: i, m: h, accumulate: true,
-      threads: threads)
-  }
+  sgemmLinearForward(
+    s.sum2, s.ffnAct, weight: l.ffnOut, bias: l.ffnOutBias, rows: rows, n: i, m: h,
+    accumulate: true, threads: threads)
   output.update(from: s.sum2, count: rows * h)
-  withPointers(l.outputNormScale, l.outputNormShift) { g, b in
-    layerNormForward(
-      output, scale: g, shift: b, rows: rows, n: h, eps: c.layerNormEps, threads: threads,
-      savedMean: s.mean2, savedInverse: s.inverse2)
-  }
+  layerNormForward(
+    output, scale: l.outputNormScale, shift: l.outputNormShift, rows: rows, n: h,
+    eps: c.layerNormEps, threads: threads, savedMean: s.mean2, savedInverse: s.inverse2)
 }
 
 /// The backward of `tunedLayerForward`: given dOut = ∂L/∂output ((Σ lengths)×H), adds
@@ -126,11 +116,9 @@ func tunedLayerBackward(
   let (h, i) = (c.hidden, c.intermediate)
   let rows = lengths.reduce(0, +)
   withGradients(&g.outputNormScale, &g.outputNormShift) { dg, db in
-    withPointers(l.outputNormScale, l.outputNormShift) { gamma, _ in
-      layerNormBackward(
-        dx: t.dSum, dy: dOut, x: s.sum2, mean: s.mean2, inverse: s.inverse2, scale: gamma,
-        dScale: dg, dShift: db, rows: rows, n: h, threads: threads)
-    }
+    layerNormBackward(
+      dx: t.dSum, dy: dOut, x: s.sum2, mean: s.mean2, inverse: s.inverse2, scale: l.outputNormScale,
+      dScale: dg, dShift: db, rows: rows, n: h, threads: threads)
   }
   withGradients(&g.ffnOut, &g.ffnOutBias) { dw, db in
     l.ffnOut.withUnsafeBufferPointer { w in
@@ -149,11 +137,10 @@ func tunedLayerBackward(
     }
   }
   withGradients(&g.attentionNormScale, &g.attentionNormShift) { dg, db in
-    withPointers(l.attentionNormScale, l.attentionNormShift) { gamma, _ in
-      layerNormBackward(
-        dx: t.dSum, dy: t.dX1, x: s.sum1, mean: s.mean1, inverse: s.inverse1, scale: gamma,
-        dScale: dg, dShift: db, rows: rows, n: h, threads: threads)
-    }
+    layerNormBackward(
+      dx: t.dSum, dy: t.dX1, x: s.sum1, mean: s.mean1, inverse: s.inverse1,
+      scale: l.attentionNormScale,
+      dScale: dg, dShift: db, rows: rows, n: h, threads: threads)
   }
   withGradients(&g.attentionOut, &g.attentionOutBias) { dw, db in
     l.attentionOut.withUnsafeBufferPointer { w in

@@ -39,9 +39,8 @@ public struct TunedLayers: Sendable {
     guard rows > 0 else { return p }
     p.withUnsafeMutableBufferPointer { out in
       pooled.withUnsafeBufferPointer { x in
-        withPointers(head, headBias) { w, b in
-          sgemmLinearForward(out.base, x.base, weight: w, bias: b, rows: rows, n: h, m: classes)
-        }
+        sgemmLinearForward(
+          out.base, x.base, weight: head, bias: headBias, rows: rows, n: h, m: classes)
       }
       softmaxRows(out.base, batch: rows, classes: classes)
     }

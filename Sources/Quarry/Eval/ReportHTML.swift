@@ -58,48 +58,39 @@ extension MineReport {
 
   private func htmlLabelIssues(top: Int) -> String {
     let shown = label_issues.prefix(top)
-    var h = ReportHTML.sectionHead(
-      id: "label-issues", title: "Likely label errors", shown: shown.count,
-      total: label_issues.count,
+    return ReportHTML.rowsSection(
+      id: "label-issues", title: "Likely label errors", total: label_issues.count,
       explain: "Rows whose given label is probably wrong, most probable first. "
-        + "<i>Score</i>: how likely the given label is wrong (0–1); <i>suggested</i>: the label \(source.suggester == .outOfFold ? "the out-of-fold models, which never trained on the row, believe" : "the model believes")."
-    )
-    if shown.isEmpty { return h + "</section>\n" }
-    h += ReportHTML.tableHead([
-      ("line", "num line"), ("label", "lab"), ("suggested", "lab"), ("score", "num fig"),
-      ("text", "text"),
-    ])
-    for r in shown {
-      h +=
+        + "<i>Score</i>: how likely the given label is wrong (0–1); <i>suggested</i>: the label \(source.suggester == .outOfFold ? "the out-of-fold models, which never trained on the row, believe" : "the model believes").",
+      columns: [
+        ("line", "num line"), ("label", "lab"), ("suggested", "lab"), ("score", "num fig"),
+        ("text", "text"),
+      ],
+      rows: shown.map { r in
         "<tr><td class=\"num\">\(r.line)</td><td>\(ReportHTML.chip(r.label))</td>"
-        + "<td>\(ReportHTML.chip(r.suggested, suggested: true))</td>"
-        + "<td class=\"num\">\(ReportHTML.bar(r.score, ReportFormatting.fixed(r.score, 3)))</td>"
-        + "<td class=\"text\">\(ReportHTML.rowText(r.text))</td></tr>\n"
-    }
-    return h + "</tbody></table>\n</section>\n"
+          + "<td>\(ReportHTML.chip(r.suggested, suggested: true))</td>"
+          + "<td class=\"num\">\(ReportHTML.bar(r.score, ReportFormatting.fixed(r.score, 3)))</td>"
+          + "<td class=\"text\">\(ReportHTML.rowText(r.text))</td></tr>\n"
+      })
   }
 
   private func htmlBoundary(top: Int) -> String {
     let shown = boundary.prefix(top)
-    var h = ReportHTML.sectionHead(
-      id: "boundary", title: "Boundary rows", shown: shown.count, total: boundary.count,
+    return ReportHTML.rowsSection(
+      id: "boundary", title: "Boundary rows", total: boundary.count,
       explain: "Rows nearest the decision boundary, smallest margin first. "
-        + "<i>Margin</i> = p(label) − p(confused with); negative: the model prefers the other class."
-    )
-    if shown.isEmpty { return h + "</section>\n" }
-    h += ReportHTML.tableHead([
-      ("line", "num line"), ("label", "lab"), ("confused with", "lab"), ("margin", "num fig"),
-      ("text", "text"),
-    ])
-    for r in shown {
-      let negative = ReportFormatting.signed(r.margin, 3).hasPrefix("−")
-      h +=
-        "<tr><td class=\"num\">\(r.line)</td><td>\(ReportHTML.chip(r.label))</td>"
-        + "<td>\(ReportHTML.chip(r.confused_with))</td>"
-        + "<td class=\"num\(negative ? " neg" : "")\">\(ReportFormatting.signed(r.margin, 3))</td>"
-        + "<td class=\"text\">\(ReportHTML.rowText(r.text))</td></tr>\n"
-    }
-    return h + "</tbody></table>\n</section>\n"
+        + "<i>Margin</i> = p(label) − p(confused with); negative: the model prefers the other class.",
+      columns: [
+        ("line", "num line"), ("label", "lab"), ("confused with", "lab"),
+        ("margin", "num fig"), ("text", "text"),
+      ],
+      rows: shown.map { r in
+        let margin = ReportFormatting.signed(r.margin, 3)
+        return "<tr><td class=\"num\">\(r.line)</td><td>\(ReportHTML.chip(r.label))</td>"
+          + "<td>\(ReportHTML.chip(r.confused_with))</td>"
+          + "<td class=\"num\(margin.hasPrefix("−") ? " neg" : "")\">\(margin)</td>"
+          + "<td class=\"text\">\(ReportHTML.rowText(r.text))</td></tr>\n"
+      })
   }
 
   private func htmlConfusions(top: Int) -> String {
@@ -195,6 +186,17 @@ enum ReportHTML {
     h += "</h2>\n"
     if total == 0 { return h + "<p class=\"empty\">None in this report.</p>\n" }
     return h + "<p class=\"explain\">\(explain)</p>\n"
+  }
+
+  /// A section of rows: its head, then, when it shows any, a table of `columns`
+  /// (name, class) whose body is `rows`, each a whole `<tr>` line.
+  static func rowsSection(
+    id: String, title: String, total: Int, explain: String, columns: [(String, String)],
+    rows: [String]
+  ) -> String {
+    let h = sectionHead(id: id, title: title, shown: rows.count, total: total, explain: explain)
+    if rows.isEmpty { return h + "</section>\n" }
+    return h + tableHead(columns) + rows.joined() + "</tbody></table>\n</section>\n"
   }
 
   /// `<table><colgroup>…<thead>…<tbody>` for (header, class) columns.

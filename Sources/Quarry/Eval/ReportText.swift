@@ -15,14 +15,10 @@ extension MineReport {
     let flat = ReportFormatting.oneLine
     var out = textHeader(width: width)
 
-    out.append("")
     let issues = label_issues.prefix(top)
-    out.append(
-      ReportFormatting.sectionTitle(
-        "Likely label errors", shown: issues.count, of: label_issues.count))
-    if !issues.isEmpty {
+    out += textSection("Likely label errors", shown: issues.count, of: label_issues.count) {
       let labelWidth = issues.map { flat($0.label).count }.max() ?? 0
-      let table = ReportTextTable(
+      return ReportTextTable(
         headers: [
           "line",
           "label → suggested"
@@ -37,15 +33,10 @@ extension MineReport {
             ReportFormatting.fixed($0.score, 3), $0.text,
           ]
         })
-      out += table.render(width: width)
-    }
-
-    out.append("")
+    }.render(width: width)
     let boundaryRows = boundary.prefix(top)
-    out.append(
-      ReportFormatting.sectionTitle("Boundary rows", shown: boundaryRows.count, of: boundary.count))
-    if !boundaryRows.isEmpty {
-      let table = ReportTextTable(
+    out += textSection("Boundary rows", shown: boundaryRows.count, of: boundary.count) {
+      ReportTextTable(
         headers: ["line", "label", "confused with", "margin", "text"],
         rightAligned: [true, false, false, true],
         rows: boundaryRows.map {
@@ -54,17 +45,11 @@ extension MineReport {
             ReportFormatting.signed($0.margin, 3), $0.text,
           ]
         })
-      out += table.render(width: width)
-    }
-
-    out.append("")
+    }.render(width: width)
     let pairs = confusions.prefix(top)
-    out.append(
-      ReportFormatting.sectionTitle(
-        "Most confused class pairs", shown: pairs.count, of: confusions.count))
-    if !pairs.isEmpty {
+    out += textSection("Most confused class pairs", shown: pairs.count, of: confusions.count) {
       let labelWidth = pairs.map { flat($0.label).count }.max() ?? 0
-      let table = ReportTextTable(
+      return ReportTextTable(
         headers: ["label → confused with", "count", "near"],
         rightAligned: [false, true, true],
         rows: pairs.map {
@@ -74,9 +59,18 @@ extension MineReport {
           ]
         },
         freeText: false)
-      out += table.render(width: width)
-    }
+    }.render(width: width)
     return out.map { ReportFormatting.truncated($0, width) }.joined(separator: "\n") + "\n"
+  }
+
+  /// A blank line, the section's title with how many rows it shows of how many, and the
+  /// table when it shows any.
+  private func textSection(
+    _ title: String, shown: Int, of total: Int, table: () -> ReportTextTable
+  ) -> TextSection {
+    TextSection(
+      title: ReportFormatting.sectionTitle(title, shown: shown, of: total),
+      table: shown > 0 ? table() : nil)
   }
 
   /// One line when it fits in `width`, else one field per line.
@@ -89,6 +83,14 @@ extension MineReport {
     if line.count <= width { return [line] }
     return ["Mine report"] + fields.map { ReportFormatting.fit("  " + $0, width) }
   }
+}
+
+/// A titled section of the text report.
+struct TextSection {
+  var title: String
+  var table: ReportTextTable?
+
+  func render(width: Int) -> [String] { ["", title] + (table?.render(width: width) ?? []) }
 }
 
 /// Columns separated by two spaces under an underlined header; all but the last column are

@@ -13,10 +13,7 @@ public enum CheckpointFile {
     var step: Int
     /// Hexadecimal: JSON numbers lose 64-bit integers in some readers.
     var rngState: String
-    var classes: Int
-    var dim: Int
-    var featureCount: Int
-    var wordCount: Int
+    var classes, dim, featureCount, wordCount: Int
     var encoderDim: Int?
     var dynamicsRows: Int
     var summaries: [EpochSummary]

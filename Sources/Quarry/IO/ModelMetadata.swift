@@ -18,9 +18,7 @@ public struct ModelMetadata: Codable, Sendable, Equatable, TensorMetadata {
   public struct CorpusInfo: Codable, Sendable, Equatable {
     public var path: String
     public var contentHash: String
-    public var rows: Int
-    public var trainRows: Int
-    public var validRows: Int
+    public var rows, trainRows, validRows: Int
   }
 
   public struct PretrainedInfo: Codable, Sendable, Equatable {

@@ -9,32 +9,13 @@ import Foundation
 public struct Safetensors {
   /// The element types a header may name, by their header spelling.
   public enum DType: String, Sendable, CaseIterable {
-    case f64 = "F64"
-    case i64 = "I64"
-    case u64 = "U64"
-    case f32 = "F32"
-    case i32 = "I32"
-    case u32 = "U32"
-    case f16 = "F16"
-    case bf16 = "BF16"
-    case i16 = "I16"
-    case u16 = "U16"
-    case i8 = "I8"
-    case u8 = "U8"
-    case bool = "BOOL"
+    case F64, I64, U64, F32, I32, U32, F16, BF16, I16, U16, I8, U8, BOOL
 
-    /// Bytes per element.
-    public var width: Int {
-      switch self {
-      case .f64, .i64, .u64: return 8
-      case .f32, .i32, .u32: return 4
-      case .f16, .bf16, .i16, .u16: return 2
-      case .i8, .u8, .bool: return 1
-      }
-    }
+    /// Bytes per element: the bits its name ends in over 8 (BOOL: 1).
+    public var width: Int { Int(rawValue.drop { !$0.isNumber }).map { $0 / 8 } ?? 1 }
 
     /// Whether `floats` can read a tensor of this type.
-    public var isFloat: Bool { self == .f32 || self == .f16 || self == .bf16 }
+    public var isFloat: Bool { self == .F32 || self == .F16 || self == .BF16 }
   }
 
   public struct Tensor: Sendable {
@@ -152,7 +133,7 @@ public struct Safetensors {
     bytes.withUnsafeBytes { raw in
       let p = raw.baseAddress.map { $0 + dataStart + t.begin }
       guard let p else { return }
-      if t.dtype == .f32 {
+      if t.dtype == .F32 {
         out.withUnsafeMutableBytes { o in
           for i in 0..<count {
             o.storeBytes(
@@ -164,7 +145,7 @@ public struct Safetensors {
       }
       for i in 0..<count {
         switch t.dtype {
-        case .bf16:
+        case .BF16:
           let h = UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
           out[i] = Float(bitPattern: UInt32(h) << 16)
         default:

@@ -14,8 +14,7 @@ enum VectorCache {
     var source: String
     var size: Int
     var modified: Double
-    var words: Int
-    var dim: Int
+    var words, dim: Int
     /// How the keys were made: `PretrainedVectors.keyRule` (a cache made by another rule,
     /// or before there was one, is not read).
     var keys: String?

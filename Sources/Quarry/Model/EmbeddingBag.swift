@@ -13,15 +13,6 @@ public func embeddingBagForward(
   sparseGather(out: out, table: table, width: dim, entries: bag, docs: docs, accumulate: false)
 }
 
-/// The naive kernel `embeddingBagForward` is tested against (`sparseGatherReference`).
-public func embeddingBagForwardReference(
-  out: UnsafeMutablePointer<Float>, table: UnsafePointer<Float>, dim: Int, bag: CSRView,
-  docs: UnsafeBufferPointer<Int>
-) {
-  sparseGatherReference(
-    out: out, table: table, width: dim, entries: bag, docs: docs, accumulate: false)
-}
-
 /// Backward of the embedding bag, as a sparse update: grad[w] += scale · a_w · dOut[i]
 /// for every word w of document i. With `grad` the table itself and scale = −lr this is
 /// the SGD step; rows are split among `parts` threads by `row % parts`

@@ -11,15 +11,6 @@ public func sparseLinearForward(
   sparseGather(out: out, table: weight, width: classes, entries: x, docs: docs, accumulate: true)
 }
 
-/// The naive kernel `sparseLinearForward` is tested against (`sparseGatherReference`).
-public func sparseLinearForwardReference(
-  out: UnsafeMutablePointer<Float>, weight: UnsafePointer<Float>, classes: Int, x: CSRView,
-  docs: UnsafeBufferPointer<Int>
-) {
-  sparseGatherReference(
-    out: out, table: weight, width: classes, entries: x, docs: docs, accumulate: true)
-}
-
 /// Backward of the wide part as a sparse update: grad[f] += scale · x_{i,f} · dOut[i],
 /// rows split among `parts` threads by `row % parts` (`sparseScatter`).
 /// Shapes: dOut: B×C, grad: F×C.

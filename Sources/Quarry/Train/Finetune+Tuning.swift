@@ -106,9 +106,7 @@ extension Finetune {
 
   struct TuningCacheMetadata: TensorMetadata {
     var weightsSHA256: String
-    var classes: Int
-    var hidden: Int
-    var layers: Int
+    var classes, hidden, layers: Int
     var tensors: [ModelMetadata.TensorEntry] = []
   }
 
