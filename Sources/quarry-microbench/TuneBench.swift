@@ -112,10 +112,8 @@ struct TuneData {
 
   /// Each training text's weight N / (C·n_c), so that every class weighs the same.
   var balancedWeights: [Float] {
-    var counts = [Int](repeating: 0, count: names.count)
-    for y in trainLabels { counts[Int(y)] += 1 }
-    let n = Float(trainLabels.count)
-    return trainLabels.map { n / (Float(names.count) * Float(counts[Int($0)])) }
+    let w = ClassWeighting.balanced.weights(labels: trainLabels, classes: names.count)
+    return trainLabels.map { w[Int($0)] }
   }
 }
 

@@ -133,11 +133,9 @@ public enum LayerTuner {
         gHead.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         gHeadBias.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         withGradients(&gHead, &gHeadBias) { dw, db in
-          head.withUnsafeBufferPointer { w in
-            sgemmLinearBackward(
-              dX: buffers.dPooled, dWeight: dw, dBias: db, dOut: buffers.dLogits,
-              x: buffers.pooled, weight: w.base, rows: b, n: h, m: classes)
-          }
+          sgemmLinearBackward(
+            dX: buffers.dPooled, dWeight: dw, dBias: db, dOut: buffers.dLogits,
+            x: buffers.pooled, weight: head, rows: b, n: h, m: classes)
         }
         var (dOut, dIn) = (buffers.dA, buffers.dB)
         meanPoolBackward(dx: dOut, dMean: buffers.dPooled, lengths: lengths, hidden: h)

@@ -121,20 +121,16 @@ func tunedLayerBackward(
       dScale: dg, dShift: db, rows: rows, n: h, threads: threads)
   }
   withGradients(&g.ffnOut, &g.ffnOutBias) { dw, db in
-    l.ffnOut.withUnsafeBufferPointer { w in
-      sgemmLinearBackward(
-        dX: t.dFFN, dWeight: dw, dBias: db, dOut: t.dSum, x: s.ffnAct, weight: w.base,
-        rows: rows, n: i, m: h, threads: threads)
-    }
+    sgemmLinearBackward(
+      dX: t.dFFN, dWeight: dw, dBias: db, dOut: t.dSum, x: s.ffnAct, weight: l.ffnOut,
+      rows: rows, n: i, m: h, threads: threads)
   }
   geluBackward(dx: t.dFFN, dy: t.dFFN, x: s.ffnPre, count: rows * i, threads: threads)
   t.dX1.update(from: t.dSum, count: rows * h)
   withGradients(&g.ffnIn, &g.ffnInBias) { dw, db in
-    l.ffnIn.withUnsafeBufferPointer { w in
-      sgemmLinearBackward(
-        dX: t.dX1, dWeight: dw, dBias: db, dOut: t.dFFN, x: s.x1, weight: w.base, rows: rows,
-        n: h, m: i, accumulate: true, threads: threads)
-    }
+    sgemmLinearBackward(
+      dX: t.dX1, dWeight: dw, dBias: db, dOut: t.dFFN, x: s.x1, weight: l.ffnIn, rows: rows,
+      n: h, m: i, accumulate: true, threads: threads)
   }
   withGradients(&g.attentionNormScale, &g.attentionNormShift) { dg, db in
     layerNormBackward(
@@ -143,22 +139,19 @@ func tunedLayerBackward(
       dScale: dg, dShift: db, rows: rows, n: h, threads: threads)
   }
   withGradients(&g.attentionOut, &g.attentionOutBias) { dw, db in
-    l.attentionOut.withUnsafeBufferPointer { w in
-      sgemmLinearBackward(
-        dX: t.dCtx, dWeight: dw, dBias: db, dOut: t.dSum, x: s.ctx, weight: w.base, rows: rows,
-        n: h, m: h, threads: threads)
-    }
+    sgemmLinearBackward(
+      dX: t.dCtx, dWeight: dw, dBias: db, dOut: t.dSum, x: s.ctx, weight: l.attentionOut,
+      rows: rows,
+      n: h, m: h, threads: threads)
   }
   attentionBackward(
     dQKV: t.dQKV, dOut: t.dCtx, qkv: s.qkv, lengths: lengths, hidden: h, heads: c.heads,
     threads: threads)
   dInput?.update(from: t.dSum, count: rows * h)
   withGradients(&g.qkv, &g.qkvBias) { dw, db in
-    l.qkv.withUnsafeBufferPointer { w in
-      sgemmLinearBackward(
-        dX: dInput, dWeight: dw, dBias: db, dOut: t.dQKV, x: x, weight: w.base, rows: rows,
-        n: h, m: 3 * h, accumulate: true, threads: threads)
-    }
+    sgemmLinearBackward(
+      dX: dInput, dWeight: dw, dBias: db, dOut: t.dQKV, x: x, weight: l.qkv, rows: rows,
+      n: h, m: 3 * h, accumulate: true, threads: threads)
   }
 }
 

@@ -16,7 +16,9 @@ extension MineReport {
     var out = textHeader(width: width)
 
     let issues = label_issues.prefix(top)
-    out += textSection("Likely label errors", shown: issues.count, of: label_issues.count) {
+    out += textSection(
+      "Likely label errors", shown: issues.count, of: label_issues.count, width: width
+    ) {
       let labelWidth = issues.map { flat($0.label).count }.max() ?? 0
       return ReportTextTable(
         headers: [
@@ -33,9 +35,11 @@ extension MineReport {
             ReportFormatting.fixed($0.score, 3), $0.text,
           ]
         })
-    }.render(width: width)
+    }
     let boundaryRows = boundary.prefix(top)
-    out += textSection("Boundary rows", shown: boundaryRows.count, of: boundary.count) {
+    out += textSection(
+      "Boundary rows", shown: boundaryRows.count, of: boundary.count, width: width
+    ) {
       ReportTextTable(
         headers: ["line", "label", "confused with", "margin", "text"],
         rightAligned: [true, false, false, true],
@@ -45,9 +49,11 @@ extension MineReport {
             ReportFormatting.signed($0.margin, 3), $0.text,
           ]
         })
-    }.render(width: width)
+    }
     let pairs = confusions.prefix(top)
-    out += textSection("Most confused class pairs", shown: pairs.count, of: confusions.count) {
+    out += textSection(
+      "Most confused class pairs", shown: pairs.count, of: confusions.count, width: width
+    ) {
       let labelWidth = pairs.map { flat($0.label).count }.max() ?? 0
       return ReportTextTable(
         headers: ["label → confused with", "count", "near"],
@@ -59,18 +65,17 @@ extension MineReport {
           ]
         },
         freeText: false)
-    }.render(width: width)
+    }
     return out.map { ReportFormatting.truncated($0, width) }.joined(separator: "\n") + "\n"
   }
 
   /// A blank line, the section's title with how many rows it shows of how many, and the
   /// table when it shows any.
   private func textSection(
-    _ title: String, shown: Int, of total: Int, table: () -> ReportTextTable
-  ) -> TextSection {
-    TextSection(
-      title: ReportFormatting.sectionTitle(title, shown: shown, of: total),
-      table: shown > 0 ? table() : nil)
+    _ title: String, shown: Int, of total: Int, width: Int, table: () -> ReportTextTable
+  ) -> [String] {
+    ["", ReportFormatting.sectionTitle(title, shown: shown, of: total)]
+      + (shown > 0 ? table().render(width: width) : [])
   }
 
   /// One line when it fits in `width`, else one field per line.
@@ -83,14 +88,6 @@ extension MineReport {
     if line.count <= width { return [line] }
     return ["Mine report"] + fields.map { ReportFormatting.fit("  " + $0, width) }
   }
-}
-
-/// A titled section of the text report.
-struct TextSection {
-  var title: String
-  var table: ReportTextTable?
-
-  func render(width: Int) -> [String] { ["", title] + (table?.render(width: width) ?? []) }
 }
 
 /// Columns separated by two spaces under an underlined header; all but the last column are

@@ -11,8 +11,15 @@ public struct Safetensors {
   public enum DType: String, Sendable, CaseIterable {
     case F64, I64, U64, F32, I32, U32, F16, BF16, I16, U16, I8, U8, BOOL
 
-    /// Bytes per element: the bits its name ends in over 8 (BOOL: 1).
-    public var width: Int { Int(rawValue.drop { !$0.isNumber }).map { $0 / 8 } ?? 1 }
+    /// Bytes per element.
+    public var width: Int {
+      switch self {
+      case .F64, .I64, .U64: return 8
+      case .F32, .I32, .U32: return 4
+      case .F16, .BF16, .I16, .U16: return 2
+      case .I8, .U8, .BOOL: return 1
+      }
+    }
 
     /// Whether `floats` can read a tensor of this type.
     public var isFloat: Bool { self == .F32 || self == .F16 || self == .BF16 }

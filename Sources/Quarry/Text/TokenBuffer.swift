@@ -49,6 +49,12 @@ public struct TokenBuffer: Sendable {
       open = false
     }
   }
+  /// One whole token: the byte `b`.
+  @inline(__always) mutating func appendToken(_ b: UInt8) {
+    begin()
+    append(b)
+    end()
+  }
   /// One whole token: the bytes `u[r]`.
   @inline(__always) mutating func appendToken(_ u: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) {
     begin()

@@ -102,7 +102,7 @@ public struct Tokenizer: Sendable, Codable, Equatable {
             buffer.append(b)
           } else {
             buffer.close(&inWord)
-            if keepPunctuation { buffer.appendToken(utf8, i..<(i + 1)) }
+            if keepPunctuation { buffer.appendToken(b) }
           }
         default:  // space or control
           buffer.close(&inWord)
