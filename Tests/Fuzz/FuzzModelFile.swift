@@ -56,7 +56,7 @@ public func initialize(
     config.mine = false
     config.augment = false
     func write(_ name: String, _ config: TrainingConfig) throws {
-      let model = try TrainingFixtures.train(corpus, config)
+      let model = try Finetune.run(train: corpus, valid: nil, pretrained: nil, config: config)
       try Data(try ModelFile.encode(model)).write(to: URL(fileURLWithPath: dir + "/" + name))
     }
     try write("words.qmodel", config)

@@ -100,9 +100,9 @@ final class ClassifierTests: XCTestCase {
       text += "no\tbad awful poor \(i)\n"
     }
     let corpus = try CorpusReader.parse(bytes: Array(text.utf8), path: "p.tsv")
-    return try TrainingFixtures.train(
-      corpus,
-      TrainingFixtures.config(epochs: 3, dim: 4, batchSize: 4, threads: 1, validFraction: 0))
+    let config = TrainingFixtures.config(
+      epochs: 3, dim: 4, batchSize: 4, threads: 1, validFraction: 0)
+    return try Finetune.run(train: corpus, valid: nil, pretrained: nil, config: config)
   }
 
   func testPredictorFeaturizesInPiecesLikeOneMatrix() throws {

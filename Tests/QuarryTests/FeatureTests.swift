@@ -4,10 +4,8 @@ import XCTest
 @testable import Quarry
 
 final class FeatureTests: XCTestCase {
-  func config(ngrams: Int = 1, chars: ClosedRange<Int> = 0...0, sublinear: Bool = true)
-    -> FeatureConfig
-  {
-    TrainingFixtures.features(wordNgrams: ngrams, charNgrams: chars, sublinearTF: sublinear)
+  func config(ngrams: Int = 1, chars: ClosedRange<Int> = 0...0) -> FeatureConfig {
+    TrainingFixtures.features(wordNgrams: ngrams, charNgrams: chars)
   }
 
   // MARK: FNV-1a

@@ -43,8 +43,10 @@ final class MineReportBuilderTests: XCTestCase {
         dir + "/other.tsv", TrainingFixtures.tsv(KeywordCorpus.named(count: 30, seed: 7)))
       let train = try CorpusReader.read(path: dir + "/train.tsv")
       let other = try CorpusReader.read(path: dir + "/other.tsv")
-      let model = try TrainingFixtures.train(train, config(crossFit: 3))
-      let plain = try TrainingFixtures.train(train, config(crossFit: 0))
+      let model = try Finetune.run(
+        train: train, valid: nil, pretrained: nil, config: config(crossFit: 3))
+      let plain = try Finetune.run(
+        train: train, valid: nil, pretrained: nil, config: config(crossFit: 0))
       return Fixture(
         train: train, other: other, truth: truth, model: model, modelWithoutCrossFit: plain)
     }

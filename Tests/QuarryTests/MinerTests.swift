@@ -194,14 +194,6 @@ final class MinerTests: XCTestCase {
 
   // MARK: Mining inside the trainer
 
-  /// Two classes (sport 0, money 1), so that p(other) = 1 − p(gold) and the scores the
-  /// miner saw in epoch e can be rebuilt from the training dynamics of epoch e − 1. Each
-  /// text holds two keywords of its class, in a third of the rows one of the other class,
-  /// and two noise words, so that early epochs leave rows in the band.
-  static func binaryRows(count: Int, seed: UInt64) -> [(label: Int32, text: String)] {
-    KeywordCorpus.rows(count: count, seed: seed, classes: ["sport", "money"], strays: true)
-  }
-
   static func trainingConfig(seed: UInt64 = 1, threads: Int = 1) -> TrainingConfig {
     var c = TrainingFixtures.keywordConfig(
       epochs: 5, learningRate: 0.2, wordNgrams: 1, seed: seed, threads: threads, crossFit: 0)
@@ -224,10 +216,16 @@ final class MinerTests: XCTestCase {
     var calls: [(rows: [Int], epoch: Int)] = []
   }
 
+  /// The trainer on `rows` rows of two classes (sport 0, money 1), so that p(other) =
+  /// 1 − p(gold) and the scores the miner saw in epoch e can be rebuilt from the training
+  /// dynamics of epoch e − 1. Each text holds two keywords of its class, in a third of the
+  /// rows one of the other class, and two noise words, so that early epochs leave rows in
+  /// the band.
   func run(_ config: TrainingConfig, rows: Int = 80) throws -> (Run, LabeledData) {
     setBLASThreads(1)
     let (data, initial) = KeywordCorpus.setup(
-      MinerTests.binaryRows(count: rows, seed: 42), config: config, classes: 2)
+      KeywordCorpus.rows(count: rows, seed: 42, classes: ["sport", "money"], strays: true),
+      config: config, classes: 2)
     let log = CallLog()
     // Two "variants" per mined row: copies of it, so a pass trains 3 rows per pick.
     let augment: Trainer.Augment = { rows, epoch in

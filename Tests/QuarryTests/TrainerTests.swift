@@ -17,7 +17,7 @@ final class TrainerTests: XCTestCase {
   }
 
   func train(_ config: TrainingConfig) throws -> Model {
-    try TrainingFixtures.train(try TrainerTests.corpus(), config)
+    try Finetune.run(train: try TrainerTests.corpus(), valid: nil, pretrained: nil, config: config)
   }
 
   func testLearnsASeparableCorpus() throws {

@@ -74,43 +74,32 @@ enum TrainingFixtures {
     try CorpusReader.parse(bytes: Array(tsv(rows).utf8), path: path)
   }
 
-  /// `count` keyword rows of `seed` (`KeywordCorpus.named`) as a TSV corpus. With
-  /// `relabel`, each row is given a label drawn at random (which may be its own) with the
-  /// chance `percent` in 100, from a generator of its own `seed`.
-  static func keywordCorpus(
-    count: Int, seed: UInt64, relabel: (percent: UInt64, seed: UInt64)? = nil,
-    path: String = "k.tsv"
-  ) throws -> Corpus {
-    var rows = KeywordCorpus.named(count: count, seed: seed)
-    if let relabel {
-      var rng = SplitMix64(seed: relabel.seed)
-      for i in rows.indices where rng.next() % 100 < relabel.percent {
-        rows[i].label = KeywordCorpus.labels[Int(rng.next() % 3)]
-      }
-    }
-    return try corpus(rows, path: path)
+  /// `count` keyword rows of `seed` (`KeywordCorpus.named`) as a TSV corpus.
+  static func keywordCorpus(count: Int, seed: UInt64, path: String = "k.tsv") throws -> Corpus {
+    try corpus(KeywordCorpus.named(count: count, seed: seed), path: path)
   }
 
-  /// 240 keyword rows with 15% of labels drawn afresh (so the miner has boundary rows).
+  /// 240 keyword rows with 15% of labels drawn afresh, at random (so possibly the same),
+  /// so that the miner has boundary rows.
   static func noisyKeywordCorpus() throws -> Corpus {
-    try keywordCorpus(count: 240, seed: 4, relabel: (percent: 15, seed: 9), path: "keywords.tsv")
+    var rows = KeywordCorpus.named(count: 240, seed: 4)
+    var rng = SplitMix64(seed: 9)
+    for i in rows.indices where rng.next() % 100 < 15 {
+      rows[i].label = KeywordCorpus.labels[Int(rng.next() % 3)]
+    }
+    return try corpus(rows, path: "keywords.tsv")
   }
 
   /// Three classes of one template each, `repeats` numbered rows a class, in turn:
-  /// "sports\tthe team won the match 0 goal", then money, then food.
-  static func tinyTSV(repeats: Int) -> String {
+  /// "sports\tthe team won the match 0 goal", then money, then food; as "tiny.tsv".
+  static func tinyCorpus(repeats: Int) throws -> Corpus {
     var text = ""
     for i in 0..<repeats {
       text += "sports\tthe team won the match \(i) goal\n"
       text += "money\tthe bank raised rates \(i) percent\n"
       text += "food\tfresh bread and cheese \(i) tasty\n"
     }
-    return text
-  }
-
-  /// `tinyTSV(repeats:)` parsed, as "tiny.tsv".
-  static func tinyCorpus(repeats: Int) throws -> Corpus {
-    try CorpusReader.parse(bytes: Array(tinyTSV(repeats: repeats).utf8), path: "tiny.tsv")
+    return try CorpusReader.parse(bytes: Array(text.utf8), path: "tiny.tsv")
   }
 
   // MARK: Settings
@@ -119,15 +108,12 @@ enum TrainingFixtures {
   static let defaults = TrainingConfig()
 
   /// Word n-grams up to `wordNgrams`, character n-grams of the lengths `charNgrams`
-  /// (0...0: none), the tokenizer's defaults.
-  static func features(
-    wordNgrams: Int, charNgrams: ClosedRange<Int> = 0...0, sublinearTF: Bool = true
-  ) -> FeatureConfig {
+  /// (0...0: none), `FeatureConfig`'s defaults otherwise.
+  static func features(wordNgrams: Int, charNgrams: ClosedRange<Int> = 0...0) -> FeatureConfig {
     var f = FeatureConfig()
     f.wordNgrams = wordNgrams
     f.charNgramMin = charNgrams.lowerBound
     f.charNgramMax = charNgrams.upperBound
-    f.sublinearTF = sublinearTF
     return f
   }
 
@@ -180,11 +166,6 @@ enum TrainingFixtures {
 
   // MARK: Models
 
-  /// `Finetune.run` on `corpus` alone: no validation corpus, no pretrained vectors.
-  static func train(_ corpus: Corpus, _ config: TrainingConfig) throws -> Model {
-    try Finetune.run(train: corpus, valid: nil, pretrained: nil, config: config)
-  }
-
   /// A small model trained for two epochs on `tinyCorpus(repeats: 12)`, with a validation
   /// share, bigrams and character n-grams, and mining and cross-fitting as by default (so
   /// that its file holds the training dynamics and the cross-fitted probabilities too);
@@ -193,6 +174,7 @@ enum TrainingFixtures {
     let config = TrainingFixtures.config(
       epochs: 2, dim: 6, batchSize: 8, threads: 1, validFraction: 0.25,
       features: features(wordNgrams: 2, charNgrams: 3...4))
-    return try train(try tinyCorpus(repeats: 12), config)
+    return try Finetune.run(
+      train: try tinyCorpus(repeats: 12), valid: nil, pretrained: nil, config: config)
   }
 }

@@ -34,7 +34,8 @@ final class TunedEncoderTests: XCTestCase {
       // The model file keeps the tuned layers; a changed one is refused.
       let bytes = try ModelFile.encode(model)
       XCTAssertEqual(bytes[8], 2, "a model with tuned layers is format version 2")
-      XCTAssertEqual(try ModelFile.encode(TrainingFixtures.train(corpus, config))[8], 1)
+      let plain = try Finetune.run(train: corpus, valid: nil, pretrained: nil, config: config)
+      XCTAssertEqual(try ModelFile.encode(plain)[8], 1)
       let back = try ModelFile.decode(bytes, path: "m")
       XCTAssertEqual(back.tunedLayers.map(\.ffnOut), model.tunedLayers.map(\.ffnOut))
       XCTAssertEqual(back.metadata.encoder, info)
@@ -54,14 +55,14 @@ final class TunedEncoderTests: XCTestCase {
 
       // The classifier is the n-gram model trained alone, plus the tuned head: W_u is the
       // head, and the bias the sum of both.
-      let plain = try TrainingFixtures.train(corpus, config)
       let (_, head) = try Finetune.tuneNoting(
         encoder, corpus.examples.map(\.text), labels: try model.goldLabels(of: corpus),
         classes: 3, options: tuning, progress: { _ in })
       XCTAssertEqual(model.classifier.wide, plain.classifier.wide)
       XCTAssertEqual(model.classifier.embedding, plain.classifier.embedding)
       XCTAssertEqual(model.classifier.encoderWeights, head.head)
-      XCTAssertEqual(model.classifier.bias, zip(plain.classifier.bias, head.headBias).map { $0 + $1 })
+      XCTAssertEqual(
+        model.classifier.bias, zip(plain.classifier.bias, head.headBias).map { $0 + $1 })
 
       // A second finetune reads the tuning from the cache and writes the same bytes.
       var again: [String] = []
