@@ -128,6 +128,19 @@ def resolve_corpus(name, catalog, cat_path, cache):
 _LINEBREAKS = {ord(c): " " for c in "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
 
 
+def write_lines(path, lines, copies=1):
+    """Writes the lines, each '\n'-terminated, `copies` times over."""
+    block = "".join(t + "\n" for t in lines)
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        for _ in range(copies):
+            f.write(block)
+
+
+def write_rows(path, rows):
+    """Writes (label, text) rows as label<TAB>text lines."""
+    write_lines(path, ["%s\t%s" % r for r in rows])
+
+
 class Corpus:
     def __init__(self, name, train, test, work, args, base=None):
         """base: the catalog name whose CORPUS_SETTINGS apply (name itself unless a split
@@ -146,27 +159,19 @@ class Corpus:
         # The predict input, the same file for every system.
         self.predict_input = os.path.join(work, "predict-input.txt")
         clean = [t.translate(_LINEBREAKS) for t in self.test_texts]
-        with open(self.predict_input, "w", encoding="utf-8", newline="\n") as f:
-            block = "".join(t + "\n" for t in clean)
-            for _ in range(self.repeat):
-                f.write(block)
+        write_lines(self.predict_input, clean, self.repeat)
         self.n_predict = self.n_test * self.repeat
         self.predict_once = os.path.join(work, "predict-input-once.txt")
-        with open(self.predict_once, "w", encoding="utf-8", newline="\n") as f:
-            f.write("".join(t + "\n" for t in clean))
+        write_lines(self.predict_once, clean)
         # fastText's copies: the same texts, tokenized for it (see --ft-tokenize and
         # CORPUS_SETTINGS). Made here, before anything is timed; the same as the originals
         # for raw.
         mode = self.ft_tokenize
         self.ft_train_tsv = os.path.join(work, "train-fasttext.tsv")
-        with open(self.ft_train_tsv, "w", encoding="utf-8", newline="\n") as f:
-            for lab, txt in zip(self.train_labels, self.train_texts):
-                f.write("%s\t%s\n" % (lab, W.tokenize(txt, mode).translate(_LINEBREAKS)))
+        write_rows(self.ft_train_tsv, [(lab, W.tokenize(txt, mode).translate(_LINEBREAKS))
+                                       for lab, txt in zip(self.train_labels, self.train_texts)])
         self.ft_predict_input = os.path.join(work, "predict-input-fasttext.txt")
-        with open(self.ft_predict_input, "w", encoding="utf-8", newline="\n") as f:
-            block = "".join(W.tokenize(t, mode) + "\n" for t in clean)
-            for _ in range(self.repeat):
-                f.write(block)
+        write_lines(self.ft_predict_input, [W.tokenize(t, mode) for t in clean], self.repeat)
 
     def score_predictions(self, preds, what, result, repeat=None):
         """Scores the first copy of the test set; checks the other copies agree."""
@@ -232,8 +237,3 @@ def seeded_split(rows, seed):
 
     labels = [l for l, _ in rows]
     return train_test_split(rows, test_size=0.2, stratify=labels, random_state=seed)
-
-
-def write_rows(path, rows):
-    with open(path, "w", encoding="utf-8", newline="\n") as f:
-        f.writelines("%s\t%s\n" % r for r in rows)

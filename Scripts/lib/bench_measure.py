@@ -146,7 +146,6 @@ def read_predictions(path, n_expected, what):
     return preds
 
 
-
 def rss_measured_with():
     """How run_measured measures peak RSS, for the report."""
     if os.access(GNU_TIME, os.X_OK):

@@ -24,16 +24,16 @@ def report_head(load_start):
     }
 
 
-def run_settings(names, args):
+def run_settings(args):
     """The settings every report has, after its mode's own: how the systems were set up
-    on the corpora NAMES."""
+    on the run's corpora."""
     return {
-        "ft_tokenize": ft_tokenize_summary(names, args),
+        "ft_tokenize": ft_tokenize_summary(args.corpora, args),
         "fasttext": dict(W.FT_PARAMS),
         "sklearn_lr": SKLEARN_LR,
         "sklearn_svc": SKLEARN_SVC,
         "sklearn_svc_char": SKLEARN_SVC_CHAR,
-        "corpus_notes": corpus_notes(names),
+        "corpus_notes": corpus_notes(args.corpora),
         "quarry": args.quarry,
         "vectors": args.vectors,
         "encoder": args.encoder,
@@ -52,7 +52,7 @@ def fixed_report(args, plan, systems, corpora, results, skipped, load_start, tim
             "repeat_predict": args.repeat_predict,
             "systems": systems,
             "systems_per_corpus": plan,
-            **run_settings(args.corpora, args),
+            **run_settings(args),
             "rss_measured_with": rss_measured_with(),
         },
         "corpora": {n: {"train": tr, "test": te} for n, tr, te in corpora},
@@ -78,7 +78,7 @@ def splits_report(args, plan, systems, pooled_info, splits, skipped, load_start,
             "split_procedure": SPLIT_PROCEDURE % ",".join(str(x) for x in args.split_seeds),
             "seed": args.seed,
             "threads": args.threads,
-            **run_settings(list(plan), args),
+            **run_settings(args),
         },
         "corpora": pooled_info,
         "splits": splits,
@@ -105,11 +105,11 @@ def emit(report, args, print_text):
 
 
 RATIO_KEYS = [
-    # key, wording, lower_is_better
-    ("train_seconds", "train time", True),
-    ("predict_docs_per_s", "predict docs/s", False),
-    ("train_peak_rss_mb", "train peak RSS", True),
-    ("predict_peak_rss_mb", "predict peak RSS", True),
+    # key, wording, lower_is_better, what quarry is when better, when not
+    ("train_seconds", "train time", True, "faster", "slower"),
+    ("predict_docs_per_s", "predict docs/s", False, "faster", "slower"),
+    ("train_peak_rss_mb", "train peak RSS", True, "less memory", "more memory"),
+    ("predict_peak_rss_mb", "predict peak RSS", True, "less memory", "more memory"),
 ]
 
 
@@ -125,7 +125,7 @@ def ratios(results):
             if not b:
                 continue
             entry = {"corpus": corpus, "baseline": base, "definition": "quarry / " + base}
-            for key, _, _ in RATIO_KEYS:
+            for key, *_ in RATIO_KEYS:
                 if q.get(key) and b.get(key):
                     entry[key] = q[key] / b[key]
             out.append(entry)
@@ -182,16 +182,11 @@ def print_table(report):
         print("%s: %s" % (name, note))
     for e in report["ratios"]:
         parts = []
-        for key, words, lower_better in RATIO_KEYS:
+        for key, words, lower_better, better, worse in RATIO_KEYS:
             if key not in e:
                 continue
             x = e[key]
-            if key == "train_seconds":
-                how = "faster" if x < 1 else "slower"
-            elif key == "predict_docs_per_s":
-                how = "faster" if x > 1 else "slower"
-            else:
-                how = "less memory" if x < 1 else "more memory"
+            how = better if (x < 1 if lower_better else x > 1) else worse
             parts.append("%s %.2fx %s's (%s)" % (words, x, e["baseline"], how))
         print("quarry vs %s on %s, quarry / %s: %s"
               % (e["baseline"], e["corpus"], e["baseline"], "; ".join(parts)))

@@ -136,14 +136,17 @@ def encoder_flags(system, args, cache):
     return []
 
 
-def bench_quarry(corpus, args, glove, warm=True, system="quarry"):
-    """glove: the --pretrained vectors, or None to train without."""
+def bench_quarry(corpus, args, warm=True, system="quarry"):
+    """With corpus.pretrained as --pretrained (None: trains without)."""
     q = args.quarry
-    pretrained = ["--pretrained", glove] if glove else []
+    glove = corpus.pretrained
     model = os.path.join(corpus.work, "%s.qmodel" % system)
     out = os.path.join(corpus.work, "%s.pred" % system)
     cache = os.path.join(corpus.work, "features-" + system)
     extra = encoder_flags(system, args, cache)
+    finetune = [q, "finetune", "--train", corpus.train, "--output", model] + (
+        ["--pretrained", glove] if glove else [])
+    timed = finetune + ["--threads", str(args.threads), "--seed", str(args.seed)] + extra
     # The encoder systems predict the test texts once: see the module's docstring.
     predict_input, n_predict, repeat = (
         (corpus.predict_once, corpus.n_test, 1) if extra else
@@ -152,22 +155,14 @@ def bench_quarry(corpus, args, glove, warm=True, system="quarry"):
     # as after any earlier finetune with them; the timed run then reads it, not the text.
     if warm and glove:
         subprocess.run(
-            [q, "finetune", "--train", corpus.train, "--output", model] + pretrained
-            + ["--epochs", "1", "--cross-fit", "0", "--no-mine", "--no-checkpoint"],
+            finetune + ["--epochs", "1", "--cross-fit", "0", "--no-mine", "--no-checkpoint"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     log("%s/%s: training%s" % (corpus.name, system, "" if glove else " (no --pretrained)"))
-    tr = run_measured(
-        [q, "finetune", "--train", corpus.train, "--output", model] + pretrained
-        + ["--threads", str(args.threads), "--seed", str(args.seed)] + extra,
-        label=system + " finetune",
-    )
+    tr = run_measured(timed, label=system + " finetune")
     res = {"train_seconds": tr["wall"], **train_figures(tr), "pretrained": glove}
     if extra:
         # Again, now that the encoder's vectors (and tuning) are in the cache.
-        again = run_measured(
-            [q, "finetune", "--train", corpus.train, "--output", model] + pretrained
-            + ["--threads", str(args.threads), "--seed", str(args.seed)] + extra,
-            label=system + " finetune (cached)")
+        again = run_measured(timed, label=system + " finetune (cached)")
         res["train_cached_seconds"] = again["wall"]
         log("%s/%s: trained in %.1fs cold, %.1fs from the cache"
             % (corpus.name, system, tr["wall"], again["wall"]))
@@ -246,7 +241,7 @@ def bench_svc_minilm(corpus, args):
 def run_system(corpus, system, args, warm=True):
     """Trains and scores one system on one corpus (one train/test pair)."""
     if system in ("quarry", "quarry-encoder", "quarry-tuned"):
-        return bench_quarry(corpus, args, corpus.pretrained, warm=warm, system=system)
+        return bench_quarry(corpus, args, warm=warm, system=system)
     if system == "sklearn-svc-minilm":
         return bench_svc_minilm(corpus, args)
     if system == "fasttext":
