@@ -146,7 +146,9 @@ func cachedInputs(
   let bytes = inputs.states.withUnsafeBytes { Data($0) }
   try? FileManager.default.createDirectory(
     atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-  try? bytes.write(to: URL(fileURLWithPath: path))
+  // Never over a file already there: ours of the same key (which the read above
+  // would have taken had it been whole) or someone else's.
+  try? bytes.write(to: URL(fileURLWithPath: path), options: .withoutOverwriting)
   return inputs
 }
 
