@@ -33,7 +33,7 @@ import bench_workers as W  # noqa: E402  (pure Python, no heavy imports)
 from bench_corpora import (Corpus, pooled_rows, pretrained_for, read_catalog,  # noqa: E402
                            resolve_corpus, seeded_split, systems_for, write_rows)
 from bench_measure import BenchError, loadavg, log, wait_quiet  # noqa: E402
-from bench_report import (emit, fixed_report, fmt, print_splits_table, print_table,  # noqa: E402
+from bench_report import (emit, fixed_report, fmt, is_report, print_splits_table, print_table,  # noqa: E402
                           splits_report)
 from bench_systems import ALL_SYSTEMS, ENCODER_SYSTEMS, run_system  # noqa: E402
 
@@ -197,7 +197,7 @@ def parse_args(argv):
                     help="first wait up to SECONDS for the machine to be idle (under 0.2 cores "
                          "busy for 15 s) before timing anything")
     ap.add_argument("--keep-work", action="store_true", help="keep models and predictions under the work dir")
-    ap.add_argument("--workdir", default=None, help="work dir (default: a fresh dir under $CACHE/bench-work)")
+    ap.add_argument("--workdir", default=None, help="work dir, a new or empty folder (default: a fresh dir under $CACHE/bench-work)")
     a = ap.parse_args(argv)
     if a.splits is not None:
         if a.splits < 1:
@@ -222,6 +222,12 @@ def parse_args(argv):
             ap.error("unknown system(s) %s; choose from %s" % (", ".join(bad), ", ".join(ALL_SYSTEMS)))
     if a.repeat_predict < 1:
         ap.error("--repeat-predict must be >= 1")
+    # Neither output may replace a file this script did not write: the work dir gets files
+    # of fixed names (and loses them at the end), the report replaces what is at its path.
+    if a.workdir and os.path.exists(a.workdir) and (not os.path.isdir(a.workdir) or os.listdir(a.workdir)):
+        ap.error("--workdir %s is not an empty folder: name a new or empty one" % a.workdir)
+    if a.save_json and os.path.exists(a.save_json) and not is_report(a.save_json):
+        ap.error("--save-json %s exists and is not a report of this script: name a new file" % a.save_json)
     a.quarry = os.path.abspath(a.quarry) if a.quarry else os.path.join(a.root, ".build", "release", "quarry")
     a.vectors = a.vectors or os.path.join(a.cache, "vectors", "glove.6B.50d.vec")
     a.encoder = os.path.abspath(a.encoder or os.path.join(a.cache, "encoder", "all-minilm-l6-v2"))

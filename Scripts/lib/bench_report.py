@@ -6,6 +6,7 @@ each peer).
 
 import datetime
 import json
+import os
 
 import bench_measure as M
 import bench_workers as W  # pure Python, no heavy imports
@@ -93,11 +94,28 @@ def fmt(v, spec):
     return "-" if v is None else format(v, spec)
 
 
+def is_report(path):
+    """Whether `path` holds a report this script wrote: a JSON object with `report_head`'s
+    keys. Only the first byte is read of anything else."""
+    try:
+        with open(path, "rb") as f:
+            if f.read(1) != b"{":
+                return False
+            f.seek(0)
+            report = json.load(f)
+    except (OSError, ValueError):
+        return False
+    return isinstance(report, dict) and {"date", "machine", "versions"} <= report.keys()
+
+
 def emit(report, args, print_text):
-    """Writes the report to --save-json if asked, then prints it as JSON or as text."""
+    """Writes the report to --save-json if asked (whole, by a rename), then prints it as
+    JSON or as text."""
     if args.save_json:
-        with open(args.save_json, "w") as f:
+        tmp = "%s.tmp-%d" % (args.save_json, os.getpid())
+        with open(tmp, "w") as f:
             json.dump(report, f, indent=2)
+        os.replace(tmp, args.save_json)
     if args.json:
         print(json.dumps(report, indent=2))
     else:
