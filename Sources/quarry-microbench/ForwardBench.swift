@@ -143,7 +143,6 @@ private struct ForwardBench {
   /// The kernels alone, 1 thread, over the same epoch of batches.
   func kernels() -> [Figure] {
     let (c, d) = (p.classes, p.dim)
-    let nb = Double(batches.count)
     let bag = timeRuns(reps: reps) {
       for r in batches {
         embeddingBagForward(out: hidden, table: p.embedding, dim: d, bag: x.bag, docs: docs(r))
@@ -167,20 +166,25 @@ private struct ForwardBench {
     return [
       figure(
         "· embedding bag", work.bagFlops, work.bagBytes, bag,
-        String(
-          format: "embeddingBagForward, %d words/doc, D=%d, %.0f distinct rows of %.0f/batch",
-          work.bagEntries / max(work.docs, 1), d, Double(work.distinctBag) / nb,
-          Double(work.bagEntries) / nb)),
+        "embeddingBagForward, "
+          + gathered(work.bagEntries, "words", "D=\(d)", distinct: work.distinctBag)),
       figure(
         "· wide sparse-linear", work.wideFlops, work.wideBytes, wide,
-        String(
-          format: "sparseLinearForward, %d non-zeros/doc, C=%d, %.0f distinct rows of %.0f/batch",
-          work.wideNNZ / max(work.docs, 1), c, Double(work.distinctWide) / nb,
-          Double(work.wideNNZ) / nb)),
+        "sparseLinearForward, "
+          + gathered(work.wideNNZ, "non-zeros", "C=\(c)", distinct: work.distinctWide)),
       figure(
         "· dense layer + bias", work.denseFlops, 0, dense,
         "linearForward, fixed order: \(batch)×\(c)×\(d) (B×C×D) + bias"),
     ]
+  }
+
+  /// "`entries / docs` `what`/doc, `width`, d distinct rows of e/batch" for a sparse kernel
+  /// that gathers `entries` rows over the epoch, `distinct` of them distinct per batch summed.
+  func gathered(_ entries: Int, _ what: String, _ width: String, distinct: Int) -> String {
+    let nb = Double(batches.count)
+    return String(
+      format: "%d %@/doc, %@, %.0f distinct rows of %.0f/batch", entries / max(work.docs, 1),
+      what, width, Double(distinct) / nb, Double(entries) / nb)
   }
 
   func figure(_ name: String, _ flops: Double, _ bytes: Double, _ secs: [Double], _ detail: String)
