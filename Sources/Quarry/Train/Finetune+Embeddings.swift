@@ -21,18 +21,7 @@ extension Finetune {
         path: pretrained, vocabulary: vocab, into: zero, dim: dim, cacheDirectory: vectorCache,
         threads: max(1, config.threads))
       embedding = loaded.embedding
-      // Words the file lacks start random, at the scale of the pretrained values.
-      var sum2: Double = 0
-      var n = 0
-      for r in 0..<vocab.wordCount where loaded.found[r] {
-        for j in 0..<dim { sum2 += Double(embedding[r * dim + j] * embedding[r * dim + j]) }
-        n += dim
-      }
-      let std = n > 0 ? Float((sum2 / Double(n)).squareRoot()) : 1 / Float(dim)
-      let a = std * Float(3).squareRoot()
-      for r in 0..<vocab.wordCount where !loaded.found[r] {
-        for j in 0..<dim { embedding[r * dim + j] = (rng.nextUnitFloat() * 2 - 1) * a }
-      }
+      fillMissing(&embedding, found: loaded.found, dim: dim, rng: &rng)
       var covered = 0
       var types = 0
       for r in 0..<vocab.wordCount where loaded.found[r] {
@@ -65,6 +54,25 @@ extension Finetune {
         Matrix(rows: vocab.wordCount, cols: dim, uniform: 1 / Float(dim), rng: &rng).values
     }
     return (embedding, dim, pretrainedInfo)
+  }
+
+  /// Sets the rows (of width `dim`) that the pretrained file lacks (`found[r]` false) to
+  /// uniform draws in ±std·√3, where std is the root mean square of the found rows' values
+  /// (1/D when none is found), so new words start at the pretrained values' scale.
+  static func fillMissing(
+    _ embedding: inout [Float], found: [Bool], dim: Int, rng: inout SplitMix64
+  ) {
+    var sum2: Double = 0
+    var n = 0
+    for r in found.indices where found[r] {
+      for j in 0..<dim { sum2 += Double(embedding[r * dim + j] * embedding[r * dim + j]) }
+      n += dim
+    }
+    let std = n > 0 ? Float((sum2 / Double(n)).squareRoot()) : 1 / Float(dim)
+    let a = std * Float(3).squareRoot()
+    for r in found.indices where !found[r] {
+      for j in 0..<dim { embedding[r * dim + j] = (rng.nextUnitFloat() * 2 - 1) * a }
+    }
   }
 
   /// Fails when the pretrained file holds no vectors, or none of the training words (a

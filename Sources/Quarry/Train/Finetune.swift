@@ -87,12 +87,26 @@ public enum Finetune {
       initial: initial, data: trainData, rows: trainRows, config: modelConfig,
       baseRate: config.learningRate, shouldStop: shouldStop, progress: progress)
 
+    return assembled(
+      result, tuned: tuned, heldOut: heldOut, labels: labels, config: modelConfig, vocab: vocab,
+      corpus: corpus, trainRows: trainRows, validCount: validRows.count,
+      pretrained: pretrainedInfo, encoder: encoder?.info)
+  }
+
+  /// The model file's contents: the trained classifier (with tuned layers joined back in
+  /// when there are any), its metadata, the per-row training dynamics and held-out scores,
+  /// and each training row's line in the corpus.
+  static func assembled(
+    _ result: Trainer.Result, tuned: TunedLayers?, heldOut: CrossFit.Scores?, labels: [String],
+    config: TrainingConfig, vocab: Vocabulary, corpus: Corpus, trainRows: [Example],
+    validCount: Int, pretrained: ModelMetadata.PretrainedInfo?, encoder: ModelMetadata.EncoderInfo?
+  ) -> Model {
     let meta = ModelMetadata(
-      trained: result, labels: labels, config: modelConfig, vocab: vocab,
+      trained: result, labels: labels, config: config, vocab: vocab,
       corpus: .init(
         path: corpus.path, contentHash: corpus.contentHashHex,
-        rows: corpus.examples.count, trainRows: trainRows.count, validRows: validRows.count),
-      pretrained: pretrainedInfo, encoder: encoder?.info)
+        rows: corpus.examples.count, trainRows: trainRows.count, validRows: validCount),
+      pretrained: pretrained, encoder: encoder)
     let classifier = tuned.map { Finetune.joined(result.model, tuned: $0) } ?? result.model
     var model = Model(
       metadata: meta, vocabulary: vocab, classifier: classifier, dynamics: result.dynamics,

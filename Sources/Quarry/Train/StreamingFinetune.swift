@@ -33,12 +33,7 @@ public enum StreamingFinetune {
     try Finetune.checkTrainable(
       vocab, counts: counts, classes: labels.count, rows: 0, pretrained: pretrained,
       encoderDim: 0, config: config, path: path)
-    progress(
-      .note(
-        "vocabulary: \(vocab.wordCount) words, \(vocab.featureCount - vocab.wordCount) n-gram features"
-          + (builder.pruneThreshold > 1
-            ? " (kept to \(maxFeatures) keys: those in fewer than \(builder.pruneThreshold) rows dropped)"
-            : "")))
+    progress(.note(vocabularyNote(vocab, builder: builder, maxFeatures: maxFeatures)))
 
     let (embedding, dim, pretrainedInfo) = try Finetune.initialEmbedding(
       pretrained: pretrained, vocab: vocab, counts: counts, config: config,
@@ -77,6 +72,16 @@ public enum StreamingFinetune {
         trainRows: stream.rows, validRows: validCorpus?.examples.count ?? 0),
       pretrained: pretrainedInfo)
     return Model(metadata: meta, vocabulary: vocab, classifier: result.model)
+  }
+
+  /// The vocabulary's size, and how many keys were pruned to stay within `maxFeatures`.
+  static func vocabularyNote(
+    _ vocab: Vocabulary, builder: Vocabulary.Builder, maxFeatures: Int
+  ) -> String {
+    "vocabulary: \(vocab.wordCount) words, \(vocab.featureCount - vocab.wordCount) n-gram features"
+      + (builder.pruneThreshold > 1
+        ? " (kept to \(maxFeatures) keys: those in fewer than \(builder.pruneThreshold) rows dropped)"
+        : "")
   }
 
   /// The pass over the file before training: the label counts, the vocabulary's keys and
