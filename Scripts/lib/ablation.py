@@ -10,9 +10,10 @@ model, only mine-report's label checks):
 
 Data: Reuters R8, in full (seeds 1-6) and as seeded stratified subsets of its training
 split (200 and 1,000 rows, 5 seeds each), always scored on the full R8 test split.
-Label errors: 5% of the training labels of R8 and SMS flipped to another class (seeded),
-quarry finetune on the noisy file, quarry mine-report --json, and precision / recall of
-label_issues against the flipped lines, with the wall time of both commands.
+Label errors: 5% of the training labels of R8 and SMS flipped to another class (noise
+seeds 5, 6, 7 by default), quarry finetune on the noisy file, quarry mine-report --json,
+and precision / recall / F1 of label_issues against the flipped lines, the AUC of the data
+map's confidence (flipped against clean rows), with the wall time of both commands.
 """
 
 import argparse
@@ -91,6 +92,47 @@ def macro_f1(quarry, train, test, vectors, flags, work, seed=1):
     return d["macro_f1"], d["accuracy"]
 
 
+def auc(low, high):
+    """P(a score of `low` < a score of `high`), ties counted half: the rank-sum statistic."""
+    scored = sorted([(v, 0) for v in low] + [(v, 1) for v in high])
+    rank_sum, i = 0.0, 0
+    while i < len(scored):
+        j = i
+        while j + 1 < len(scored) and scored[j + 1][0] == scored[i][0]:
+            j += 1
+        rank_sum += sum((i + j) / 2 + 1 for k in range(i, j + 1) if scored[k][1] == 1)
+        i = j + 1
+    n = len(high)
+    return (rank_sum - n * (n + 1) / 2) / (n * len(low))
+
+
+def label_errors(quarry, corpus, rows, seed, vectors, work):
+    """5% of `rows`' labels flipped (noise `seed`), finetune and mine-report on the noisy
+    file: precision, recall and F1 of label_issues against the flipped lines, the AUC of
+    the data map's confidence (flipped rows lower than clean ones), and the wall time."""
+    noisy, flipped = flip_labels(rows, 0.05, seed=seed)
+    path = os.path.join(work, "%s-noisy.tsv" % corpus)
+    write_tsv(path, noisy)
+    model = os.path.join(work, "noisy.qmodel")
+    start = time.time()
+    run([quarry, "finetune", "--train", path, "--pretrained", vectors, "--output", model])
+    report = json.loads(run([quarry, "mine-report", "--model", model, "--data", path,
+                             "--json"]))
+    secs = time.time() - start
+    got = {x["line"] for x in report["label_issues"]}
+    tp = len(got & flipped)
+    p = tp / max(1, len(got))
+    r = tp / len(flipped)
+    conf = [(x["line"] in flipped, x["confidence"]) for x in report["data_map"]]
+    d = {"noise_seed": seed, "flipped": len(flipped), "flagged": len(got), "true": tp,
+         "precision": p, "recall": r, "f1": 2 * p * r / max(1e-9, p + r),
+         "auc": auc([c for f, c in conf if f], [c for f, c in conf if not f]),
+         "seconds": secs, "source": report["source"]}
+    log("%s noise seed %d label errors: precision %.3f recall %.3f AUC %.3f (%.1f s)" % (
+        corpus, seed, p, r, d["auc"], secs))
+    return d
+
+
 def summary(values):
     return {"mean": statistics.mean(values),
             "sd": statistics.stdev(values) if len(values) > 1 else 0.0,
@@ -103,6 +145,10 @@ def main():
     ap.add_argument("--cache", required=True)
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--quick", action="store_true", help="2 subset seeds, 1 full seed")
+    ap.add_argument("--only", choices=["ablation", "label-errors"],
+                    help="run one of the two parts")
+    ap.add_argument("--noise-seeds", type=int, nargs="+", default=[5, 6, 7],
+                    help="seeds of the flipped labels (default: 5 6 7)")
     a = ap.parse_args()
     vectors = os.path.join(a.cache, "vectors/glove.6B.50d.vec")
     r8_train = read_tsv(os.path.join(a.cache, "corpora/r8/train.tsv"))
@@ -111,7 +157,7 @@ def main():
     full_seeds = [1] if a.quick else [1, 2, 3, 4, 5, 6]
     out = {"date": time.strftime("%Y-%m-%d"), "ablation": {}, "label_errors": {}}
     with tempfile.TemporaryDirectory() as work:
-        for size in (200, 1000, None):
+        for size in (200, 1000, None) if a.only in (None, "ablation") else ():
             name = "r8-%d" % size if size else "r8-full"
             seeds = subset_seeds if size else full_seeds
             paths = {}
@@ -132,28 +178,26 @@ def main():
                 out["ablation"][name][recipe] = summary(f1s)
                 log("%s %-18s macro-F1 %.4f ± %.4f" % (name, recipe, statistics.mean(f1s),
                                                       out["ablation"][name][recipe]["sd"]))
-        for corpus in ("r8", "sms"):
-            rows = read_tsv(os.path.join(a.cache, "corpora/%s/train.tsv" % corpus))
-            noisy, flipped = flip_labels(rows, 0.05, seed=5)
-            path = os.path.join(work, "%s-noisy.tsv" % corpus)
-            write_tsv(path, noisy)
-            model = os.path.join(work, "noisy.qmodel")
-            start = time.time()
-            run([a.quarry, "finetune", "--train", path, "--pretrained", vectors, "--output", model])
-            report = json.loads(run([a.quarry, "mine-report", "--model", model, "--data", path,
-                                     "--json"]))
-            secs = time.time() - start
-            got = {x["line"] for x in report["label_issues"]}
-            tp = len(got & flipped)
-            p = tp / max(1, len(got))
-            r = tp / len(flipped)
-            out["label_errors"][corpus] = {
-                "flipped": len(flipped), "flagged": len(got), "true": tp, "precision": p,
-                "recall": r, "seconds": secs, "source": report["source"]}
-            log("%s label errors: precision %.3f recall %.3f (%.1f s)" % (corpus, p, r, secs))
+        if a.only in (None, "label-errors"):
+            for corpus in ("r8", "sms"):
+                rows = read_tsv(os.path.join(a.cache, "corpora/%s/train.tsv" % corpus))
+                out["label_errors"][corpus] = [
+                    label_errors(a.quarry, corpus, rows, seed, vectors, work)
+                    for seed in a.noise_seeds]
     if a.json:
         print(json.dumps(out, indent=2))
         return
+    if out["ablation"]:
+        print_ablation(out)
+        print()
+    print_label_errors(out, a)
+
+
+def fmt(sm):
+    return "%.3f ± %.3f" % (sm["mean"], sm["sd"])
+
+
+def print_ablation(out):
     print("Ablation: R8 test macro-F1, mean ± sd (%s)" % out["date"])
     names = list(out["ablation"])
     print("%-20s" % "recipe" + "".join("%22s" % n for n in names))
@@ -161,12 +205,21 @@ def main():
         print("%-20s" % recipe + "".join(
             "%22s" % ("%.4f ± %.4f" % (out["ablation"][n][recipe]["mean"],
                                        out["ablation"][n][recipe]["sd"])) for n in names))
-    print()
-    print("Label errors (5% of training labels flipped, seed 5): quarry finetune + mine-report")
-    for corpus, d in out["label_errors"].items():
-        print("%-4s flipped %d, flagged %d, precision %.3f, recall %.3f, %.1f s (%s)" % (
-            corpus, d["flipped"], d["flagged"], d["precision"], d["recall"], d["seconds"],
-            d["source"]))
+
+
+def print_label_errors(out, a):
+    print("Label errors (5%% of training labels flipped; noise seeds %s): quarry finetune + "
+          "mine-report; AUC: the data map's confidence, flipped against clean rows"
+          % ", ".join(map(str, a.noise_seeds)))
+    for corpus, runs in out["label_errors"].items():
+        for d in runs:
+            print("%-4s seed %-2d flipped %d, flagged %d, precision %.3f, recall %.3f, F1 %.3f, "
+                  "AUC %.3f, %.1f s (%s)" % (
+                      corpus, d["noise_seed"], d["flipped"], d["flagged"], d["precision"],
+                      d["recall"], d["f1"], d["auc"], d["seconds"], d["source"]))
+        print("%-4s mean   " % corpus + ", ".join(
+            "%s %s" % (k, fmt(summary([d[k] for d in runs]))) for k in
+            ("precision", "recall", "f1", "auc")))
 
 
 if __name__ == "__main__":

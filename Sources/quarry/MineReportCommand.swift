@@ -7,12 +7,14 @@ struct MineReportCommand: ParsableCommand {
     commandName: "mine-report",
     abstract: "Show the boundary rows and the likely label errors of a labelled corpus.",
     discussion: """
-      On the corpus the model was trained on, the report reads the training dynamics \
-      stored in the model (confidence, variability and correctness of every row across \
-      epochs, as in dataset cartography) and the out-of-fold probabilities of its \
-      cross-fitted models, which also suggest the likely right label; on any other \
-      corpus, the model's own probabilities. --output is replaced only when it holds a \
-      mine-report (or with --force).
+      On the corpus the model was trained on, every figure comes from the model's \
+      cross-fitted fold models, each scoring the rows it never trained on after every \
+      epoch: the data map (confidence, variability and correctness of each row across \
+      epochs, as in dataset cartography), the boundary, and the likely label errors: \
+      rows whose confidence is under 0.13 times their class's mean, with the label the \
+      folds prefer. On any other corpus, the model's own probabilities (label errors by \
+      confident learning). --output is replaced only when it holds a mine-report (or \
+      with --force).
 
       Examples:
         quarry mine-report --model r8.qmodel --data r8-train.tsv

@@ -118,4 +118,45 @@ final class LabelIssuesTests: XCTestCase {
     let p: [Float] = [0.9, 0.1, 0.2, 0.8, 0.7, 0.3]
     XCTAssertEqual(LabelIssues.find(probabilities: p, labels: [0, 1, 0], classes: 2), [])
   }
+
+  // MARK: by mean out-of-fold confidence
+
+  /// The nine rows above with confidences c by hand. Class means m = (0.9 + 0.8 + 0.02 +
+  /// 0.05)/4 = 0.4425, (0.7 + 0.09)/2 = 0.395, (0.8 + 0.1 + 0.95)/3 = 0.61667.
+  ///   cut 0.13: bars 0.0575, 0.0514, 0.0802 → rows 2 (0.02) and 3 (0.05);
+  ///   cut 0.25: bars 0.1106, 0.0988, 0.1542 → also rows 5 (0.09) and 7 (0.1).
+  /// Suggested: the largest p̂_k with k ≠ label (row 3's is 2, though 1 was confident
+  /// learning's choice; row 5's is 2).
+  func testConfidenceRuleCutsAtAShareOfTheClassMean() {
+    let confidence: [Float] = [0.9, 0.8, 0.02, 0.05, 0.7, 0.09, 0.8, 0.1, 0.95]
+    func find(_ cut: Float?) -> [LabelIssues.Issue] {
+      let (p, labels) = (LabelIssuesTests.p, LabelIssuesTests.labels)
+      guard let cut else {
+        return LabelIssues.find(
+          confidence: confidence, probabilities: p, labels: labels, classes: 3)
+      }
+      return LabelIssues.find(
+        confidence: confidence, probabilities: p, labels: labels, classes: 3, cut: cut)
+    }
+    XCTAssertEqual(find(nil).map(\.row), [2, 3])
+    XCTAssertEqual(find(0.13), find(nil))
+    let looser = find(0.25)
+    XCTAssertEqual(looser.map(\.row), [2, 3, 5, 7])
+    XCTAssertEqual(looser.map(\.suggested), [1, 2, 2, 0])
+    for (issue, score) in zip(looser, [Float(0.98), 0.95, 0.91, 0.9]) {
+      XCTAssertEqual(issue.score, score, accuracy: 1e-6)
+    }
+  }
+
+  /// A class the folds never learn (every row near 0) is not flagged whole: its bar is
+  /// 0.13 × 0.05 = 0.0065. An absolute bar of 0.1 would flag rows 1–4.
+  func testAClassWithLowConfidenceThroughoutIsNotFlaggedWhole() {
+    let labels: [Int32] = [0, 0, 1, 1, 1]
+    let confidence: [Float] = [0.9, 0.02, 0.05, 0.04, 0.06]
+    let p: [Float] = [0.9, 0.1, 0.03, 0.97, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]
+    let issues = LabelIssues.find(
+      confidence: confidence, probabilities: p, labels: labels, classes: 2)
+    XCTAssertEqual(issues.map(\.row), [1])
+    XCTAssertEqual(issues.first?.suggested, 1)
+  }
 }

@@ -35,18 +35,23 @@ public struct MineReportBuilder {
           line: ex[$0].line, label: labels[Int(s.gold[$0])],
           confused_with: labels[Int(s.rival[$0])], margin: s.margin[$0], text: ex[$0].text)
       }
-    let issues = LabelIssues.find(probabilities: s.probs, labels: s.gold, classes: s.classes)
-      .map {
-        MineReport.LabelIssue(
-          line: ex[$0.row].line, label: labels[Int(s.gold[$0.row])],
-          suggested: labels[Int($0.suggested)], suggested_by: s.source.suggester,
-          score: $0.score, text: ex[$0.row].text)
-      }
+    let map = dataMap(s, corpus: corpus, labels: labels)
+    let found =
+      s.source == .crossFit
+      ? LabelIssues.find(
+        confidence: map.map(\.confidence), probabilities: s.probs, labels: s.gold,
+        classes: s.classes)
+      : LabelIssues.find(probabilities: s.probs, labels: s.gold, classes: s.classes)
+    let issues = found.map {
+      MineReport.LabelIssue(
+        line: ex[$0.row].line, label: labels[Int(s.gold[$0.row])],
+        suggested: labels[Int($0.suggested)], suggested_by: s.source.suggester,
+        score: $0.score, text: ex[$0.row].text)
+    }
     return MineReport(
       source: s.source, model: modelPath, data: corpus.path, rows: s.gold.count,
       labels: labels, boundary: boundary, label_issues: issues,
-      confusions: confusions(s, labels: labels),
-      data_map: dataMap(s, corpus: corpus, labels: labels))
+      confusions: confusions(s, labels: labels), data_map: map)
   }
 
   /// Every row's gold class and probabilities (the stored out-of-sample ones for the rows
