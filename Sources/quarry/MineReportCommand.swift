@@ -11,10 +11,10 @@ struct MineReportCommand: ParsableCommand {
       cross-fitted fold models, each scoring the rows it never trained on after every \
       epoch: the data map (confidence, variability and correctness of each row across \
       epochs, as in dataset cartography), the boundary, and the likely label errors: \
-      rows whose confidence is under 0.13 times their class's mean, with the label the \
-      folds prefer. On any other corpus, the model's own probabilities (label errors by \
-      confident learning). --output is replaced only when it holds a mine-report (or \
-      with --force).
+      rows whose confidence is under 0.13 times their class's mean and to which a model \
+      trained without any such row prefers another label, the one suggested. On any other \
+      corpus, the model's own probabilities (label errors by confident learning). \
+      --output is replaced only when it holds a mine-report (or with --force).
 
       Examples:
         quarry mine-report --model r8.qmodel --data r8-train.tsv

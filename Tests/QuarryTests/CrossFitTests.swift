@@ -148,18 +148,71 @@ final class CrossFitTests: XCTestCase {
     // The out-of-fold dynamics: one record per fold epoch, the last equal to the
     // probabilities; a flipped row's confidence over the epochs is below every clean
     // row's median, and its most frequent wrong class is the true one.
+    // (The rows the folds flag keep the probabilities of the model that confirms them.)
     let dyn = scores.dynamics
     XCTAssertEqual(dyn.rows, 90)
     XCTAssertEqual(dyn.epochs, config.crossFitEpochs)
     let last = (dyn.epochs - 1) * 90
-    for i in 0..<90 { XCTAssertEqual(dyn.pGold[last + i], given(i), "row \(i)") }
     let stats = (0..<90).map { dyn.stats(row: $0, label: data.labels[$0], classes: 3) }
+    let flaggedByFolds = Set(
+      LabelIssues.find(
+        confidence: stats.map(\.confidence), probabilities: p, labels: data.labels, classes: 3
+      ).map(\.row))
+    for i in 0..<90 where !flaggedByFolds.contains(i) {
+      XCTAssertEqual(dyn.pGold[last + i], given(i), "row \(i)")
+    }
     let cleanConfidence = clean.map { stats[$0].confidence }.sorted()
     for i in flipped {
       XCTAssertLessThan(
         stats[i].confidence, cleanConfidence[cleanConfidence.count / 2], "flipped row \(i)")
       XCTAssertEqual(stats[i].rival, truth[i], "flipped row \(i)")
     }
+  }
+
+  /// Hand-made fold scores in which the flipped rows have low confidence and a rival
+  /// class: `confirmed` replaces exactly their probabilities with those of a model trained
+  /// (same settings, same initial weights) on the other 86 rows, which gives them their
+  /// true class; every other row is left as it was.
+  func testFlaggedRowsAreScoredByAModelTrainedWithoutThem() throws {
+    setBLASThreads(1)
+    var config = config()
+    config.epochs = config.crossFitEpochs
+    config.mine = false
+    config.classWeighting = .uniform
+    let (data, initial, _, truth) = setup(config)
+    let flipped = CrossFitTests.flipped
+    var probabilities = [Float](repeating: 0, count: 90 * 3)
+    var pGold = [Float](repeating: 0.9, count: 90)
+    for i in 0..<90 {
+      let shown = flipped.contains(i) ? (Int(data.labels[i]) + 1) % 3 : Int(data.labels[i])
+      probabilities[i * 3 + shown] = 1
+      if flipped.contains(i) { pGold[i] = 0.02 }
+    }
+    let scores = CrossFit.Scores(
+      probabilities: probabilities,
+      dynamics: try XCTUnwrap(
+        Dynamics(rows: 90, pGold: pGold, predicted: data.labels.map { $0 })))
+    let out = try CrossFit.confirmed(scores, initial: initial, data: data, config: config)
+    let others = (0..<90).filter { !flipped.contains($0) }
+    let confirmer = try Trainer(config: config).train(
+      model: initial, train: data.subset(others), valid: nil, recordDynamics: false
+    ).model
+    let expected = confirmer.probabilities(data.subset(flipped).features, threads: 1)
+    for (j, i) in flipped.enumerated() {
+      XCTAssertEqual(
+        Array(out.probabilities[(i * 3)..<(i * 3 + 3)]), Array(expected[(j * 3)..<(j * 3 + 3)]),
+        "row \(i)")
+    }
+    for i in others {
+      XCTAssertEqual(
+        Array(out.probabilities[(i * 3)..<(i * 3 + 3)]),
+        Array(probabilities[(i * 3)..<(i * 3 + 3)]), "row \(i)")
+    }
+    XCTAssertEqual(out.dynamics, scores.dynamics)
+    let issues = LabelIssues.find(
+      confidence: pGold, probabilities: out.probabilities, labels: data.labels, classes: 3)
+    XCTAssertEqual(Set(issues.map(\.row)), Set(flipped))
+    for issue in issues { XCTAssertEqual(issue.suggested, truth[issue.row], "row \(issue.row)") }
   }
 
   func testSameForAnyThreadCountAndSeedDependent() throws {

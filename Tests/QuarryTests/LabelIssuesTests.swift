@@ -159,4 +159,16 @@ final class LabelIssuesTests: XCTestCase {
     XCTAssertEqual(issues.map(\.row), [1])
     XCTAssertEqual(issues.first?.suggested, 1)
   }
+
+  /// A row under the bar whose stored probabilities still favour its label (the model
+  /// trained without the flagged rows gave it back) is not an issue.
+  func testConfidenceRuleNeedsAnotherClassAhead() {
+    let labels: [Int32] = [0, 0, 0, 1, 1]
+    let confidence: [Float] = [0.9, 0.9, 0.01, 0.9, 0.01]
+    let p: [Float] = [0.9, 0.1, 0.9, 0.1, 0.6, 0.4, 0.1, 0.9, 0.7, 0.3]
+    let issues = LabelIssues.find(
+      confidence: confidence, probabilities: p, labels: labels, classes: 2)
+    XCTAssertEqual(issues.map(\.row), [4])
+    XCTAssertEqual(issues.first?.suggested, 0)
+  }
 }

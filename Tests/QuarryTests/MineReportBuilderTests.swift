@@ -262,15 +262,17 @@ final class MineReportBuilderTests: XCTestCase {
 
   /// On the training corpus of a cross-fitted model, the issues are exactly the rows whose
   /// data-map confidence (mean out-of-fold p(label) over the fold epochs) is under 0.13
-  /// times its class's mean confidence, each scored 1 − confidence.
+  /// times its class's mean confidence and whose stored out-of-sample probabilities put
+  /// another class ahead of the label, each scored 1 − confidence.
   func testTrainingCorpusIssuesAreTheLowConfidenceRows() throws {
     let report = try build(f.model, f.train)
+    let h = byHand(f.model, f.train)
     var byLabel: [String: [Float]] = [:]
     for point in report.data_map { byLabel[point.label, default: []].append(point.confidence) }
-    let low = report.data_map.filter {
-      let mine = byLabel[$0.label]!
-      return $0.confidence < 0.13 * (mine.reduce(0, +) / Float(mine.count))
-    }
+    let low = report.data_map.enumerated().filter { i, point in
+      let mine = byLabel[point.label]!
+      return point.confidence < 0.13 * (mine.reduce(0, +) / Float(mine.count)) && h.margin[i] < 0
+    }.map(\.element)
     XCTAssertFalse(low.isEmpty)
     XCTAssertEqual(Set(report.label_issues.map(\.line)), Set(low.map(\.line)))
     for issue in report.label_issues {

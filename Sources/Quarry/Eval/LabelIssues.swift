@@ -5,9 +5,11 @@
 ///
 ///   m_j = mean of c_i over the rows labelled j                 (per-class scale)
 ///
-/// a row labelled y is an issue when c_i < `cut` · m_y; its score is 1 − c_i, and the class
-/// suggested is the other class with the largest last-epoch p̂_k. Scaling by m_y keeps a
-/// class the folds barely learn (a handful of rows) from being flagged whole. O(N·C).
+/// a row labelled y is an issue when c_i < `cut` · m_y and the other class k with the
+/// largest p̂_k has p̂_k > p̂_y, with p̂ the row's stored out-of-sample probabilities (for
+/// the rows the first condition picks, `CrossFit` stores those of a model trained without
+/// any of them). Its score is 1 − c_i and k is the class suggested. Scaling by m_y keeps
+/// a class the folds barely learn (a handful of rows) from being flagged whole. O(N·C).
 ///
 /// Elsewhere, by confident learning (Northcutt, Jiang, Chuang 2021) on probabilities p̂
 /// that should be out-of-sample:
@@ -28,8 +30,8 @@ public enum LabelIssues {
     public var score: Float
   }
 
-  /// Issues by mean out-of-fold confidence (`confidence[i]`, p̂ the last epoch's N×C
-  /// probabilities), highest score first.
+  /// Issues by mean out-of-fold confidence (`confidence[i]`; p̂ N×C), highest score
+  /// first.
   public static func find(
     confidence: [Float], probabilities p: [Float], labels: [Int32], classes c: Int,
     cut: Float = 0.13
@@ -47,7 +49,7 @@ public enum LabelIssues {
       for k in 0..<c where k != Int(y) {
         if best < 0 || p[i * c + k] > p[i * c + best] { best = k }
       }
-      if best >= 0 {
+      if best >= 0, p[i * c + best] > p[i * c + Int(y)] {
         issues.append(Issue(row: i, suggested: Int32(best), score: 1 - confidence[i]))
       }
     }

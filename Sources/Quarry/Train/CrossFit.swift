@@ -9,9 +9,10 @@ public enum CrossFit {
   public static let lrScale: Float = 1.5
 
   /// What cross-fitting gives every training row, each from the model of its held-out
-  /// fold: the last epoch's probabilities (N×C, row-major), and the training dynamics of
-  /// the held-out rows, p(gold) and the arg-max after every fold epoch (out-of-sample
-  /// dataset cartography). A row whose class its fold's model never saw (a class of one
+  /// fold: the last epoch's probabilities (N×C, row-major; for the rows the folds flag as
+  /// label errors, those of the model that `confirmed` trains without them), and the
+  /// training dynamics of the held-out rows, p(gold) and the arg-max after every fold
+  /// epoch (out-of-sample dataset cartography). A row whose class its fold's model never saw (a class of one
   /// row or one group of identical texts, or a fold with nothing to train on) cannot be
   /// checked: it keeps its own label with probability 1 at every epoch.
   public struct Scores: Sendable {
@@ -42,9 +43,46 @@ public enum CrossFit {
         }
       }
     }
-    return try merge(
+    let merged = try merge(
       results.map { try $0!.get() }, fold: fold, data: data, classes: initial.classes,
       epochs: foldConfig.epochs)
+    var confirmConfig = foldConfig
+    confirmConfig.threads = config.threads
+    return try confirmed(
+      merged, initial: initial, data: data, config: confirmConfig, shouldStop: shouldStop)
+  }
+
+  /// `scores` with the probabilities of the rows the folds flag as label errors
+  /// (`LabelIssues.find(confidence:…)` on their dynamics) replaced by those of one model
+  /// trained, with `config`, on every row but the flagged ones: a flagged row then stays
+  /// an issue only when a model that never saw any flagged row also prefers another class.
+  /// Rows of a class that model never saw keep the folds' probabilities.
+  static func confirmed(
+    _ scores: Scores, initial: Classifier, data: LabeledData, config: TrainingConfig,
+    shouldStop: @escaping () -> Bool = { false }
+  ) throws -> Scores {
+    let (n, c) = (data.count, initial.classes)
+    let confidence = (0..<n).map {
+      scores.dynamics.stats(row: $0, label: data.labels[$0], classes: c).confidence
+    }
+    let flagged = LabelIssues.find(
+      confidence: confidence, probabilities: scores.probabilities, labels: data.labels,
+      classes: c
+    ).map(\.row).sorted()
+    let isFlagged = Set(flagged)
+    let trainRows = (0..<n).filter { !isFlagged.contains($0) }
+    guard !flagged.isEmpty, !trainRows.isEmpty else { return scores }
+    let model = try Trainer(config: config).train(
+      model: initial, train: data.subset(trainRows), valid: nil, recordDynamics: false,
+      control: .init(shouldStop: shouldStop)
+    ).model
+    let p = model.probabilities(data.subset(flagged).features, threads: max(1, config.threads))
+    let seen = Set(trainRows.map { data.labels[$0] })
+    var out = scores
+    for (j, i) in flagged.enumerated() where seen.contains(data.labels[i]) {
+      for k in 0..<c { out.probabilities[i * c + k] = p[j * c + k] }
+    }
+    return out
   }
 
   /// The fold models' settings: `crossFitEpochs` epochs on one thread, no mining, and
