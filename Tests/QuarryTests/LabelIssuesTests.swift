@@ -151,11 +151,9 @@ final class LabelIssuesTests: XCTestCase {
   /// A class the folds never learn (every row near 0) is not flagged whole: its bar is
   /// 0.13 × 0.05 = 0.0065. An absolute bar of 0.1 would flag rows 1–4.
   func testAClassWithLowConfidenceThroughoutIsNotFlaggedWhole() {
-    let labels: [Int32] = [0, 0, 1, 1, 1]
-    let confidence: [Float] = [0.9, 0.02, 0.05, 0.04, 0.06]
-    let p: [Float] = [0.9, 0.1, 0.03, 0.97, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]
-    let issues = LabelIssues.find(
-      confidence: confidence, probabilities: p, labels: labels, classes: 2)
+    let issues = twoClasses(
+      labels: [0, 0, 1, 1, 1], confidence: [0.9, 0.02, 0.05, 0.04, 0.06],
+      p: [0.9, 0.1, 0.03, 0.97, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5])
     XCTAssertEqual(issues.map(\.row), [1])
     XCTAssertEqual(issues.first?.suggested, 1)
   }
@@ -163,12 +161,14 @@ final class LabelIssuesTests: XCTestCase {
   /// A row under the bar whose stored probabilities still favour its label (the model
   /// trained without the flagged rows gave it back) is not an issue.
   func testConfidenceRuleNeedsAnotherClassAhead() {
-    let labels: [Int32] = [0, 0, 0, 1, 1]
-    let confidence: [Float] = [0.9, 0.9, 0.01, 0.9, 0.01]
-    let p: [Float] = [0.9, 0.1, 0.9, 0.1, 0.6, 0.4, 0.1, 0.9, 0.7, 0.3]
-    let issues = LabelIssues.find(
-      confidence: confidence, probabilities: p, labels: labels, classes: 2)
+    let issues = twoClasses(
+      labels: [0, 0, 0, 1, 1], confidence: [0.9, 0.9, 0.01, 0.9, 0.01],
+      p: [0.9, 0.1, 0.9, 0.1, 0.6, 0.4, 0.1, 0.9, 0.7, 0.3])
     XCTAssertEqual(issues.map(\.row), [4])
     XCTAssertEqual(issues.first?.suggested, 0)
+  }
+
+  func twoClasses(labels: [Int32], confidence: [Float], p: [Float]) -> [LabelIssues.Issue] {
+    LabelIssues.find(confidence: confidence, probabilities: p, labels: labels, classes: 2)
   }
 }
