@@ -12,16 +12,17 @@ public enum CrossFit {
   /// fold: the last epoch's probabilities (N×C, row-major; for the rows the folds flag as
   /// label errors, those of the model that `confirmed` trains without them), and the
   /// training dynamics of the held-out rows, p(gold) and the arg-max after every fold
-  /// epoch (out-of-sample dataset cartography). A row whose class its fold's model never saw (a class of one
-  /// row or one group of identical texts, or a fold with nothing to train on) cannot be
-  /// checked: it keeps its own label with probability 1 at every epoch.
+  /// epoch (out-of-sample dataset cartography). A row whose class its fold's model never
+  /// saw (a class of one row or one group of identical texts, or a fold with nothing to
+  /// train on) cannot be checked: it keeps its own label with probability 1 at every epoch.
   public struct Scores: Sendable {
     public var probabilities: [Float]
     public var dynamics: Dynamics
   }
 
-  /// Cross-fits `folds` models on `data`. Rows with the same `group` (e.g. the same text)
-  /// share a fold, so no row is scored by a model that trained on its twin. Folds run side
+  /// Cross-fits `folds` models on `data`, then `confirmed` the rows they flag. Rows with the
+  /// same `group` (e.g. the same text) share a fold, so no row is scored by a model that
+  /// trained on its twin. Folds run side
   /// by side, one thread each: a fold's model does not depend on which thread trains it,
   /// so the result is the same for any thread count.
   public static func scores(
