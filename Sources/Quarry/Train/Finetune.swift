@@ -204,8 +204,9 @@ public enum Finetune {
     progress(
       .note(
         String(
-          format: "cross-fitting: %d folds × %d epochs for out-of-sample scores (%.2f s)",
-          config.crossFit, config.crossFitEpochs, (clock.now - start).seconds)))
+          format:
+            "cross-fitting: %d folds × %d epochs, and one model without the %d rows they flag, for out-of-sample scores (%.2f s)",
+          config.crossFit, config.crossFitEpochs, scores.confirmed, (clock.now - start).seconds)))
     return scores
   }
 
