@@ -245,7 +245,7 @@ async def main():
         await asyncio.gather(*slow)
         print("stress: 50 slow clients (a byte every 50 ms) were answered alongside", flush=True)
 
-        for phase in range(2):
+        for phase in range(3):
             await reload_under_load(port, texts, checker, failures, server, served,
                                     (model_b, model_a))
             # The last file swapped in was MODEL_A: the server must end up serving it
@@ -259,9 +259,12 @@ async def main():
                   f"{sorted(checker.answered.values())}, RSS {rss[-1]:.0f} MB", flush=True)
         if min(checker.answered.values()) == 0:
             failures.add("one of the two models never answered")
-        # Bounded: once the first burst and the first reload phase have sized the pools,
-        # more of the same adds little.
-        if rss[4] > rss[0] + 32 or rss[6] > rss[5] * 1.1 + 32:
+        # Bounded: once the first burst has sized the pools, more bursts add little; and
+        # the last reload phase stays near the highest reading before it. A reading after
+        # one phase may come before the allocator has settled (seen: 128 MB after six
+        # reloads, then 192), so the bound is on the last phase, not on each step: over
+        # 36 reloads on 2026-12-06 the server held between 165 and 192 MB.
+        if rss[4] > rss[0] + 32 or rss[-1] > max(rss[:-1]) * 1.1 + 32:
             failures.add(f"resident memory grew: {', '.join(f'{r:.0f}' for r in rss)} MB")
         if server.poll() is not None:
             failures.add(f"the server exited with {server.returncode}")
