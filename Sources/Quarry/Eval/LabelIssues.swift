@@ -36,23 +36,11 @@ public enum LabelIssues {
     confidence: [Float], probabilities p: [Float], labels: [Int32], classes c: Int,
     cut: Float = 0.13
   ) -> [Issue] {
-    var sum = [Double](repeating: 0, count: c)
-    var count = [Int](repeating: 0, count: c)
-    for (i, y) in labels.enumerated() {
-      sum[Int(y)] += Double(confidence[i])
-      count[Int(y)] += 1
-    }
-    let scale = (0..<c).map { count[$0] > 0 ? Float(sum[$0] / Double(count[$0])) : 0 }
-    var issues: [Issue] = []
-    for (i, y) in labels.enumerated() where confidence[i] < cut * scale[Int(y)] {
-      var best = -1
-      for k in 0..<c where k != Int(y) {
-        if best < 0 || p[i * c + k] > p[i * c + best] { best = k }
-      }
-      if best >= 0, p[i * c + best] > p[i * c + Int(y)] {
-        issues.append(Issue(row: i, suggested: Int32(best), score: 1 - confidence[i]))
-      }
-    }
+    let scale = classMeans(labels: labels, classes: c) { confidence[$0] }
+    let (margin, rival) = Miner.margins(probabilities: p, labels: labels, classes: c)
+    let issues = labels.indices.filter {
+      confidence[$0] < cut * scale[Int(labels[$0])] && margin[$0] < 0
+    }.map { Issue(row: $0, suggested: rival[$0], score: 1 - confidence[$0]) }
     return sorted(issues)
   }
 
@@ -60,13 +48,7 @@ public enum LabelIssues {
   public static func find(
     probabilities p: [Float], labels: [Int32], classes c: Int, minScore: Float = 0.8
   ) -> [Issue] {
-    var sum = [Double](repeating: 0, count: c)
-    var count = [Int](repeating: 0, count: c)
-    for (i, y) in labels.enumerated() {
-      sum[Int(y)] += Double(p[i * c + Int(y)])
-      count[Int(y)] += 1
-    }
-    let threshold = (0..<c).map { count[$0] > 0 ? Float(sum[$0] / Double(count[$0])) : 1 }
+    let threshold = classMeans(labels: labels, classes: c) { p[$0 * c + Int(labels[$0])] }
     var issues: [Issue] = []
     for (i, y) in labels.enumerated() {
       var best = -1
@@ -78,6 +60,17 @@ public enum LabelIssues {
       }
     }
     return sorted(issues)
+  }
+
+  /// m_j = mean of `value(i)` over the rows i labelled j (1 for a class with no rows).
+  static func classMeans(labels: [Int32], classes c: Int, _ value: (Int) -> Float) -> [Float] {
+    var sum = [Double](repeating: 0, count: c)
+    var count = [Int](repeating: 0, count: c)
+    for (i, y) in labels.enumerated() {
+      sum[Int(y)] += Double(value(i))
+      count[Int(y)] += 1
+    }
+    return (0..<c).map { count[$0] > 0 ? Float(sum[$0] / Double(count[$0])) : 1 }
   }
 
   static func sorted(_ issues: [Issue]) -> [Issue] {
