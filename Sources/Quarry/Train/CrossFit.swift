@@ -18,9 +18,9 @@ public enum CrossFit {
   public struct Scores: Sendable {
     public var probabilities: [Float]
     public var dynamics: Dynamics
-    /// How many rows the folds flagged, and `confirmed` scored with a model trained
-    /// without them.
-    public var confirmed = 0
+    /// How many rows the folds flagged as label errors (`confirmed` scores them with a
+    /// model trained without them).
+    public var flagged = 0
   }
 
   /// Cross-fits `folds` models on `data`, then `confirmed` the rows they flag. Rows with the
@@ -83,7 +83,7 @@ public enum CrossFit {
     let p = model.probabilities(data.subset(flagged).features, threads: max(1, config.threads))
     let seen = Set(trainRows.map { data.labels[$0] })
     var out = scores
-    out.confirmed = flagged.count
+    out.flagged = flagged.count
     for (j, i) in flagged.enumerated() where seen.contains(data.labels[i]) {
       for k in 0..<c { out.probabilities[i * c + k] = p[j * c + k] }
     }

@@ -206,7 +206,7 @@ public enum Finetune {
         String(
           format:
             "cross-fitting: %d folds × %d epochs, and one model without the %d rows they flag, for out-of-sample scores (%.2f s)",
-          config.crossFit, config.crossFitEpochs, scores.confirmed, (clock.now - start).seconds)))
+          config.crossFit, config.crossFitEpochs, scores.flagged, (clock.now - start).seconds)))
     return scores
   }
 
