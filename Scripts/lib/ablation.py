@@ -189,8 +189,10 @@ def main():
         return
     if out["ablation"]:
         print_ablation(out)
+    if out["ablation"] and out["label_errors"]:
         print()
-    print_label_errors(out, a)
+    if out["label_errors"]:
+        print_label_errors(out, a)
 
 
 def fmt(sm):
