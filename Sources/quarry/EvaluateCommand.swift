@@ -18,6 +18,12 @@ struct EvaluateCommand: ParsableCommand {
   @Option(help: "Output format: \(EvaluateFormat.choices) (default: text).")
   var format: EvaluateFormat?
   @Flag(help: "Same as --format json: one JSON object instead of tables.") var json = false
+  @Option(
+    help: """
+      tuned: score with the class offsets finetune fitted (as predict does); off: without \
+      them, to see what they change.
+      """)
+  var classBias: ClassBias.Mode = .tuned
   @OptionGroup var compute: ComputeOptions
   @OptionGroup var corpus: CorpusOptions
   @OptionGroup(title: "Encoder (for a model trained with --encoder)") var encoder: EncoderOptions
@@ -27,7 +33,8 @@ struct EvaluateCommand: ParsableCommand {
   }
 
   func run() throws {
-    let m = try ModelFile.read(model)
+    let read = try ModelFile.read(model)
+    let m = classBias == .off ? read.withoutClassBias() : read
     let c = try corpus.read(data)
     let gold = try m.goldLabels(of: c)
     let predictor = Predictor(

@@ -73,6 +73,12 @@ struct FinetuneCommand: ParsableCommand {
   @Option(
     help: "Epochs of each cross-fitting fold's model (at \(CrossFit.lrScale) times the base --lr).")
   var crossFitEpochs: Int = defaults.crossFitEpochs
+  @Option(
+    help: """
+      Per-class offsets on the logits, fitted on the cross-fit scores to raise macro-F1: \
+      tuned (kept when they raise the folds' macro-F1 by \(ClassBias.minimumGain) or more) or off.
+      """)
+  var classBias: ClassBias.Mode = defaults.classBias
   @Option(help: "Where to save the training state (default: OUTPUT.checkpoint).")
   var checkpoint: String?
   @Option(
@@ -204,6 +210,7 @@ struct FinetuneCommand: ParsableCommand {
     mining.apply(to: &config)
     config.crossFit = crossFit
     config.crossFitEpochs = crossFitEpochs
+    config.classBias = classBias
     config.features.wordNgrams = wordNgrams
     config.features.tokenizer.keepPunctuation = !noPunctuation
     (config.features.charNgramMin, config.features.charNgramMax) = try charNgramRange()

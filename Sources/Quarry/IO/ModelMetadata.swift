@@ -13,6 +13,9 @@ public struct ModelMetadata: Codable, Sendable, Equatable, TensorMetadata {
   public var encoder: EncoderInfo? = nil
   public var bestEpoch: Int
   public var epochs: [EpochSummary]
+  /// The per-class offsets already added to the classifier's output bias, when finetune
+  /// kept some (`ClassBias`); absent otherwise.
+  public var classBias: ClassBias.Info? = nil
   public var tensors: [TensorEntry] = []
 
   public struct CorpusInfo: Codable, Sendable, Equatable {
@@ -120,6 +123,16 @@ public struct Model: Sendable {
   }
 
   public var labels: [String] { metadata.labels }
+
+  /// The same model with `metadata.classBias`'s offsets taken back out of the output bias
+  /// (to within a rounding of each b_k), and the metadata saying it has none.
+  public func withoutClassBias() -> Model {
+    guard let offsets = metadata.classBias?.offsets else { return self }
+    var m = self
+    for k in 0..<m.classifier.classes { m.classifier.bias[k] -= offsets[k] }
+    m.metadata.classBias = nil
+    return m
+  }
 
   /// The class index of every row of `corpus`; a label the model does not know is an
   /// error naming its line.

@@ -86,28 +86,40 @@ public enum Finetune {
     let heldOut = try crossFitNoting(
       initial: initial, data: trainData, rows: trainRows, config: modelConfig,
       baseRate: config.learningRate, shouldStop: shouldStop, progress: progress)
+    let classBias = heldOut.flatMap {
+      classBiasNoting(
+        $0, labels: trainData.labels, classes: labels.count, mode: config.classBias,
+        progress: progress)
+    }
 
     return assembled(
-      result, tuned: tuned, heldOut: heldOut, labels: labels, config: modelConfig, vocab: vocab,
+      result, tuned: tuned, heldOut: heldOut, classBias: classBias, labels: labels,
+      config: modelConfig, vocab: vocab,
       corpus: corpus, trainRows: trainRows, validCount: validRows.count,
       pretrained: pretrainedInfo, encoder: encoder?.info)
   }
 
   /// The model file's contents: the trained classifier (with tuned layers joined back in
-  /// when there are any), its metadata, the per-row training dynamics and held-out scores,
-  /// and each training row's line in the corpus.
+  /// when there are any, and `classBias`'s offsets added to its output bias), its
+  /// metadata, the per-row training dynamics and held-out scores, and each training row's
+  /// line in the corpus.
   static func assembled(
-    _ result: Trainer.Result, tuned: TunedLayers?, heldOut: CrossFit.Scores?, labels: [String],
+    _ result: Trainer.Result, tuned: TunedLayers?, heldOut: CrossFit.Scores?,
+    classBias: ClassBias.Info? = nil, labels: [String],
     config: TrainingConfig, vocab: Vocabulary, corpus: Corpus, trainRows: [Example],
     validCount: Int, pretrained: ModelMetadata.PretrainedInfo?, encoder: ModelMetadata.EncoderInfo?
   ) -> Model {
-    let meta = ModelMetadata(
+    var meta = ModelMetadata(
       trained: result, labels: labels, config: config, vocab: vocab,
       corpus: .init(
         path: corpus.path, contentHash: corpus.contentHashHex,
         rows: corpus.examples.count, trainRows: trainRows.count, validRows: validCount),
       pretrained: pretrained, encoder: encoder)
-    let classifier = tuned.map { Finetune.joined(result.model, tuned: $0) } ?? result.model
+    var classifier = tuned.map { Finetune.joined(result.model, tuned: $0) } ?? result.model
+    if let classBias {
+      meta.classBias = classBias
+      for k in 0..<classifier.classes { classifier.bias[k] += classBias.offsets[k] }
+    }
     var model = Model(
       metadata: meta, vocabulary: vocab, classifier: classifier, dynamics: result.dynamics,
       trainLines: trainRows.map { Int32(clamping: $0.line) }, heldOut: heldOut?.probabilities,
@@ -208,6 +220,31 @@ public enum Finetune {
             "cross-fitting: %d folds × %d epochs, and one model without the %d rows they flag, for out-of-sample scores (%.2f s)",
           config.crossFit, config.crossFitEpochs, scores.flagged, (clock.now - start).seconds)))
     return scores
+  }
+
+  /// The class offsets fitted on the cross-fit scores (`ClassBias`), when `mode` asks for
+  /// them and they raise the folds' macro-F1 enough; a note says what was found either way.
+  static func classBiasNoting(
+    _ heldOut: CrossFit.Scores, labels: [Int32], classes: Int, mode: ClassBias.Mode,
+    progress: (Event) -> Void
+  ) -> ClassBias.Info? {
+    guard mode == .tuned else { return nil }
+    let fit = ClassBias.fit(probabilities: heldOut.probabilities, labels: labels, classes: classes)
+    let figures = String(
+      format: "the folds' macro-F1 %.4f → %.4f with per-class offsets on the logits",
+      fit.before, fit.after)
+    guard fit.kept else {
+      progress(
+        .note(
+          "class offsets: none kept (\(figures), under the +\(ClassBias.minimumGain) that keeps them)"
+        ))
+      return nil
+    }
+    progress(
+      .note(
+        "class offsets: \(figures); \(ClassBias.shrink) of each is added to the model (--class-bias off: none)"
+      ))
+    return fit.info
   }
 
   /// The corpus's labels, sorted, and the class index of each, after `checkLabelCounts`

@@ -51,6 +51,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
   /// docs/experiments.md.
   public var crossFit = 4
   public var crossFitEpochs = 10
+  /// Fit per-class offsets on the logits from the cross-fit scores (`ClassBias`). Not
+  /// stored: the model's metadata records the offsets it was given.
+  public var classBias = ClassBias.Mode.tuned
   public var classWeighting = ClassWeighting.balanced
   /// Share of the training corpus held out for choosing the best epoch, when no
   /// validation file is given (0 keeps every row for training and the last epoch).
