@@ -24,6 +24,11 @@ struct EvaluateCommand: ParsableCommand {
       them, to see what they change.
       """)
   var classBias: ClassBias.Mode = .tuned
+  @Option(
+    help: """
+      fitted: score with the temperature finetune fitted (as predict does); off: without it.
+      """)
+  var temperature: Temperature.Mode = .fitted
   @OptionGroup var compute: ComputeOptions
   @OptionGroup var corpus: CorpusOptions
   @OptionGroup(title: "Encoder (for a model trained with --encoder)") var encoder: EncoderOptions
@@ -34,7 +39,8 @@ struct EvaluateCommand: ParsableCommand {
 
   func run() throws {
     let read = try ModelFile.read(model)
-    let m = classBias == .off ? read.withoutClassBias() : read
+    var m = classBias == .off ? read.withoutClassBias() : read
+    if temperature == .off { m = m.withoutTemperature() }
     let c = try corpus.read(data)
     let gold = try m.goldLabels(of: c)
     let predictor = Predictor(

@@ -79,6 +79,13 @@ struct FinetuneCommand: ParsableCommand {
       tuned (kept when they raise the folds' macro-F1 by \(ClassBias.minimumGain) or more) or off.
       """)
   var classBias: ClassBias.Mode = defaults.classBias
+  @Option(
+    help: """
+      Calibration: fitted (when the cross-fit scores are over-confident, one temperature \
+      that softens the probabilities, half-way on a log scale to the one that minimises \
+      their log loss) or off.
+      """)
+  var temperature: Temperature.Mode = defaults.temperature
   @Option(help: "Where to save the training state (default: OUTPUT.checkpoint).")
   var checkpoint: String?
   @Option(
@@ -211,6 +218,7 @@ struct FinetuneCommand: ParsableCommand {
     config.crossFit = crossFit
     config.crossFitEpochs = crossFitEpochs
     config.classBias = classBias
+    config.temperature = temperature
     config.features.wordNgrams = wordNgrams
     config.features.tokenizer.keepPunctuation = !noPunctuation
     (config.features.charNgramMin, config.features.charNgramMax) = try charNgramRange()

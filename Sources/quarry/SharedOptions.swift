@@ -39,6 +39,7 @@ enum CorpusFormatChoice: String, ExpressibleByArgument {
 /// Settings of the library taken as flag values, spelt as their raw values.
 extension ClassWeighting: ExpressibleByArgument {}
 extension ClassBias.Mode: ExpressibleByArgument {}
+extension Temperature.Mode: ExpressibleByArgument {}
 extension Pooling: ExpressibleByArgument {}
 
 extension CorpusFormatChoice {

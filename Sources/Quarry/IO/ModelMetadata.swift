@@ -16,6 +16,9 @@ public struct ModelMetadata: Codable, Sendable, Equatable, TensorMetadata {
   /// The per-class offsets already added to the classifier's output bias, when finetune
   /// kept some (`ClassBias`); absent otherwise.
   public var classBias: ClassBias.Info? = nil
+  /// The temperature already folded into the weights (`Temperature`); absent when none was
+  /// fitted.
+  public var temperature: Temperature.Info? = nil
   public var tensors: [TensorEntry] = []
 
   public struct CorpusInfo: Codable, Sendable, Equatable {
@@ -125,12 +128,24 @@ public struct Model: Sendable {
   public var labels: [String] { metadata.labels }
 
   /// The same model with `metadata.classBias`'s offsets taken back out of the output bias
-  /// (to within a rounding of each b_k), and the metadata saying it has none.
+  /// (o_k / T, with the temperature T the weights carry; to within a rounding), and the
+  /// metadata saying it has none.
   public func withoutClassBias() -> Model {
     guard let offsets = metadata.classBias?.offsets else { return self }
     var m = self
-    for k in 0..<m.classifier.classes { m.classifier.bias[k] -= offsets[k] }
+    let t = metadata.temperature?.temperature ?? 1
+    for k in 0..<m.classifier.classes { m.classifier.bias[k] -= offsets[k] / t }
     m.metadata.classBias = nil
+    return m
+  }
+
+  /// The same model with `metadata.temperature` taken back out of the weights (to within a
+  /// rounding), and the metadata saying it has none.
+  public func withoutTemperature() -> Model {
+    guard let t = metadata.temperature?.temperature else { return self }
+    var m = self
+    m.classifier.scaleLogits(by: t)
+    m.metadata.temperature = nil
     return m
   }
 

@@ -86,26 +86,26 @@ public enum Finetune {
     let heldOut = try crossFitNoting(
       initial: initial, data: trainData, rows: trainRows, config: modelConfig,
       baseRate: config.learningRate, shouldStop: shouldStop, progress: progress)
-    let classBias = heldOut.flatMap {
-      classBiasNoting(
-        $0, labels: trainData.labels, classes: labels.count, mode: config.classBias,
-        progress: progress)
-    }
+    let (classBias, temperature) =
+      heldOut.map {
+        postProcessing(
+          $0, labels: trainData.labels, classes: labels.count, config: config,
+          progress: progress)
+      } ?? (nil, nil)
 
     return assembled(
-      result, tuned: tuned, heldOut: heldOut, classBias: classBias, labels: labels,
-      config: modelConfig, vocab: vocab,
-      corpus: corpus, trainRows: trainRows, validCount: validRows.count,
-      pretrained: pretrainedInfo, encoder: encoder?.info)
+      result, tuned: tuned, heldOut: heldOut, classBias: classBias, temperature: temperature,
+      labels: labels, config: modelConfig, vocab: vocab, corpus: corpus, trainRows: trainRows,
+      validCount: validRows.count, pretrained: pretrainedInfo, encoder: encoder?.info)
   }
 
   /// The model file's contents: the trained classifier (with tuned layers joined back in
-  /// when there are any, and `classBias`'s offsets added to its output bias), its
-  /// metadata, the per-row training dynamics and held-out scores, and each training row's
-  /// line in the corpus.
+  /// when there are any, `classBias`'s offsets added to its output bias, and then its
+  /// logits divided by `temperature`), its metadata, the per-row training dynamics and
+  /// held-out scores, and each training row's line in the corpus.
   static func assembled(
     _ result: Trainer.Result, tuned: TunedLayers?, heldOut: CrossFit.Scores?,
-    classBias: ClassBias.Info? = nil, labels: [String],
+    classBias: ClassBias.Info? = nil, temperature: Temperature.Info? = nil, labels: [String],
     config: TrainingConfig, vocab: Vocabulary, corpus: Corpus, trainRows: [Example],
     validCount: Int, pretrained: ModelMetadata.PretrainedInfo?, encoder: ModelMetadata.EncoderInfo?
   ) -> Model {
@@ -119,6 +119,10 @@ public enum Finetune {
     if let classBias {
       meta.classBias = classBias
       for k in 0..<classifier.classes { classifier.bias[k] += classBias.offsets[k] }
+    }
+    if let temperature {
+      meta.temperature = temperature
+      classifier.scaleLogits(by: 1 / temperature.temperature)
     }
     var model = Model(
       metadata: meta, vocabulary: vocab, classifier: classifier, dynamics: result.dynamics,
@@ -222,6 +226,21 @@ public enum Finetune {
     return scores
   }
 
+  /// What the cross-fit scores give the model after training: class offsets, then a
+  /// temperature fitted with those offsets in place (each when `config` asks for it and
+  /// it passes its test).
+  static func postProcessing(
+    _ heldOut: CrossFit.Scores, labels: [Int32], classes: Int, config: TrainingConfig,
+    progress: (Event) -> Void
+  ) -> (ClassBias.Info?, Temperature.Info?) {
+    let classBias = classBiasNoting(
+      heldOut, labels: labels, classes: classes, mode: config.classBias, progress: progress)
+    let temperature = temperatureNoting(
+      heldOut, offsets: classBias?.offsets, labels: labels, classes: classes,
+      mode: config.temperature, progress: progress)
+    return (classBias, temperature)
+  }
+
   /// The class offsets fitted on the cross-fit scores (`ClassBias`), when `mode` asks for
   /// them and they raise the folds' macro-F1 enough; a note says what was found either way.
   static func classBiasNoting(
@@ -245,6 +264,34 @@ public enum Finetune {
         "class offsets: \(figures); \(ClassBias.shrink) of each is added to the model (--class-bias off: none)"
       ))
     return fit.info
+  }
+
+  /// The temperature fitted on the cross-fit scores with the class offsets added
+  /// (`Temperature`), when `mode` asks for one and it is above 1, with a note of what was
+  /// found either way.
+  static func temperatureNoting(
+    _ heldOut: CrossFit.Scores, offsets: [Float]?, labels: [Int32], classes: Int,
+    mode: Temperature.Mode, progress: (Event) -> Void
+  ) -> Temperature.Info? {
+    guard mode == .fitted else { return nil }
+    let t = Temperature.fit(
+      probabilities: heldOut.probabilities, offsets: offsets, labels: labels, classes: classes)
+    guard t.temperature > 1 else {
+      progress(
+        .note(
+          String(
+            format:
+              "calibration: none (the folds' best temperature, %.3f, does not warm: they are not over-confident)",
+            t.foldTemperature)))
+      return nil
+    }
+    progress(
+      .note(
+        String(
+          format:
+            "calibration: temperature %.3f, half-way (on a log scale) to the folds' best %.3f, which takes their log loss from %.4f to %.4f (--temperature off: none)",
+          t.temperature, t.foldTemperature, t.foldLogLoss, t.calibratedFoldLogLoss)))
+    return t
   }
 
   /// The corpus's labels, sorted, and the class index of each, after `checkLabelCounts`

@@ -54,6 +54,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
   /// Fit per-class offsets on the logits from the cross-fit scores (`ClassBias`). Not
   /// stored: the model's metadata records the offsets it was given.
   public var classBias = ClassBias.Mode.tuned
+  /// Fit a temperature on the cross-fit scores (`Temperature`). Not stored: the model's
+  /// metadata records the temperature it was given.
+  public var temperature = Temperature.Mode.fitted
   public var classWeighting = ClassWeighting.balanced
   /// Share of the training corpus held out for choosing the best epoch, when no
   /// validation file is given (0 keeps every row for training and the last epoch).
