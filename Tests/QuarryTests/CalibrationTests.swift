@@ -45,6 +45,25 @@ final class CalibrationTests: XCTestCase {
     }
   }
 
+  /// The reliability bins: 0.9 on four rows (two right) lands in bin 13 (0.867–0.933),
+  /// 0.6 on two rows (both right) in bin 9; the others are empty.
+  func testReliabilityBins() {
+    let p: [Float] = [0.9, 0.1, 0.9, 0.1, 0.9, 0.1, 0.9, 0.1, 0.6, 0.4, 0.4, 0.6]
+    let cal = Calibration(probabilities: p, gold: [0, 0, 1, 1, 0, 1], classes: 2)
+    XCTAssertEqual(cal.reliability.count, Calibration.bins)
+    XCTAssertEqual(cal.reliability[13].rows, 4)
+    XCTAssertEqual(cal.reliability[13].confidence, 0.9, accuracy: 1e-6)
+    XCTAssertEqual(cal.reliability[13].accuracy, 0.5, accuracy: 1e-6)
+    XCTAssertEqual(cal.reliability[9].rows, 2)
+    XCTAssertEqual(cal.reliability[9].accuracy, 1, accuracy: 1e-6)
+    XCTAssertEqual(cal.reliability.map(\.rows).reduce(0, +), 6)
+    for (b, bin) in cal.reliability.enumerated() where b != 9 && b != 13 {
+      XCTAssertEqual(bin, Calibration.Bin(rows: 0, confidence: 0, accuracy: 0))
+    }
+    // ECE is the rows' share-weighted gap of the bins: 4/6 · 0.4 + 2/6 · 0.4.
+    XCTAssertEqual(cal.expectedCalibrationError, 0.4, accuracy: 1e-6)
+  }
+
   func testKnownCases() {
     // Always right with probability 1: no gap, no loss.
     let sure = Calibration(probabilities: [1, 0, 0, 1], gold: [0, 1], classes: 2)

@@ -236,6 +236,20 @@ final class MineReportBuilderTests: XCTestCase {
     }
   }
 
+  /// The calibration figures are those of the probabilities the report is built from:
+  /// the model's on another corpus.
+  func testCalibrationOfTheReportsProbabilities() throws {
+    let report = try build(f.model, f.other)
+    let h = byHand(f.model, f.other)
+    let expected = Calibration(probabilities: h.p, gold: h.gold.map { Int32($0) }, classes: 3)
+    let c = try XCTUnwrap(report.calibration)
+    XCTAssertEqual(c.ece, expected.expectedCalibrationError, accuracy: 1e-6)
+    XCTAssertEqual(c.log_loss, expected.logLoss, accuracy: 1e-6)
+    XCTAssertEqual(c.bins.map(\.rows).reduce(0, +), 30)
+    XCTAssertEqual(c.bins.first?.lower, 0)
+    XCTAssertEqual(c.bins.last?.upper, 1)
+  }
+
   // MARK: label issues
 
   func testFlippedRowsAreLabelIssues() throws {

@@ -155,6 +155,31 @@ final class ReportRenderingTests: XCTestCase {
     XCTAssertTrue(html.hasSuffix("</html>\n"))
   }
 
+  /// The calibration figures in both forms: a line under the text header, and in HTML a
+  /// section with one bar and one dot per non-empty bin inside the diagram's frame.
+  func testCalibrationInBothForms() throws {
+    var report = smallReport()
+    let p: [Float] = [0.9, 0.1, 0.9, 0.1, 0.9, 0.1, 0.9, 0.1, 0.6, 0.4, 0.4, 0.6]
+    report.calibration = .init(
+      Calibration(probabilities: p, gold: [0, 0, 1, 1, 0, 1], classes: 2))
+    let text = report.renderText(top: 5, width: 200)
+    XCTAssertTrue(
+      text.contains("calibration: ECE 0.4000, log loss "), text)
+    let html = report.renderHTML(top: 5)
+    let start = try XCTUnwrap(html.range(of: "<section id=\"calibration\">"))
+    let end = try XCTUnwrap(html.range(of: "</section>", range: start.upperBound..<html.endIndex))
+    let section = String(html[start.lowerBound..<end.upperBound])
+    XCTAssertTrue(section.contains("Expected calibration error <b>0.4000</b>"), section)
+    // Two non-empty bins: two bars and the frame; two dots.
+    XCTAssertEqual(section.components(separatedBy: "<rect ").count - 1, 3)
+    XCTAssertEqual(section.components(separatedBy: "<circle ").count - 1, 2)
+    XCTAssertTrue(section.contains("4 rows, confidence 0.900, accuracy 0.500"), section)
+    // A report without calibration figures says so.
+    report.calibration = nil
+    XCTAssertTrue(report.renderHTML(top: 5).contains("No calibration figures"))
+    XCTAssertFalse(report.renderText(top: 5, width: 200).contains("calibration:"))
+  }
+
   func testHTMLEscapesEveryUserText() {
     var report = smallReport()
     report.label_issues[1].text = Self.evil

@@ -11,7 +11,17 @@
 public struct Calibration: Sendable, Equatable {
   public var expectedCalibrationError: Float
   public var logLoss: Float
+  /// The reliability diagram: bin b covers top-label probabilities [b/15, (b+1)/15).
+  public var reliability: [Bin]
   public static let bins = 15
+
+  /// One bin's rows, their mean top-label probability and the share of them right (both
+  /// 0 for an empty bin).
+  public struct Bin: Sendable, Equatable {
+    public var rows: Int
+    public var confidence: Float
+    public var accuracy: Float
+  }
 
   public init(probabilities p: [Float], gold: [Int32], classes c: Int) {
     let n = gold.count
@@ -31,6 +41,11 @@ public struct Calibration: Sendable, Equatable {
       ece += abs(Double(right[b]) - confidence[b]) / Double(max(n, 1))
     }
     expectedCalibrationError = Float(ece)
+    reliability = (0..<Self.bins).map { b in
+      let n = Double(max(count[b], 1))
+      return Bin(
+        rows: count[b], confidence: Float(confidence[b] / n), accuracy: Float(Double(right[b]) / n))
+    }
     logLoss = Trainer.meanLoss(probabilities: p, gold: gold, classes: c)
   }
 }

@@ -60,6 +60,36 @@ public struct MineReport: Codable, Sendable, Equatable {
   public var confusions: [Confusion]
   /// One point per row (dataset cartography): x = variability, y = confidence.
   public var data_map: [MapPoint]
+  /// How well the same probabilities are calibrated (absent in reports built before it).
+  public var calibration: CalibrationSummary? = nil
+
+  /// Expected calibration error, log loss and the reliability diagram (`Calibration`) of
+  /// the probabilities the report is built from.
+  public struct CalibrationSummary: Codable, Sendable, Equatable {
+    public var ece: Float
+    public var log_loss: Float
+    public var bins: [ReliabilityBin]
+
+    public init(_ c: Calibration) {
+      ece = c.expectedCalibrationError
+      log_loss = c.logLoss
+      let w = 1 / Float(Calibration.bins)
+      bins = c.reliability.enumerated().map { b, bin in
+        ReliabilityBin(
+          lower: Float(b) * w, upper: Float(b + 1) * w, rows: bin.rows,
+          confidence: bin.confidence, accuracy: bin.accuracy)
+      }
+    }
+  }
+
+  /// Rows whose top-label probability lies in [lower, upper) (the last bin closed at 1).
+  public struct ReliabilityBin: Codable, Sendable, Equatable {
+    public var lower: Float
+    public var upper: Float
+    public var rows: Int
+    public var confidence: Float
+    public var accuracy: Float
+  }
 
   public struct BoundaryRow: Codable, Sendable, Equatable {
     public var line: Int

@@ -12,7 +12,9 @@
 /// - data map: for a training row, confidence, variability and correctness over the
 ///   fold models' epochs (or, for a model without them, over its own training epochs);
 ///   for any other row, confidence = p(gold), variability = 0, correctness = [argmax =
-///   gold].
+///   gold];
+/// - calibration: `Calibration` of p (for training rows, of the folds' probabilities, not
+///   the model's).
 public struct MineReportBuilder {
   public var band: Float = 0.5
   public var top = 20
@@ -51,7 +53,8 @@ public struct MineReportBuilder {
     return MineReport(
       source: s.source, model: modelPath, data: corpus.path, rows: s.gold.count,
       labels: labels, boundary: boundary, label_issues: issues,
-      confusions: confusions(s, labels: labels), data_map: map)
+      confusions: confusions(s, labels: labels), data_map: map,
+      calibration: .init(Calibration(probabilities: s.probs, gold: s.gold, classes: s.classes)))
   }
 
   /// Every row's gold class and probabilities (the stored out-of-sample ones for the rows

@@ -27,6 +27,7 @@ extension MineReport {
     h += "<h1>\(ReportHTML.escape(title))</h1>\n"
     h += htmlSummary()
     h += DataMapSVG(report: self).section()
+    h += ReliabilitySVG(report: self).section()
     h += htmlLabelIssues(top: top)
     h += htmlBoundary(top: top)
     h += htmlConfusions(top: top)
@@ -232,6 +233,7 @@ enum ReportHTML {
     .map{display:flex;flex-wrap:wrap;gap:8px 28px;align-items:flex-start}
     .map svg{flex:1 1 640px;max-width:760px;height:auto}
     .map svg text{fill:#2b3140}
+    .reliability svg{width:100%;max-width:400px;height:auto}
     .legend{flex:0 1 260px;font-size:13.5px;padding-top:8px}
     .legend h3{font-size:13.5px;margin:0 0 6px;font-weight:650}
     .legend ul{list-style:none;margin:0 0 14px;padding:0}

@@ -85,8 +85,18 @@ extension MineReport {
       "rows: " + ReportFormatting.grouped(rows), "figures from: " + source.words,
     ]
     let line = "Mine report  " + fields.joined(separator: "  ")
-    if line.count <= width { return [line] }
-    return ["Mine report"] + fields.map { ReportFormatting.fit("  " + $0, width) }
+    let head =
+      line.count <= width
+      ? [line] : ["Mine report"] + fields.map { ReportFormatting.fit("  " + $0, width) }
+    guard let c = calibration else { return head }
+    return head + [
+      ReportFormatting.fit(
+        (head.count > 1 ? "  " : "") + "calibration: ECE " + ReportFormatting.fixed(c.ece, 4)
+          + ", log loss "
+          + ReportFormatting.fixed(c.log_loss, 4)
+          + " (\(c.bins.count) bins of the top-label probability)",
+        width)
+    ]
   }
 }
 
