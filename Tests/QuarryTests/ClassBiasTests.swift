@@ -82,6 +82,7 @@ final class ClassBiasTests: XCTestCase {
       let fast = ClassBias.fit(probabilities: p, labels: y, classes: c)
       let naive = naiveFit(p, y, classes: c)
       XCTAssertEqual(fast.offsets, naive.offsets, "seed \(seed)")
+      XCTAssertEqual(fast.before, naive.before, accuracy: 1e-5, "seed \(seed)")
       XCTAssertEqual(fast.after, naive.after, accuracy: 1e-5, "seed \(seed)")
     }
   }
@@ -121,7 +122,9 @@ final class ClassBiasTests: XCTestCase {
     let offsets: [Float] = [0.5, -0.25, 0.75]
     model.metadata.classBias = ClassBias.Info(
       offsets: offsets, foldMacroF1: 0.5, tunedFoldMacroF1: 0.6)
-    for k in 0..<3 { model.classifier.bias[k] += offsets[k] }
+    model.classifier = Finetune.postProcessed(
+      model.classifier, classBias: model.metadata.classBias, temperature: nil)
+    for k in 0..<3 { XCTAssertEqual(model.classifier.bias[k], plain[k] + offsets[k]) }
     let back = try ModelFile.decode(try ModelFile.encode(model), path: "m.qmodel")
     XCTAssertEqual(back.metadata.classBias, model.metadata.classBias)
     let without = back.withoutClassBias()

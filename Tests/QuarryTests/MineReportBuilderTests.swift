@@ -237,17 +237,26 @@ final class MineReportBuilderTests: XCTestCase {
   }
 
   /// The calibration figures are those of the probabilities the report is built from:
-  /// the model's on another corpus.
+  /// the model's on another corpus, the folds' on the training corpus.
   func testCalibrationOfTheReportsProbabilities() throws {
-    let report = try build(f.model, f.other)
-    let h = byHand(f.model, f.other)
-    let expected = Calibration(probabilities: h.p, gold: h.gold.map { Int32($0) }, classes: 3)
-    let c = try XCTUnwrap(report.calibration)
-    XCTAssertEqual(c.ece, expected.expectedCalibrationError, accuracy: 1e-6)
-    XCTAssertEqual(c.log_loss, expected.logLoss, accuracy: 1e-6)
-    XCTAssertEqual(c.bins.map(\.rows).reduce(0, +), 30)
-    XCTAssertEqual(c.bins.first?.lower, 0)
-    XCTAssertEqual(c.bins.last?.upper, 1)
+    for corpus in [f.other, f.train] {
+      let report = try build(f.model, corpus)
+      let h = byHand(f.model, corpus)
+      let expected = Calibration(probabilities: h.p, gold: h.gold.map { Int32($0) }, classes: 3)
+      let c = try XCTUnwrap(report.calibration)
+      XCTAssertEqual(c.ece, expected.expectedCalibrationError, accuracy: 1e-6, corpus.path)
+      XCTAssertEqual(c.log_loss, expected.logLoss, accuracy: 1e-6, corpus.path)
+      XCTAssertEqual(c.bins.map(\.rows).reduce(0, +), corpus.examples.count)
+      XCTAssertEqual(c.bins.first?.lower, 0)
+      XCTAssertEqual(c.bins.last?.upper, 1)
+    }
+    // The two sources differ, so the test can tell them apart.
+    let own = try build(f.model, f.train).calibration?.log_loss
+    let direct = Calibration(
+      probabilities: try Predictor(model: f.model, threads: 1).probabilities(
+        f.train.examples.map(\.text)),
+      gold: byHand(f.model, f.train).gold.map { Int32($0) }, classes: 3)
+    XCTAssertNotEqual(own, direct.logLoss)
   }
 
   // MARK: label issues

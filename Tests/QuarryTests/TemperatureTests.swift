@@ -85,23 +85,41 @@ final class TemperatureTests: XCTestCase {
     XCTAssertEqual(Metrics.argmax(after, classes: c), Metrics.argmax(before, classes: c))
   }
 
-  /// Offsets then a temperature, as finetune applies them, stored and taken back out in
-  /// either order, give back the plain model's weights.
+  /// Offsets then a temperature, as finetune applies them (z ↦ (z + o) / T, on a
+  /// classifier with encoder weights), stored and taken back out in either order, give
+  /// back the plain weights.
   func testOffsetsAndTemperatureComeBackOutInEitherOrder() throws {
     // The fixture's own offsets and temperature, if finetune fitted any, taken out first.
     var model = try TrainingFixtures.tinyModel.get().withoutClassBias().withoutTemperature()
-    let plain = model.classifier
+    let t = model.classifier
+    var rng = SplitMix64(seed: 3)
+    let plain = try XCTUnwrap(
+      Classifier(
+        classes: 3, featureCount: t.featureCount, wordCount: t.wordCount, dim: t.dim,
+        wide: t.wide, embedding: t.embedding, dense: t.dense, bias: t.bias, encoderDim: 4,
+        encoderWeights: (0..<12).map { _ in rng.nextUnitFloat() - 0.5 }))
     let offsets: [Float] = [0.5, -0.25, 0.75]
     model.metadata.classBias = ClassBias.Info(
       offsets: offsets, foldMacroF1: 0.5, tunedFoldMacroF1: 0.6)
     model.metadata.temperature = Temperature.Info(
       temperature: 1.25, foldTemperature: 1.5625, foldLogLoss: 0.4, calibratedFoldLogLoss: 0.3)
-    for k in 0..<3 { model.classifier.bias[k] += offsets[k] }
-    model.classifier.scaleLogits(by: 1 / 1.25)
-    let back = try ModelFile.decode(try ModelFile.encode(model), path: "m.qmodel")
-    XCTAssertEqual(back.metadata.temperature, model.metadata.temperature)
+    model.classifier = Finetune.postProcessed(
+      plain, classBias: model.metadata.classBias, temperature: model.metadata.temperature)
+    for k in 0..<3 {
+      XCTAssertEqual(model.classifier.bias[k], (plain.bias[k] + offsets[k]) / 1.25, accuracy: 1e-6)
+    }
+    for i in plain.encoderWeights.indices {
+      XCTAssertEqual(
+        model.classifier.encoderWeights[i], plain.encoderWeights[i] / 1.25, accuracy: 1e-6)
+    }
+    // The metadata survives the model file (written with the fixture's own classifier: a
+    // file's encoder weights need an encoder in its metadata).
+    var stored = try TrainingFixtures.tinyModel.get()
+    stored.metadata.temperature = model.metadata.temperature
+    let read = try ModelFile.decode(try ModelFile.encode(stored), path: "m.qmodel")
+    XCTAssertEqual(read.metadata.temperature, model.metadata.temperature)
     for restored in [
-      back.withoutClassBias().withoutTemperature(), back.withoutTemperature().withoutClassBias(),
+      model.withoutClassBias().withoutTemperature(), model.withoutTemperature().withoutClassBias(),
     ] {
       XCTAssertNil(restored.metadata.classBias)
       XCTAssertNil(restored.metadata.temperature)
@@ -111,6 +129,10 @@ final class TemperatureTests: XCTestCase {
       }
       for i in plain.dense.indices {
         XCTAssertEqual(restored.classifier.dense[i], plain.dense[i], accuracy: 1e-5)
+      }
+      for i in plain.encoderWeights.indices {
+        XCTAssertEqual(
+          restored.classifier.encoderWeights[i], plain.encoderWeights[i], accuracy: 1e-5)
       }
     }
   }

@@ -11,7 +11,8 @@
 public struct Calibration: Sendable, Equatable {
   public var expectedCalibrationError: Float
   public var logLoss: Float
-  /// The reliability diagram: bin b covers top-label probabilities [b/15, (b+1)/15).
+  /// The reliability diagram: bin b covers top-label probabilities [b/15, (b+1)/15), the
+  /// last one closed at 1.
   public var reliability: [Bin]
   public static let bins = 15
 

@@ -68,6 +68,15 @@ public struct Classifier: Sendable, Equatable {
     self.bias = bias
   }
 
+  /// Multiplies every weight that adds to the logits (W_w, W_d, b, W_u; not E, which
+  /// reaches them through W_d) by `factor`: z ↦ factor · z, the arg-max unchanged.
+  public mutating func scaleLogits(by factor: Float) {
+    for i in wide.indices { wide[i] *= factor }
+    for i in dense.indices { dense[i] *= factor }
+    for i in bias.indices { bias[i] *= factor }
+    for i in encoderWeights.indices { encoderWeights[i] *= factor }
+  }
+
   /// Every parameter is finite (a diverged run is not).
   public var isFinite: Bool {
     func finite(_ a: [Float]) -> Bool {

@@ -95,7 +95,7 @@ public enum ClassBias {
         current = chosen.value
         for i in 0..<n
         where top[i].first == k || top[i].second == k
-          || s[i * c + k] + b[k] > s[i * c + top[i].second] + b[top[i].second]
+          || s[i * c + k] + b[k] >= s[i * c + top[i].second] + b[top[i].second]
         {
           top[i] = TopTwo(row: s[(i * c)..<(i * c + c)], offsets: b)
         }

@@ -86,12 +86,9 @@ public enum Finetune {
     let heldOut = try crossFitNoting(
       initial: initial, data: trainData, rows: trainRows, config: modelConfig,
       baseRate: config.learningRate, shouldStop: shouldStop, progress: progress)
-    let (classBias, temperature) =
-      heldOut.map {
-        postProcessing(
-          $0, labels: trainData.labels, classes: labels.count, config: config,
-          progress: progress)
-      } ?? (nil, nil)
+    let (classBias, temperature) = postProcessing(
+      heldOut, labels: trainData.labels, classes: labels.count, tuned: tuned != nil,
+      config: config, progress: progress)
 
     return assembled(
       result, tuned: tuned, heldOut: heldOut, classBias: classBias, temperature: temperature,
@@ -115,15 +112,11 @@ public enum Finetune {
         path: corpus.path, contentHash: corpus.contentHashHex,
         rows: corpus.examples.count, trainRows: trainRows.count, validRows: validCount),
       pretrained: pretrained, encoder: encoder)
-    var classifier = tuned.map { Finetune.joined(result.model, tuned: $0) } ?? result.model
-    if let classBias {
-      meta.classBias = classBias
-      for k in 0..<classifier.classes { classifier.bias[k] += classBias.offsets[k] }
-    }
-    if let temperature {
-      meta.temperature = temperature
-      classifier.scaleLogits(by: 1 / temperature.temperature)
-    }
+    meta.classBias = classBias
+    meta.temperature = temperature
+    let classifier = postProcessed(
+      tuned.map { Finetune.joined(result.model, tuned: $0) } ?? result.model,
+      classBias: classBias, temperature: temperature)
     var model = Model(
       metadata: meta, vocabulary: vocab, classifier: classifier, dynamics: result.dynamics,
       trainLines: trainRows.map { Int32(clamping: $0.line) }, heldOut: heldOut?.probabilities,
@@ -224,74 +217,6 @@ public enum Finetune {
             "cross-fitting: %d folds × %d epochs, and one model without the %d rows they flag, for out-of-sample scores (%.2f s)",
           config.crossFit, config.crossFitEpochs, scores.flagged, (clock.now - start).seconds)))
     return scores
-  }
-
-  /// What the cross-fit scores give the model after training: class offsets, then a
-  /// temperature fitted with those offsets in place (each when `config` asks for it and
-  /// it passes its test).
-  static func postProcessing(
-    _ heldOut: CrossFit.Scores, labels: [Int32], classes: Int, config: TrainingConfig,
-    progress: (Event) -> Void
-  ) -> (ClassBias.Info?, Temperature.Info?) {
-    let classBias = classBiasNoting(
-      heldOut, labels: labels, classes: classes, mode: config.classBias, progress: progress)
-    let temperature = temperatureNoting(
-      heldOut, offsets: classBias?.offsets, labels: labels, classes: classes,
-      mode: config.temperature, progress: progress)
-    return (classBias, temperature)
-  }
-
-  /// The class offsets fitted on the cross-fit scores (`ClassBias`), when `mode` asks for
-  /// them and they raise the folds' macro-F1 enough; a note says what was found either way.
-  static func classBiasNoting(
-    _ heldOut: CrossFit.Scores, labels: [Int32], classes: Int, mode: ClassBias.Mode,
-    progress: (Event) -> Void
-  ) -> ClassBias.Info? {
-    guard mode == .tuned else { return nil }
-    let fit = ClassBias.fit(probabilities: heldOut.probabilities, labels: labels, classes: classes)
-    let figures = String(
-      format: "the folds' macro-F1 %.4f → %.4f with per-class offsets on the logits",
-      fit.before, fit.after)
-    guard fit.kept else {
-      progress(
-        .note(
-          "class offsets: none kept (\(figures), under the +\(ClassBias.minimumGain) that keeps them)"
-        ))
-      return nil
-    }
-    progress(
-      .note(
-        "class offsets: \(figures); \(ClassBias.shrink) of each is added to the model (--class-bias off: none)"
-      ))
-    return fit.info
-  }
-
-  /// The temperature fitted on the cross-fit scores with the class offsets added
-  /// (`Temperature`), when `mode` asks for one and it is above 1, with a note of what was
-  /// found either way.
-  static func temperatureNoting(
-    _ heldOut: CrossFit.Scores, offsets: [Float]?, labels: [Int32], classes: Int,
-    mode: Temperature.Mode, progress: (Event) -> Void
-  ) -> Temperature.Info? {
-    guard mode == .fitted else { return nil }
-    let t = Temperature.fit(
-      probabilities: heldOut.probabilities, offsets: offsets, labels: labels, classes: classes)
-    guard t.temperature > 1 else {
-      progress(
-        .note(
-          String(
-            format:
-              "calibration: none (the folds' best temperature, %.3f, does not warm: they are not over-confident)",
-            t.foldTemperature)))
-      return nil
-    }
-    progress(
-      .note(
-        String(
-          format:
-            "calibration: temperature %.3f, half-way (on a log scale) to the folds' best %.3f, which takes their log loss from %.4f to %.4f (--temperature off: none)",
-          t.temperature, t.foldTemperature, t.foldLogLoss, t.calibratedFoldLogLoss)))
-    return t
   }
 
   /// The corpus's labels, sorted, and the class index of each, after `checkLabelCounts`

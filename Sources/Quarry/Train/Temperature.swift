@@ -89,13 +89,3 @@ public enum Temperature {
     return total / Double(max(y.count, 1))
   }
 }
-
-extension Classifier {
-  /// Multiplies every weight that adds to the logits by `factor`: z ↦ factor · z.
-  public mutating func scaleLogits(by factor: Float) {
-    for i in wide.indices { wide[i] *= factor }
-    for i in dense.indices { dense[i] *= factor }
-    for i in bias.indices { bias[i] *= factor }
-    for i in encoderWeights.indices { encoderWeights[i] *= factor }
-  }
-}
