@@ -14,6 +14,10 @@ Label errors: 5% of the training labels of R8 and SMS flipped to another class (
 seeds 5, 6, 7 by default), quarry finetune on the noisy file, quarry mine-report --json,
 and precision / recall / F1 of label_issues against the flipped lines, the AUC of the data
 map's confidence (flipped against clean rows), with the wall time of both commands.
+Post-processing: R52, R8 and SMS (standard splits), training seeds 1-5 by default, each
+model scored three ways by quarry evaluate: raw (--class-bias off --temperature off),
+with the class offsets only (--temperature off), and as shipped; accuracy, macro-F1, ECE
+and log loss, and how many runs kept offsets or a temperature.
 """
 
 import argparse
@@ -133,6 +137,38 @@ def label_errors(quarry, corpus, rows, seed, vectors, work):
     return d
 
 
+# The three ways a model is scored, as quarry evaluate flags.
+SCORINGS = [
+    ("raw", ["--class-bias", "off", "--temperature", "off"]),
+    ("offsets", ["--temperature", "off"]),
+    ("shipped", []),
+]
+
+
+def post_processing(quarry, cache, corpus, seed, vectors, work):
+    """One default finetune on CORPUS's training split, scored three ways on its test split."""
+    model = os.path.join(work, "post.qmodel")
+    cmd = [quarry, "finetune", "--train", os.path.join(cache, "corpora/%s/train.tsv" % corpus),
+           "--output", model, "--seed", str(seed), "--no-checkpoint", "--force"]
+    if corpus != "thucnews":
+        cmd += ["--pretrained", vectors]
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        raise SystemExit("failed: %s\n%s" % (" ".join(cmd), r.stderr[-2000:]))
+    d = {"corpus": corpus, "seed": seed,
+         "offsets_kept": "is added to the model" in r.stderr,
+         "temperature_fitted": "calibration: temperature" in r.stderr}
+    for name, flags in SCORINGS:
+        e = json.loads(run([quarry, "evaluate", "--model", model, "--data",
+                            os.path.join(cache, "corpora/%s/test.tsv" % corpus), "--json"]
+                           + flags))
+        d[name] = {k: e[k] for k in ("accuracy", "macro_f1", "ece", "log_loss")}
+    log("%s seed %d: %s" % (corpus, seed, "  ".join(
+        "%s %.4f/%.4f ECE %.4f ll %.4f" % (n, d[n]["accuracy"], d[n]["macro_f1"], d[n]["ece"],
+                                           d[n]["log_loss"]) for n, _ in SCORINGS)))
+    return d
+
+
 def summary(values):
     return {"mean": statistics.mean(values),
             "sd": statistics.stdev(values) if len(values) > 1 else 0.0,
@@ -145,17 +181,22 @@ def main():
     ap.add_argument("--cache", required=True)
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--quick", action="store_true", help="2 subset seeds, 1 full seed")
-    ap.add_argument("--only", choices=["ablation", "label-errors"],
-                    help="run one of the two parts")
+    ap.add_argument("--only", choices=["ablation", "label-errors", "post-processing"],
+                    help="run one of the three parts")
     ap.add_argument("--noise-seeds", type=int, nargs="+", default=[5, 6, 7],
                     help="seeds of the flipped labels (default: 5 6 7)")
+    ap.add_argument("--post-seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5],
+                    help="training seeds of the post-processing part (default: 1-5)")
+    ap.add_argument("--post-corpora", nargs="+", default=["r52", "r8", "sms"],
+                    help="corpora of the post-processing part (default: r52 r8 sms)")
     a = ap.parse_args()
     vectors = os.path.join(a.cache, "vectors/glove.6B.50d.vec")
     r8_train = read_tsv(os.path.join(a.cache, "corpora/r8/train.tsv"))
     r8_test = os.path.join(a.cache, "corpora/r8/test.tsv")
     subset_seeds = [1, 2] if a.quick else [1, 2, 3, 4, 5]
     full_seeds = [1] if a.quick else [1, 2, 3, 4, 5, 6]
-    out = {"date": time.strftime("%Y-%m-%d"), "ablation": {}, "label_errors": {}}
+    out = {"date": time.strftime("%Y-%m-%d"), "ablation": {}, "label_errors": {},
+           "post_processing": {}}
     with tempfile.TemporaryDirectory() as work:
         for size in (200, 1000, None) if a.only in (None, "ablation") else ():
             name = "r8-%d" % size if size else "r8-full"
@@ -184,6 +225,11 @@ def main():
                 out["label_errors"][corpus] = [
                     label_errors(a.quarry, corpus, rows, seed, vectors, work)
                     for seed in a.noise_seeds]
+        if a.only in (None, "post-processing"):
+            for corpus in a.post_corpora:
+                out["post_processing"][corpus] = [
+                    post_processing(a.quarry, a.cache, corpus, seed, vectors, work)
+                    for seed in a.post_seeds]
     if a.json:
         print(json.dumps(out, indent=2))
         return
@@ -193,6 +239,10 @@ def main():
         print()
     if out["label_errors"]:
         print_label_errors(out, a)
+    if out["post_processing"]:
+        if out["ablation"] or out["label_errors"]:
+            print()
+        print_post_processing(out, a)
 
 
 def fmt(sm):
@@ -222,6 +272,24 @@ def print_label_errors(out, a):
         print("%-4s mean   " % corpus + ", ".join(
             "%s %s" % (k, fmt(summary([d[k] for d in runs]))) for k in
             ("precision", "recall", "f1", "auc")))
+
+
+def print_post_processing(out, a):
+    print("Post-processing: each model scored raw, with its class offsets only, and as "
+          "shipped (offsets and temperature); test split, mean ± sd over training seeds %s"
+          % ", ".join(map(str, a.post_seeds)))
+    print("%-8s %-8s %-16s %-16s %-16s %-16s %s" % (
+        "corpus", "scoring", "accuracy", "macro-F1", "ECE", "log loss", "kept"))
+    for corpus, runs in out["post_processing"].items():
+        kept = "offsets %d/%d, temperature %d/%d" % (
+            sum(d["offsets_kept"] for d in runs), len(runs),
+            sum(d["temperature_fitted"] for d in runs), len(runs))
+        for name, _ in SCORINGS:
+            cells = ["%.4f ± %.4f" % (s["mean"], s["sd"]) for s in (
+                summary([d[name][k] for d in runs])
+                for k in ("accuracy", "macro_f1", "ece", "log_loss"))]
+            print("%-8s %-8s %-16s %-16s %-16s %-16s %s" % (
+                corpus, name, *cells, kept if name == "shipped" else ""))
 
 
 if __name__ == "__main__":
