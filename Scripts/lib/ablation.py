@@ -81,11 +81,12 @@ def flip_labels(rows, share, seed):
     return out, flipped
 
 
-def run(cmd):
+def run(cmd, stderr=False):
+    """CMD's stdout (with stderr=True, its stderr); a failure stops the run."""
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if r.returncode != 0:
         raise SystemExit("failed: %s\n%s" % (" ".join(cmd), r.stderr[-2000:]))
-    return r.stdout
+    return r.stderr if stderr else r.stdout
 
 
 def macro_f1(quarry, train, test, vectors, flags, work, seed=1):
@@ -152,12 +153,10 @@ def post_processing(quarry, cache, corpus, seed, vectors, work):
            "--output", model, "--seed", str(seed), "--no-checkpoint", "--force"]
     if corpus != "thucnews":
         cmd += ["--pretrained", vectors]
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    if r.returncode != 0:
-        raise SystemExit("failed: %s\n%s" % (" ".join(cmd), r.stderr[-2000:]))
+    notes = run(cmd, stderr=True)
     d = {"corpus": corpus, "seed": seed,
-         "offsets_kept": "is added to the model" in r.stderr,
-         "temperature_fitted": "calibration: temperature" in r.stderr}
+         "offsets_kept": "is added to the model" in notes,
+         "temperature_fitted": "calibration: temperature" in notes}
     for name, flags in SCORINGS:
         e = json.loads(run([quarry, "evaluate", "--model", model, "--data",
                             os.path.join(cache, "corpora/%s/test.tsv" % corpus), "--json"]
