@@ -49,7 +49,7 @@ enum Diagnostics {
       if let mined = s.minedPerClass, let trained = s.minedTrained {
         let share = { (x: Double) in Int((100 * x / max(seconds, 1e-9)).rounded()) }
         line +=
-          "  mined \(mined.map(String.init).joined(separator: "/")) (+\(trained - mined.reduce(0, +)) variants;"
+          "  mined \(mined.count <= 12 ? mined.map(String.init).joined(separator: "/") : "\(mined.reduce(0, +)) rows") (+\(trained - mined.reduce(0, +)) variants;"
           + " miner \(share(miningSeconds))%, mined pass \(share(passSeconds))% of the epoch)"
       }
       if s.isBest && s.validAccuracy != nil { line += "  *" }

@@ -29,12 +29,21 @@ struct EvaluateCommand: ParsableCommand {
       fitted: score with the temperature finetune fitted (as predict does); off: without it.
       """)
   var temperature: Temperature.Mode = .fitted
+  @Option(
+    help: """
+      Multi-label models: predict every class at or above this probability, instead of \
+      each class's own threshold from finetune.
+      """)
+  var threshold: Float?
   @OptionGroup var compute: ComputeOptions
   @OptionGroup var corpus: CorpusOptions
   @OptionGroup(title: "Encoder (for a model trained with --encoder)") var encoder: EncoderOptions
 
   func validate() throws {
     _ = try EvaluateFormat.chosen(format, json: json, fallback: .text)
+    if let threshold, !(threshold > 0 && threshold < 1) {
+      throw ValidationError("--threshold must be between 0 and 1 (exclusive), got \(threshold)")
+    }
   }
 
   func run() throws {
@@ -42,6 +51,12 @@ struct EvaluateCommand: ParsableCommand {
     var m = classBias == .off ? read.withoutClassBias() : read
     if temperature == .off { m = m.withoutTemperature() }
     let c = try corpus.read(data)
+    if let thresholds = m.thresholds {
+      return try runMultiLabel(m, corpus: c, thresholds: thresholds)
+    }
+    if threshold != nil {
+      throw ValidationError("--threshold is for multi-label models; \(model) is single-label")
+    }
     let gold = try m.goldLabels(of: c)
     let predictor = Predictor(
       model: m, threads: compute.threads,
@@ -51,6 +66,25 @@ struct EvaluateCommand: ParsableCommand {
       metrics: Metrics(probabilities: probs, gold: gold, classes: m.labels.count),
       calibration: Calibration(probabilities: probs, gold: gold, classes: m.labels.count),
       labels: m.labels, rows: gold.count)
+    if try EvaluateFormat.chosen(format, json: json, fallback: .text) == .json {
+      print(report.json())
+    } else {
+      print(report.text())
+    }
+  }
+
+  /// A multi-label model's figures: the classes at or above their thresholds against each
+  /// row's labels.
+  func runMultiLabel(_ m: Model, corpus c: Corpus, thresholds: [Float]) throws {
+    let gold = try m.goldLabelSets(of: c)
+    let predictor = Predictor(
+      model: m, threads: compute.threads,
+      encoder: try encoder.load(for: m, threads: compute.threads))
+    let probs = try predictor.probabilities(c.examples.map(\.text))
+    let report = MultiLabelReport(
+      probabilities: probs, gold: gold,
+      thresholds: threshold.map { [Float](repeating: $0, count: m.labels.count) } ?? thresholds,
+      labels: m.labels)
     if try EvaluateFormat.chosen(format, json: json, fallback: .text) == .json {
       print(report.json())
     } else {

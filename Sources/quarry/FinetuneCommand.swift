@@ -86,6 +86,19 @@ struct FinetuneCommand: ParsableCommand {
       their log loss) or off.
       """)
   var temperature: Temperature.Mode = defaults.temperature
+  @Flag(
+    help: """
+      Train a multi-label model (one sigmoid output per class, every class above its \
+      threshold predicted) even when no row has several labels. A corpus with several \
+      labels on any row is multi-label without it.
+      """)
+  var multiLabel = false
+  @Option(
+    help: """
+      Multi-label models: each class's decision threshold, tuned (by F1 on the cross-fit \
+      scores) or half (0.5 for every class).
+      """)
+  var thresholds: Thresholds.Mode = .tuned
   @Option(help: "Where to save the training state (default: OUTPUT.checkpoint).")
   var checkpoint: String?
   @Option(
@@ -239,8 +252,8 @@ struct FinetuneCommand: ParsableCommand {
         train: trainCorpus, valid: validCorpus, pretrained: pretrained, config: config,
         thesaurus: config.mine && config.augment ? mining.thesaurusChoice() : .none,
         encoder: frozen, tuning: tuning(layers: frozen?.encoder.config.layers),
-        vectorCache: vectorCache, checkpointing: checkpointing,
-        shouldStop: { Interrupts.requested != 0 }, progress: progress)
+        vectorCache: vectorCache, checkpointing: checkpointing, multiLabel: multiLabel,
+        thresholds: thresholds, shouldStop: { Interrupts.requested != 0 }, progress: progress)
     }
     try ModelFile.write(model, to: output, force: force)
     if let checkpointPath {
@@ -249,7 +262,11 @@ struct FinetuneCommand: ParsableCommand {
     let best = model.metadata.epochs.first { $0.epoch == model.metadata.bestEpoch }
     var summary = "wrote \(output) (best epoch \(model.metadata.bestEpoch)"
     if let a = best?.validAccuracy, let f = best?.validMacroF1 {
-      summary += String(format: ": valid accuracy %.4f, macro-F1 %.4f", a, f)
+      summary += String(
+        format: model.isMultiLabel
+          ? ": valid subset accuracy %.4f, macro-F1 %.4f at 0.5"
+          : ": valid accuracy %.4f, macro-F1 %.4f",
+        a, f)
     }
     summary += String(format: ") in %.2f s", Date().timeIntervalSince(start))
     Diagnostics.note(summary)
@@ -279,9 +296,9 @@ struct FinetuneCommand: ParsableCommand {
 
   /// finetune with the corpus read in pieces (`StreamingFinetune`).
   func runStreaming(config: TrainingConfig, start: Date) throws {
-    guard !resume, checkpoint == nil, encoder.encoder == nil else {
+    guard !resume, checkpoint == nil, encoder.encoder == nil, !multiLabel else {
       throw ValidationError(
-        "--resume, --checkpoint and --encoder do not go with a streamed corpus")
+        "--resume, --checkpoint, --encoder and --multi-label do not go with a streamed corpus")
     }
     if validFraction > 0 && valid == nil {
       Diagnostics.warn("--valid-fraction is not used with a streamed corpus: give --valid")

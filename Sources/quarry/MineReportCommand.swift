@@ -54,6 +54,12 @@ struct MineReportCommand: ParsableCommand {
         inputs: [("--model", model), ("--data", data)], force: force)
     }
     let m = try ModelFile.read(model)
+    guard !m.isMultiLabel else {
+      throw InputError(
+        path: model,
+        "a multi-label model: mine-report reads single-label models only (evaluate gives a multi-label model's per-label figures)"
+      )
+    }
     let c = try corpus.read(data)
     let report = try MineReportBuilder(band: band, top: top).build(
       model: m, modelPath: model, corpus: c, threads: compute.threads,

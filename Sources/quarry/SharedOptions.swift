@@ -22,10 +22,18 @@ struct CorpusOptions: ParsableArguments {
   @Flag(help: "Skip bad rows (and count them) instead of stopping at the first.")
   var skipBadRows = false
 
+  @Option(
+    help: """
+      Separator of several labels in TSV's label column and CSV's 'labels' column ('' reads \
+      the field as one label). fastText lines repeat __label__; JSON Lines give "labels": [...].
+      """)
+  var labelSeparator: String = CorpusReader.defaultLabelSeparator
+
   /// Reads a labelled corpus as these options say, warning about skipped rows.
   func read(_ path: String) throws -> Corpus {
     let c = try CorpusReader.read(
-      path: path, format: dataFormat.format, skipBadRows: skipBadRows)
+      path: path, format: dataFormat.format, skipBadRows: skipBadRows,
+      labelSeparator: labelSeparator)
     Diagnostics.reportSkipped(c)
     return c
   }
@@ -40,6 +48,7 @@ enum CorpusFormatChoice: String, ExpressibleByArgument {
 extension ClassWeighting: ExpressibleByArgument {}
 extension ClassBias.Mode: ExpressibleByArgument {}
 extension Temperature.Mode: ExpressibleByArgument {}
+extension Thresholds.Mode: ExpressibleByArgument {}
 extension Pooling: ExpressibleByArgument {}
 
 extension CorpusFormatChoice {

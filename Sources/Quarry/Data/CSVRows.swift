@@ -1,5 +1,5 @@
-/// RFC 4180 CSV: a header row naming `text` and `label` (any order, case-insensitive,
-/// other columns ignored), then records whose quoted fields may hold commas, doubled
+/// RFC 4180 CSV: a header row naming `text` and `label`, or `text` and `labels` (labels
+/// joined by a separator; any order, case-insensitive, other columns ignored), then records whose quoted fields may hold commas, doubled
 /// quotes and newlines. A record is known by the line it starts on.
 ///
 /// A quote left open swallows the rows after it into one field until another quote
@@ -10,9 +10,10 @@
 /// are read as rows again.
 enum CSVRows {
   static func parse(
-    lines: [Line], path: String, skip: (InputError) throws -> Void, emit: (Example) -> Void
+    lines: [Line], path: String, labelSeparator: String = CorpusReader.defaultLabelSeparator,
+    skip: (InputError) throws -> Void, emit: (Example) -> Void
   ) throws {
-    var first = Pass(lines: lines, path: path)
+    var first = Pass(lines: lines, path: path, labelSeparator: labelSeparator)
     try first.run()
     let labels = Set(first.examples.map(\.label))
     let slips = first.swallowed.filter { labels.contains($0.label) }
@@ -22,7 +23,7 @@ enum CSVRows {
       return
     }
     var second = Pass(
-      lines: lines, path: path,
+      lines: lines, path: path, labelSeparator: labelSeparator,
       breakAt: Dictionary(slips.map { ($0.start, $0) }, uniquingKeysWith: { a, _ in a }))
     try second.run()
     for e in second.errors { try skip(e) }
@@ -48,10 +49,16 @@ enum CSVRows {
     var header: [String]? = nil
     var textCol = -1
     var labelCol = -1
+    /// Whether the label column is `labels` (split at `labelSeparator`) or `label` (whole).
+    var severalLabels = false
+    let labelSeparator: String
 
-    init(lines: [Line], path: String, breakAt: [Int: Swallowed] = [:]) {
+    init(
+      lines: [Line], path: String, labelSeparator: String, breakAt: [Int: Swallowed] = [:]
+    ) {
       self.lines = lines
       self.path = path
+      self.labelSeparator = labelSeparator
       self.breakAt = breakAt
     }
 
@@ -112,7 +119,10 @@ enum CSVRows {
         do {
           examples.append(
             try CorpusReader.checked(
-              label: fields[labelCol].trimmingCharacters(in: .whitespaces),
+              labels: severalLabels
+                ? CorpusReader.splitLabels(
+                  fields[labelCol], separator: labelSeparator, path: path, line: startLine)
+                : [fields[labelCol].trimmingCharacters(in: .whitespaces)],
               text: fields[textCol], path: path, line: startLine))
         } catch let e as InputError {
           errors.append(e)
@@ -126,10 +136,15 @@ enum CSVRows {
       header = names
       textCol = names.firstIndex(of: "text") ?? -1
       labelCol = names.firstIndex(of: "label") ?? -1
+      if labelCol < 0, let several = names.firstIndex(of: "labels") {
+        labelCol = several
+        severalLabels = true
+      }
       if textCol < 0 || labelCol < 0 {
         throw InputError(
           path: path, line: line,
-          "CSV header must name columns 'text' and 'label', found \(names.joined(separator: ","))")
+          "CSV header must name columns 'text' and 'label' (or 'labels'), found \(names.joined(separator: ","))"
+        )
       }
     }
 

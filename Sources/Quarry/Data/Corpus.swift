@@ -13,11 +13,16 @@ public struct Corpus: Sendable {
   /// `contentHash` as the model file stores it (hexadecimal).
   public var contentHashHex: String { String(contentHash, radix: 16) }
 
-  /// The labels in order of first appearance.
+  /// The labels in order of first appearance (every label of every row).
   public var labelsInOrder: [String] {
     var seen = Set<String>()
     var out: [String] = []
-    for e in examples where seen.insert(e.label).inserted { out.append(e.label) }
+    for e in examples {
+      for l in e.labels where seen.insert(l).inserted { out.append(l) }
+    }
     return out
   }
+
+  /// The first row with more than one label, if any: the corpus is then multi-label.
+  public var firstMultiLabelRow: Example? { examples.first { $0.labels.count > 1 } }
 }

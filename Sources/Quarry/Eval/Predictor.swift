@@ -54,6 +54,17 @@ public struct Predictor {
     Predictor.topK(probs, classes: model.classifier.classes, k: k)
   }
 
+  /// The classes of each row at or above their threshold, most probable first (ties: the
+  /// lower label first), at most `k` (nil: all): a multi-label model's prediction.
+  public static func aboveThresholds(_ probs: [Float], thresholds: [Float], k: Int? = nil)
+    -> [[(label: Int, probability: Float)]]
+  {
+    let c = thresholds.count
+    return MultiLabelMetrics.predictedSets(probs, thresholds: thresholds, k: k).enumerated().map {
+      i, set in set.map { (Int($0), probs[i * c + Int($0)]) }
+    }
+  }
+
   /// `topK` of row-major N×`classes` probabilities.
   public static func topK(_ probs: [Float], classes c: Int, k: Int)
     -> [[(label: Int, probability: Float)]]

@@ -107,10 +107,16 @@ public enum ModelFile {
       throw fail("feature index does not hold \(f) features")
     }
     guard
-      let classifier = Classifier(
+      var classifier = Classifier(
         classes: c, featureCount: f, wordCount: w, dim: d, wide: wide, embedding: embedding,
         dense: dense, bias: bias, encoderDim: h, encoderWeights: encoderWeights)
     else { throw fail("weights do not fit the shapes") }
+    if let multi = meta.multiLabel {
+      guard multi.thresholds.count == c,
+        multi.thresholds.allSatisfy({ $0.isFinite && $0 > 0 && $0 < 1 })
+      else { throw fail("multi-label thresholds") }
+      classifier.output = .sigmoid
+    }
     // Training dynamics, when the file has them.
     var dynamics: Dynamics? = nil
     var trainLines: [Int32]? = nil

@@ -19,6 +19,9 @@ public struct ModelMetadata: Codable, Sendable, Equatable, TensorMetadata {
   /// The temperature already folded into the weights (`Temperature`); absent when none was
   /// fitted.
   public var temperature: Temperature.Info? = nil
+  /// Present for a multi-label model (one-vs-rest sigmoid outputs): each class's decision
+  /// threshold; absent for a single-label one.
+  public var multiLabel: Thresholds.Info? = nil
   public var tensors: [TensorEntry] = []
 
   public struct CorpusInfo: Codable, Sendable, Equatable {
@@ -127,6 +130,42 @@ public struct Model: Sendable {
 
   public var labels: [String] { metadata.labels }
 
+  /// Whether the model gives each class its own probability (sigmoid) and predicts every
+  /// class above its threshold.
+  public var isMultiLabel: Bool { metadata.multiLabel != nil }
+
+  /// Each class's decision threshold (multi-label models; nil otherwise).
+  public var thresholds: [Float]? { metadata.multiLabel?.thresholds }
+
+  /// The classes of every row of `corpus`; a label the model does not know is an error
+  /// naming its line, and so is a row of several labels for a single-label model.
+  public func goldLabelSets(of corpus: Corpus) throws -> [[Int32]] {
+    if !isMultiLabel, let row = corpus.firstMultiLabelRow {
+      throw InputError(
+        path: corpus.path, line: row.line,
+        "\(row.labels.count) labels (\(row.labels.joined(separator: ", "))), but this model is single-label: train a multi-label model on such a corpus (finetune reads several labels a row as multi-label)"
+      )
+    }
+    let index = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, Int32($0)) })
+    return try corpus.examples.map { e in
+      try e.labels.map { l in
+        guard let y = index[l] else {
+          throw InputError(
+            path: corpus.path, line: e.line,
+            "label '\(l)' is not one the model knows (\(labelList))")
+        }
+        return y
+      }
+    }
+  }
+
+  /// The model's labels for an error message: all of them, or the first 20 and a count.
+  var labelList: String {
+    labels.count <= 20
+      ? labels.joined(separator: ", ")
+      : labels.prefix(20).joined(separator: ", ") + ", … (\(labels.count) in all)"
+  }
+
   /// The same model with `metadata.classBias`'s offsets taken back out of the output bias
   /// (o_k / T, with the temperature T the weights carry; to within a rounding), and the
   /// metadata saying it has none.
@@ -152,12 +191,18 @@ public struct Model: Sendable {
   /// The class index of every row of `corpus`; a label the model does not know is an
   /// error naming its line.
   public func goldLabels(of corpus: Corpus) throws -> [Int32] {
+    if let row = corpus.firstMultiLabelRow {
+      throw InputError(
+        path: corpus.path, line: row.line,
+        "\(row.labels.count) labels (\(row.labels.joined(separator: ", "))), but this model is single-label: train a multi-label model on such a corpus (finetune reads several labels a row as multi-label)"
+      )
+    }
     let index = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, Int32($0)) })
     return try corpus.examples.map { e in
       guard let y = index[e.label] else {
         throw InputError(
           path: corpus.path, line: e.line,
-          "label '\(e.label)' is not one the model knows (\(labels.joined(separator: ", ")))")
+          "label '\(e.label)' is not one the model knows (\(labelList))")
       }
       return y
     }

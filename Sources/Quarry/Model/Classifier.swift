@@ -1,14 +1,28 @@
+import Foundation
+
 /// The parameters of Quarry's wide-and-deep classifier, whose forward pass
 /// (`ClassifierView.forward`, over a batch) is:
 ///
 ///   e_i = Σ_w a_{i,w} · E[w]                                (embedding bag, D)
 ///   z_i = W_d · e_i + b + Σ_f x_{i,f} · W_w[f] + W_u · u_i    (logits, C)
-///   p_i = softmax(z_i)
+///   p_i = softmax(z_i)        (single-label: one class per row)
+///   p_i = σ(z_i), elementwise (multi-label: each class on its own, one-vs-rest)
 ///
 /// with E (V×D) initialised from pretrained vectors, W_d (C×D) the dense layer, W_w (F×C)
 /// the wide linear part over the tf-idf vector x of words and hashed n-grams, and, with a
 /// frozen encoder, W_u (C×H) over its pooled vector u_i (the feature matrix's dense rows).
 public struct Classifier: Sendable, Equatable {
+  /// How logits become probabilities.
+  public enum Output: String, Codable, Sendable {
+    /// p = softmax(z): one class per row, the probabilities sum to 1.
+    case softmax
+    /// p_c = σ(z_c) = 1 / (1 + e^(−z_c)): each class present or not on its own.
+    case sigmoid
+  }
+
+  /// Softmax for a single-label model, sigmoid for a multi-label one. Not a tensor: the
+  /// model file's metadata says which (`ModelMetadata.multiLabel`).
+  public var output: Output = .softmax
   public let classes: Int
   public let dim: Int
   public let featureCount: Int
@@ -68,6 +82,21 @@ public struct Classifier: Sendable, Equatable {
     self.bias = bias
   }
 
+  /// Makes a fresh model one-vs-rest: sigmoid outputs, each class's bias at the log-odds of
+  /// its share of the rows, b_c = ln(n_c / (N − n_c)), so that training starts from the
+  /// priors (as RetinaNet starts its focal loss) rather than from p = ½ for every class,
+  /// whose summed gradient over C absent classes, fed back through W_d, swamps the first
+  /// steps. `counts` are the rows carrying each class (n_c); N is their largest possible
+  /// total, `rows`.
+  public mutating func startOneVsRest(counts: [Int], rows: Int) {
+    precondition(counts.count == classes)
+    output = .sigmoid
+    for c in 0..<classes {
+      let share = (Float(counts[c]) + 0.5) / (Float(rows) + 1)
+      bias[c] = logf(share / (1 - share))
+    }
+  }
+
   /// Multiplies every weight that adds to the logits (W_w, W_d, b, W_u; not E, which
   /// reaches them through W_d) by `factor`: z ↦ factor · z, the arg-max unchanged.
   public mutating func scaleLogits(by factor: Float) {
@@ -91,7 +120,8 @@ public struct Classifier: Sendable, Equatable {
       && finite(encoderWeights)
   }
 
-  /// Class probabilities of every document of `m` (N×C, row-major), in batches.
+  /// Class probabilities of every document of `m` (N×C, row-major), in batches: each row
+  /// sums to 1 under `.softmax`; under `.sigmoid` each entry is one class's own.
   public func probabilities(_ m: FeatureMatrix, threads: Int, batchSize: Int = 512) -> [Float] {
     let n = m.count
     // A thread a 32 rows at least: below that, waking a second thread costs more than the
@@ -115,7 +145,10 @@ public struct Classifier: Sendable, Equatable {
               p.forward(
                 x, docs: UnsafeBufferPointer(rebasing: idx[s..<e]), hidden: hidden, logits: z,
                 encoded: encoded, threads: threads)
-              softmaxRows(z, batch: e - s, classes: classes)
+              switch output {
+              case .softmax: softmaxRows(z, batch: e - s, classes: classes)
+              case .sigmoid: sigmoidInPlace(z, count: (e - s) * classes)
+              }
             }
           }
         }

@@ -16,6 +16,56 @@ public func softmaxRows(_ z: UnsafeMutablePointer<Float>, batch: Int, classes: I
   }
 }
 
+/// σ(z) = 1 / (1 + e^(−z)) in place over `count` values (written to avoid overflow: for
+/// z < 0, e^z / (1 + e^z)).
+public func sigmoidInPlace(_ z: UnsafeMutablePointer<Float>, count: Int) {
+  for i in 0..<count {
+    let x = z[i]
+    if x >= 0 {
+      z[i] = 1 / (1 + expf(-x))
+    } else {
+      let e = expf(x)
+      z[i] = e / (1 + e)
+    }
+  }
+}
+
+/// Weighted binary focal loss over every class of a multi-label batch (Lin et al. 2017,
+/// in its original one-vs-rest form), from the logits `z` (B×C) and 0/1 `targets` (B×C):
+///   L = Σ_i w_i Σ_c α_{i,c} · −(1 − p_t)^γ · ln p_t,
+///   p_t = σ(s·z_{i,c}),  s = +1 where t_{i,c} = 1 and −1 where it is 0,
+/// with α_{i,c} = `positiveWeight[c]` for a present class and 1 for an absent one. Its
+/// gradient with respect to the logits,
+///   ∂L/∂z_{i,c} = w_i α_{i,c} · s · [γ p_t (1 − p_t)^γ ln p_t − (1 − p_t)^(γ+1)],
+/// is written into `dLogits` (which may alias `z`); γ = 0 gives binary cross-entropy,
+/// whose gradient is w_i α_{i,c} (σ(z_{i,c}) − t_{i,c}). ln p_t = −softplus(−s·z), exact
+/// for large |z|. Returns L.
+public func sigmoidFocalForwardBackward(
+  logits z: UnsafePointer<Float>, targets: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+  positiveWeight: UnsafePointer<Float>, gamma: Float, batch: Int, classes: Int,
+  dLogits: UnsafeMutablePointer<Float>
+) -> Float {
+  var loss: Float = 0
+  for i in 0..<batch {
+    let w = weights[i]
+    for c in 0..<classes {
+      let k = i * classes + c
+      let present = targets[k] > 0.5
+      let s: Float = present ? 1 : -1
+      let a = s * z[k]
+      // ln σ(a) = −softplus(−a) = −(max(−a, 0) + ln(1 + e^(−|a|)))
+      let logpt = -(max(-a, 0) + log1pf(expf(-abs(a))))
+      let pt = expf(logpt)
+      let q = max(1 - pt, 0)
+      let alpha = present ? positiveWeight[c] : 1
+      let qg = gamma == 0 ? 1 : powf(q, gamma)
+      loss -= w * alpha * qg * logpt
+      dLogits[k] = w * alpha * s * (gamma * pt * qg * logpt - qg * q)
+    }
+  }
+  return loss
+}
+
 /// Weighted softmax cross-entropy summed over a batch, given the probabilities `p` (B×C):
 ///   L = Σ_i w_i · (−ln p_{i,y_i}),
 /// and its gradient with respect to the logits, written into `dLogits` (B×C):

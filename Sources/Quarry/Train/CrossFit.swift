@@ -33,7 +33,7 @@ public enum CrossFit {
     config: TrainingConfig, shouldStop: @escaping () -> Bool = { false }
   ) throws -> Scores {
     let fold = assignFolds(labels: data.labels, groups: groups, folds: k, seed: config.seed)
-    let foldConfig = Self.foldConfig(config)
+    let foldConfig = Self.foldConfig(config, multiLabel: data.labelSets != nil)
     let lanes = max(1, min(config.threads, k))
     var results = [Result<FoldScores, Error>?](repeating: nil, count: k)
     results.withUnsafeMutableBufferPointer { slots in
@@ -60,11 +60,13 @@ public enum CrossFit {
   /// (`LabelIssues.find(confidence:…)` on their dynamics) replaced by those of one model
   /// trained, with `config`, on every row but the flagged ones: a flagged row then stays
   /// an issue only when a model that never saw any flagged row also prefers another class.
-  /// Rows of a class that model never saw keep the folds' probabilities.
+  /// Rows of a class that model never saw keep the folds' probabilities. Multi-label data
+  /// is returned as it is: label issues are found per row's single label.
   static func confirmed(
     _ scores: Scores, initial: Classifier, data: LabeledData, config: TrainingConfig,
     shouldStop: @escaping () -> Bool = { false }
   ) throws -> Scores {
+    guard data.labelSets == nil else { return scores }
     let (n, c) = (data.count, initial.classes)
     let confidence = (0..<n).map {
       scores.dynamics.stats(row: $0, label: data.labels[$0], classes: c).confidence
@@ -91,14 +93,16 @@ public enum CrossFit {
   }
 
   /// The fold models' settings: `crossFitEpochs` epochs on one thread, no mining, and
-  /// unweighted classes (balanced weights let labels flipped into small classes pull the
-  /// fold models hard; docs/experiments.md).
-  static func foldConfig(_ config: TrainingConfig) -> TrainingConfig {
+  /// unweighted classes for a single-label model (balanced weights let labels flipped into
+  /// small classes pull the fold models hard; docs/experiments.md).
+  static func foldConfig(_ config: TrainingConfig, multiLabel: Bool = false) -> TrainingConfig {
     var foldConfig = config
     foldConfig.threads = 1
     foldConfig.epochs = max(1, config.crossFitEpochs)
     foldConfig.mine = false
-    foldConfig.classWeighting = .uniform
+    // A multi-label model's thresholds are tuned on the folds' scores: they keep its
+    // positive weights, which move every probability of a class.
+    if !multiLabel { foldConfig.classWeighting = .uniform }
     return foldConfig
   }
 

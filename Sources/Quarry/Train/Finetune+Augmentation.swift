@@ -120,9 +120,9 @@ extension Finetune {
   /// epoch, row), made on every thread in contiguous pieces joined in order (the same for
   /// any thread count), and featurized under `vocab` with their row's label.
   static func augmentation(
-    _ aug: KeyAugmenter, trainTexts: [String], labels: [Int32], vocab: Vocabulary,
-    config: TrainingConfig, precompute: Bool = true, encoded: FeatureMatrix? = nil,
-    firstRow: Int = 0
+    _ aug: KeyAugmenter, trainTexts: [String], labels: [Int32], labelSets: [[Int32]]? = nil,
+    vocab: Vocabulary, config: TrainingConfig, precompute: Bool = true,
+    encoded: FeatureMatrix? = nil, firstRow: Int = 0
   ) -> Trainer.Augment {
     // In memory, a row's tokens and n-gram rows are made the first time it is mined and
     // kept (only mined rows: every row's would cost about 24 bytes a word); streamed (one
@@ -144,12 +144,16 @@ extension Finetune {
         for (i, r) in missing.enumerated() { memo.set(r, made[i]!) }
       }
       let parts = rows.count >= 256 ? max(1, config.threads) : 1
-      var pieces = [LabeledData](
-        repeating: LabeledData(features: FeatureMatrix(), labels: []), count: parts)
+      // Variants keep their row's classes: every one of them, for multi-label rows.
+      let empty =
+        labelSets == nil
+        ? LabeledData(features: FeatureMatrix(), labels: [])
+        : LabeledData(features: FeatureMatrix(), labelSets: [])
+      var pieces = [LabeledData](repeating: empty, count: parts)
       pieces.withUnsafeMutableBufferPointer { out in
         parallelFor(parts) { t in
           var featurizer = Featurizer(vocabulary: vocab, config: config.features)
-          var piece = LabeledData(features: FeatureMatrix(), labels: [])
+          var piece = empty
           var scratch = SparseFeatures()
           // EDA is for sentences: a row of more than `maxAugmentedTokens` words gets no
           // variants (a 50 MB row would otherwise be copied and featurized per variant).
@@ -169,6 +173,7 @@ extension Finetune {
                 piece.features.append(scratch)
               }
               piece.labels.append(labels[r])
+              if let labelSets { piece.labelSets!.append(labelSets[r]) }
             }
           }
           out[t] = piece

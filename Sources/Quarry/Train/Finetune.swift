@@ -35,10 +35,13 @@ public enum Finetune {
     train corpus: Corpus, valid validCorpus: Corpus?, pretrained: String?, config: TrainingConfig,
     thesaurus: ThesaurusChoice = .none, encoder frozen: FrozenEncoder? = nil,
     tuning: LayerTuner.Options? = nil, vectorCache: String? = nil,
-    checkpointing: Checkpointing = Checkpointing(), shouldStop: @escaping () -> Bool = { false },
+    checkpointing: Checkpointing = Checkpointing(), multiLabel: Bool = false,
+    thresholds: Thresholds.Mode = .tuned, shouldStop: @escaping () -> Bool = { false },
     progress: (Event) -> Void = { _ in }
   ) throws -> Model {
     let (labels, labelIndex) = try classes(of: corpus, valid: validCorpus)
+    let multi = try multiLabelNoting(
+      corpus, valid: validCorpus, forced: multiLabel, tuning: tuning, progress: progress)
     let (trainRows, validRows) = splitRows(
       corpus, valid: validCorpus, classes: labels.count, config: config, progress: progress)
     let trainTexts = trainRows.map(\.text)
@@ -52,10 +55,13 @@ public enum Finetune {
     let (embedding, dim, pretrainedInfo) = try initialEmbedding(
       pretrained: pretrained, vocab: vocab, counts: counts, config: config,
       vectorCache: vectorCache, progress: progress)
-    var trainData = labeledData(trainRows, vocab: vocab, labelIndex: labelIndex, config: config)
+    var trainData = labeledData(
+      trainRows, vocab: vocab, labelIndex: labelIndex, config: config, multiLabel: multi)
     var validData =
       validRows.isEmpty
-      ? nil : labeledData(validRows, vocab: vocab, labelIndex: labelIndex, config: config)
+      ? nil
+      : labeledData(
+        validRows, vocab: vocab, labelIndex: labelIndex, config: config, multiLabel: multi)
     let (encoder, tuned) = try attachEncoder(
       frozen, tuning: tuning, train: &trainData, trainTexts: trainTexts, valid: &validData,
       validTexts: validRows.map(\.text), classes: labels.count, shouldStop: shouldStop,
@@ -66,13 +72,17 @@ public enum Finetune {
     modelConfig.learningRate = learningRateNoting(
       config, counts: counts, rows: trainRows.count, progress: progress)
     setBLASThreads(1)
-    let initial = Classifier(
+    var initial = Classifier(
       classes: labels.count, featureCount: vocab.featureCount, wordCount: vocab.wordCount,
       dim: dim, embedding: embedding, encoderDim: tuned == nil ? encoder?.hidden ?? 0 : 0)
+    if multi {
+      initial.startOneVsRest(
+        counts: trainData.classCounts(classes: labels.count), rows: trainData.count)
+    }
     let augment = augmenter.map {
       augmentation(
-        $0, trainTexts: trainTexts, labels: trainData.labels, vocab: vocab, config: config,
-        encoded: trainData.features)
+        $0, trainTexts: trainTexts, labels: trainData.labels, labelSets: trainData.labelSets,
+        vocab: vocab, config: config, encoded: trainData.features)
     }
     let trainerControl = try trainerControl(
       checkpointing, shouldStop: shouldStop, progress: progress,
@@ -86,14 +96,23 @@ public enum Finetune {
     let heldOut = try crossFitNoting(
       initial: initial, data: trainData, rows: trainRows, config: modelConfig,
       baseRate: config.learningRate, shouldStop: shouldStop, progress: progress)
-    let (classBias, temperature) = postProcessing(
-      heldOut, labels: trainData.labels, classes: labels.count, tuned: tuned != nil,
-      config: config, progress: progress)
+    var (classBias, temperature): (ClassBias.Info?, Temperature.Info?) = (nil, nil)
+    var multiLabelInfo: Thresholds.Info? = nil
+    if let sets = trainData.labelSets {
+      multiLabelInfo = thresholdsNoting(
+        heldOut, labelSets: sets, classes: labels.count, mode: thresholds, progress: progress)
+    } else {
+      (classBias, temperature) = postProcessing(
+        heldOut, labels: trainData.labels, classes: labels.count, tuned: tuned != nil,
+        config: config, progress: progress)
+    }
 
-    return assembled(
+    var model = assembled(
       result, tuned: tuned, heldOut: heldOut, classBias: classBias, temperature: temperature,
       labels: labels, config: modelConfig, vocab: vocab, corpus: corpus, trainRows: trainRows,
       validCount: validRows.count, pretrained: pretrainedInfo, encoder: encoder?.info)
+    model.metadata.multiLabel = multiLabelInfo
+    return model
   }
 
   /// The model file's contents: the trained classifier (with tuned layers joined back in
@@ -149,15 +168,19 @@ public enum Finetune {
     return (trainRows, validRows)
   }
 
-  /// The features and class indices of `rows`.
+  /// The features and class indices of `rows` (every class of each row, `multiLabel`).
   static func labeledData(
-    _ rows: [Example], vocab: Vocabulary, labelIndex: [String: Int32], config: TrainingConfig
+    _ rows: [Example], vocab: Vocabulary, labelIndex: [String: Int32], config: TrainingConfig,
+    multiLabel: Bool = false
   ) -> LabeledData {
-    LabeledData(
-      features: FeatureMatrix(
-        texts: rows.map(\.text), vocabulary: vocab, config: config.features,
-        threads: config.threads),
-      labels: rows.map { labelIndex[$0.label] ?? 0 })
+    let features = FeatureMatrix(
+      texts: rows.map(\.text), vocabulary: vocab, config: config.features,
+      threads: config.threads)
+    guard multiLabel else {
+      return LabeledData(features: features, labels: rows.map { labelIndex[$0.label] ?? 0 })
+    }
+    return LabeledData(
+      features: features, labelSets: rows.map { $0.labels.map { labelIndex[$0] ?? 0 } })
   }
 
   /// Joins an encoder to the data. A frozen encoder's vectors are features of the
@@ -226,8 +249,9 @@ public enum Finetune {
   ) {
     let labels = corpus.labelsInOrder.sorted()
     let index = try classIndex(labels, train: corpus.path, valid: valid)
-    try checkLabelCounts(
-      corpus.examples.reduce(into: [:]) { $0[$1.label, default: 0] += 1 }, path: corpus.path)
+    var counts: [String: Int] = [:]
+    for e in corpus.examples { for l in e.labels { counts[l, default: 0] += 1 } }
+    try checkLabelCounts(counts, path: corpus.path)
     return (labels, index)
   }
 
@@ -242,10 +266,12 @@ public enum Finetune {
         "only one class (\(labels.first ?? "")): a classifier needs at least two labels")
     }
     let index = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, Int32($0)) })
-    for e in valid?.examples ?? [] where index[e.label] == nil {
-      throw InputError(
-        path: valid!.path, line: e.line,
-        "label '\(e.label)' does not occur in the training corpus \(path)")
+    for e in valid?.examples ?? [] {
+      for l in e.labels where index[l] == nil {
+        throw InputError(
+          path: valid!.path, line: e.line,
+          "label '\(l)' does not occur in the training corpus \(path)")
+      }
     }
     return index
   }

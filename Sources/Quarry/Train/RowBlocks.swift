@@ -25,9 +25,7 @@ public struct InMemoryRows: RowBlocks {
   public init(_ data: LabeledData, classes: Int, augment: Trainer.Augment? = nil) {
     self.data = data
     self.augment = augment
-    var counts = [Int](repeating: 0, count: classes)
-    for y in data.labels { counts[Int(y)] += 1 }
-    classCounts = counts
+    classCounts = data.classCounts(classes: classes)
   }
 
   public var blockRows: [Int] { [data.count] }

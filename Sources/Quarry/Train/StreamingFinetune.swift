@@ -100,6 +100,12 @@ public enum StreamingFinetune {
     ) { rows in
       if shouldStop() { throw Stopped(.reading) }
       for e in rows {
+        guard e.labels.count == 1 else {
+          throw InputError(
+            path: path, line: e.line,
+            "\(e.labels.count) labels: a multi-label corpus is not streamed (it must fit in memory)"
+          )
+        }
         labelCounts[e.label, default: 0] += 1
         builder.add(e.text)
       }

@@ -1,9 +1,10 @@
 extension Trainer {
   /// Buffers of one batch of up to B rows, allocated once per run. Shapes: hidden and
   /// dHidden B×D, logits B×C (∂L/∂Z after `lossGradient`), encoded B×H, dDense C×D,
-  /// dBias C, dEncoder C×H, labels, weights and rowScales B.
+  /// dBias C, dEncoder C×H, labels, weights and rowScales B; for a multi-label model the
+  /// batch's 0/1 targets B×C and the classes' positive weights α C (set once per run).
   final class Scratch {
-    let hidden, logits, dHidden, encoded: UnsafeMutablePointer<Float>
+    let hidden, logits, dHidden, encoded, targets, positiveWeight: UnsafeMutablePointer<Float>
     let dDense, dBias, dEncoder: UnsafeMutablePointer<Float>
     let labels: UnsafeMutablePointer<Int32>
     let weights, rowScales: UnsafeMutablePointer<Float>
@@ -15,6 +16,8 @@ extension Trainer {
         return p
       }
       (hidden, dHidden) = (floats(batch * dim), floats(batch * dim))
+      (targets, positiveWeight) = (floats(batch * classes), floats(classes))
+      positiveWeight.update(repeating: 1, count: classes)
       (logits, encoded) = (floats(batch * classes), floats(batch * encoderDim))
       (dDense, dBias) = (floats(classes * dim), floats(classes))
       dEncoder = floats(classes * encoderDim)
@@ -24,7 +27,10 @@ extension Trainer {
     }
 
     deinit {
-      for p in [hidden, logits, dHidden, encoded, dDense, dBias, dEncoder, weights, rowScales] {
+      for p in [
+        hidden, logits, dHidden, encoded, dDense, dBias, dEncoder, weights, rowScales, targets,
+        positiveWeight,
+      ] {
         p.deallocate()
       }
       labels.deallocate()
@@ -32,8 +38,16 @@ extension Trainer {
 
     /// P = softmax(Z) over the batch's logits, then the summed focal loss of P (γ = 0:
     /// cross-entropy) is returned and ∂L/∂Z written in place of P, each row scaled by its
-    /// `focalRowScales` factor when γ > 0.
-    func lossGradient(batch b: Int, classes c: Int, gamma: Float) -> Float {
+    /// `focalRowScales` factor when γ > 0. A sigmoid model's loss is the binary focal loss
+    /// of every class against `targets` (`sigmoidFocalForwardBackward`).
+    func lossGradient(batch b: Int, classes c: Int, gamma: Float, output: Classifier.Output)
+      -> Float
+    {
+      if output == .sigmoid {
+        return sigmoidFocalForwardBackward(
+          logits: logits, targets: targets, weights: weights, positiveWeight: positiveWeight,
+          gamma: gamma, batch: b, classes: c, dLogits: logits)
+      }
       softmaxRows(logits, batch: b, classes: c)
       if gamma > 0 {
         focalRowScales(
@@ -76,16 +90,22 @@ extension Trainer {
     model: inout Classifier, data: LabeledData, docs: UnsafeBufferPointer<Int>, weights: [Float],
     gamma: Float, lr: Float, config: TrainingConfig, scratch s: Scratch
   ) -> Float {
-    let (b, threads) = (docs.count, max(1, config.threads))
+    let (b, threads, output) = (docs.count, max(1, config.threads), model.output)
+    precondition(output == .softmax || data.labelSets != nil, "a sigmoid model needs label sets")
     for (i, doc) in docs.enumerated() {
       s.labels[i] = data.labels[doc]
       s.weights[i] = weights[doc]
+    }
+    if let sets = data.labelSets {
+      let c = model.classes
+      s.targets.update(repeating: 0, count: b * c)
+      for (i, doc) in docs.enumerated() { for y in sets[doc] { s.targets[i * c + Int(y)] = 1 } }
     }
     return model.withMutableView { p in
       data.features.withView { x in
         p.forward(
           x, docs: docs, hidden: s.hidden, logits: s.logits, encoded: s.encoded, threads: threads)
-        let loss = s.lossGradient(batch: b, classes: p.classes, gamma: gamma)
+        let loss = s.lossGradient(batch: b, classes: p.classes, gamma: gamma, output: output)
         s.denseGradients(p, batch: b)
         p.sparseStep(
           x, docs: docs, dLogits: s.logits, dHidden: s.dHidden, rate: lr,

@@ -176,9 +176,16 @@ public struct Trainer {
       scratch: Scratch(
         batch: bs, dim: initial.dim, classes: initial.classes, encoderDim: initial.encoderDim),
       dynamics: Dynamics(rows: blocks.rereads ? 0 : rows),
-      classWeight: config.classWeighting.weights(counts: blocks.classCounts),
+      // One-vs-rest: every row weighs 1, and a class's positive rows weigh α_c in its loss.
+      classWeight: initial.output == .sigmoid
+        ? [Float](repeating: 1, count: initial.classes)
+        : config.classWeighting.weights(counts: blocks.classCounts),
       miner: Miner(config: config, classes: initial.classes),
       held: recordDynamics ? try blocks.block(0).data : nil)
+    if initial.output == .sigmoid {
+      let alpha = config.classWeighting.positiveWeights(counts: blocks.classCounts, rows: rows)
+      loop.scratch.positiveWeight.update(from: alpha, count: alpha.count)
+    }
     var firstEpoch = 1
     if let state = control.resume {
       let m = initial
@@ -189,6 +196,7 @@ public struct Trainer {
         state.model.encoderDim == m.encoderDim
       else { throw TrainingError.stateMismatch }
       loop.model = state.model
+      loop.model.output = initial.output
       loop.rng = SplitMix64(seed: state.rngState)
       loop.order = state.order.map(Int.init)
       loop.schedule.step = state.step
@@ -325,8 +333,12 @@ public struct Trainer {
     let budget =
       augment != nil && config.augment && config.augmentVariants > 0
       ? max(1, config.augmentBudget / config.augmentVariants) : nil
-    let selection = loop.miner.select(
-      probabilities: scores, labels: data.labels, features: data.features, maxRows: budget)
+    let selection =
+      data.labelSets.map {
+        loop.miner.selectPerLabel(probabilities: scores, labelSets: $0, maxRows: budget)
+      }
+      ?? loop.miner.select(
+        probabilities: scores, labels: data.labels, features: data.features, maxRows: budget)
     let t2 = clock.now
     tally.miningTime += t2 - t1
     var pass = data.subset(selection.rows)
@@ -414,11 +426,23 @@ public struct Trainer {
   ) {
     let c = model.classes
     let vprobs = (scored?(model) ?? model).probabilities(valid.features, threads: threads)
-    let metrics = Metrics(probabilities: vprobs, gold: valid.labels, classes: c)
-    let vloss = Trainer.meanLoss(probabilities: vprobs, gold: valid.labels, classes: c)
+    let vloss: Float
+    if let sets = valid.labelSets {
+      // Multi-label: subset accuracy and macro-F1 of the classes at p ≥ ½.
+      let m = MultiLabelMetrics(
+        predicted: MultiLabelMetrics.predictedSets(
+          vprobs, thresholds: [Float](repeating: 0.5, count: c)),
+        gold: sets, classes: c)
+      vloss = MultiLabelMetrics.logLoss(vprobs, gold: sets, classes: c)
+      summary.validAccuracy = m.subsetAccuracy
+      summary.validMacroF1 = m.macroF1
+    } else {
+      let metrics = Metrics(probabilities: vprobs, gold: valid.labels, classes: c)
+      vloss = Trainer.meanLoss(probabilities: vprobs, gold: valid.labels, classes: c)
+      summary.validAccuracy = metrics.accuracy
+      summary.validMacroF1 = metrics.macroF1
+    }
     summary.validLoss = vloss
-    summary.validAccuracy = metrics.accuracy
-    summary.validMacroF1 = metrics.macroF1
     if best.map({ vloss < $0.loss }) ?? true {
       best = .init(model: model, epoch: epoch, loss: vloss)
       summary.isBest = true
