@@ -72,6 +72,17 @@ public func quarry_model_label(_ model: UnsafeRawPointer?, _ i: Int32) -> Unsafe
   return UnsafePointer(labels[Int(i)])
 }
 
+/// The decision threshold of class `i` (0 ≤ i < C) of a multi-label model, in (0, 1): its
+/// classes at or above it are its prediction (`quarry predict`). -1 for a single-label
+/// model (its prediction is the arg-max), a NULL model or `i` out of range.
+@_cdecl("quarry_model_threshold")
+public func quarry_model_threshold(_ model: UnsafeRawPointer?, _ i: Int32) -> Float {
+  guard let model, let t = handle(model).model.thresholds, i >= 0, Int(i) < t.count else {
+    return -1
+  }
+  return t[Int(i)]
+}
+
 /// The k most probable labels of n texts, best first (ties: the lower label first), as
 /// `quarry predict --k k` gives them: `labels` and `probabilities` are n×k, row-major, and
 /// must have room for n·k entries. Text i is `texts[offsets[i] ..< offsets[i+1]]` (UTF-8;
@@ -112,7 +123,8 @@ public func quarry_predict(
 }
 
 /// All C class probabilities of n texts (texts and offsets as in `quarry_predict`):
-/// `probabilities` is n×C, row-major, each row summing to 1. Returns 0, or 1 with `*error`.
+/// `probabilities` is n×C, row-major: each row sums to 1, or for a multi-label model
+/// (`quarry_model_threshold` ≥ 0) holds each class's own probability. Returns 0, or 1 with `*error`.
 @_cdecl("quarry_probabilities")
 public func quarry_probabilities(
   _ model: UnsafeRawPointer?, _ texts: UnsafePointer<UInt8>?, _ offsets: UnsafePointer<Int64>?,

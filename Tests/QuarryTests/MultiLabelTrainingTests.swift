@@ -40,8 +40,7 @@ final class MultiLabelTrainingTests: XCTestCase {
 
   /// A small run: width 8, batches of 8, 8 epochs, two cross-fit folds of 4 epochs (for
   /// the thresholds), mining and deletion variants as by default. The rate is not scaled
-  /// by text length: rows of about six words would cut it 16-fold for the final model but
-  /// not for the folds, whose scores the thresholds are tuned on.
+  /// by text length: rows of about six words would cut it 16-fold, too small for 8 epochs.
   static func config(seed: UInt64 = 1, threads: Int = 1) -> TrainingConfig {
     var c = TrainingFixtures.keywordConfig(
       epochs: 8, seed: seed, threads: threads, crossFit: 2, crossFitEpochs: 4)

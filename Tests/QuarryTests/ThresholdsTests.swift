@@ -94,8 +94,9 @@ final class ThresholdsTests: XCTestCase {
   }
 
   /// Each returned threshold is max(the class's brute-force best, f) for one floor f of
-  /// `Thresholds.floors`, the first floor of the highest naive micro- plus macro-F1; and a
-  /// threshold above the floor scores the best F1 of every cut.
+  /// `Thresholds.floors`, the first floor of the highest naive micro-F1 (or ½ for every
+  /// class when no floor beats it); and a threshold above the floor scores the best F1 of
+  /// every cut.
   func testMatchesTheBruteForceScanAndTheBestFloor() {
     let centres: [[Float]] = [
       [0.7, 0.5, 0.3, 0.2, 0.12], [0.6, 0.6, 0.15, 0.08, 0.4, 0.25], [0.5, 0.1],
@@ -111,12 +112,20 @@ final class ThresholdsTests: XCTestCase {
           Self.naiveThreshold(
             scores: column(p, k, c), gold: sets.map { $0.contains(Int32(k)) })
         }
-        let sums = Thresholds.floors.map { f in
-          let s = Self.naiveScores(p, sets: sets, classes: c, thresholds: naive.map { max($0, f) })
-          return s.micro + s.macro
+        // The floor of the highest naive micro-F1 (the first of equals), unless ½ for every
+        // class scores at least as high.
+        let micros = Thresholds.floors.map { f in
+          Self.naiveScores(p, sets: sets, classes: c, thresholds: naive.map { max($0, f) }).micro
         }
-        let best = sums.max()!
-        let floor = Thresholds.floors[sums.firstIndex(where: { $0 >= best - 1e-6 })!]
+        let halfMicro = Self.naiveScores(
+          p, sets: sets, classes: c, thresholds: [Float](repeating: 0.5, count: c)
+        ).micro
+        let best = micros.max()!
+        guard best > halfMicro + 1e-6 else {
+          XCTAssertEqual(info.thresholds, [Float](repeating: 0.5, count: c), what)
+          continue
+        }
+        let floor = Thresholds.floors[micros.firstIndex(where: { $0 >= best - 1e-6 })!]
         XCTAssertEqual(info.thresholds, naive.map { max($0, floor) }, "\(what): floor \(floor)")
         // Tie-free check of the per-class search: above the floor, no cut beats it.
         for k in 0..<c where info.thresholds[k] > floor && info.thresholds[k] < Thresholds.highest {
@@ -220,6 +229,41 @@ final class ThresholdsTests: XCTestCase {
       XCTAssertTrue(t.isFinite && t > 0 && t < 1, "class \(k): \(t) of \(info.thresholds)")
       XCTAssertLessThanOrEqual(t, Thresholds.highest, "class \(k)")
       XCTAssertGreaterThanOrEqual(t, Thresholds.floors.min()!, "class \(k)")
+    }
+  }
+
+  /// Folds on which the per-class cuts, at any floor, score a lower micro-F1 than ½ for
+  /// every class (rare positives far below a crowd of ties): the thresholds stay ½.
+  func testNeverWorseThanHalfOnTheFolds() throws {
+    var rows: [([Float], [Int32])] = []
+    rows += [([0.9, 0, 0], [0])]
+    rows += Array(repeating: ([0.01, 0, 0], [0]), count: 9)
+    rows += Array(repeating: ([0.2, 0, 0.9], [2]), count: 20)
+    rows += [([0, 0.6, 0], [1])]
+    rows += Array(repeating: ([0, 0.12, 0], [1]), count: 5)
+    rows += Array(repeating: ([0, 0.35, 0.9], [2]), count: 20)
+    let p = rows.flatMap(\.0)
+    let sets = rows.map(\.1)
+    let info = Thresholds.fit(probabilities: p, labelSets: sets, classes: 3)
+    let half = Self.naiveScores(p, sets: sets, classes: 3, thresholds: [0.5, 0.5, 0.5])
+    let tuned = Self.naiveScores(p, sets: sets, classes: 3, thresholds: info.thresholds)
+    XCTAssertGreaterThanOrEqual(tuned.micro, half.micro, "\(info.thresholds)")
+    XCTAssertGreaterThanOrEqual(
+      try XCTUnwrap(info.tunedFoldMicroF1), try XCTUnwrap(info.foldMicroF1))
+  }
+
+  /// Positives one ulp above the negatives: the midpoint of the two rounds to the lower
+  /// score, so the threshold must be the upper one, which separates them (F1 1).
+  func testAdjacentScoresAreSeparated() {
+    for low: Float in [0.3, 0.15] {
+      let high = low.nextUp
+      let scores: [Float] = [high, high, high, low, low, low]
+      let sets: [[Int32]] = scores.indices.map { $0 < 3 ? [0, 1] : [1] }
+      let p = scores.flatMap { [$0, 0.9] as [Float] }
+      let info = Thresholds.fit(probabilities: p, labelSets: sets, classes: 2)
+      XCTAssertEqual(
+        Self.f1(info.thresholds[0], scores: scores, gold: sets.map { $0.contains(0) }), 1,
+        "low \(low): threshold \(info.thresholds[0])")
     }
   }
 }

@@ -93,9 +93,12 @@ public enum Finetune {
       model: initial, train: trainData, valid: validData, augment: augment,
       control: trainerControl, validScored: tuned.map { t in { Finetune.joined($0, tuned: t) } }
     ) { progress(.training($0)) }
+    // A multi-label model's thresholds are tuned on the folds' scores, so its folds train
+    // at its own (length-scaled) rate; a single-label model's folds at the base rate.
     let heldOut = try crossFitNoting(
       initial: initial, data: trainData, rows: trainRows, config: modelConfig,
-      baseRate: config.learningRate, shouldStop: shouldStop, progress: progress)
+      baseRate: multi ? modelConfig.learningRate : config.learningRate, shouldStop: shouldStop,
+      progress: progress)
     var (classBias, temperature): (ClassBias.Info?, Temperature.Info?) = (nil, nil)
     var multiLabelInfo: Thresholds.Info? = nil
     if let sets = trainData.labelSets {

@@ -18,10 +18,12 @@ struct PredictRoute: Sendable {
   let scorer: BatchScorer
   let limits: RequestLimits
 
-  /// The body of a predict request.
+  /// The body of a predict request. A multi-label model answers every label at or above
+  /// its threshold (or `threshold`), at most `k`; a single-label one the `k` best (1).
   struct Query: Decodable {
     var texts: [String]
     var k: Int?
+    var threshold: Float?
   }
 
   func answer(_ request: Request) async -> Response {
@@ -44,7 +46,17 @@ struct PredictRoute: Sendable {
     let served = slot.model
     do {
       let p = try await scorer.probabilities(query.texts, model: served)
-      let top = Predictor.topK(p, classes: served.model.classifier.classes, k: query.k ?? 1)
+      let model = served.model
+      if query.threshold != nil && !model.isMultiLabel {
+        return .jsonError(
+          .badRequest, "threshold is for multi-label models; this one is single-label")
+      }
+      let top =
+        model.thresholds.map { t in
+          Predictor.aboveThresholds(
+            p, thresholds: query.threshold.map { [Float](repeating: $0, count: t.count) } ?? t,
+            k: query.k)
+        } ?? Predictor.topK(p, classes: model.classifier.classes, k: query.k ?? 1)
       let rows = top.map { "{\(predictionJSONMembers($0, labels: served.model.labels))}" }
       var response = Response.json("{\"predictions\":[\(rows.joined(separator: ","))]}")
       response.headers[.modelSHA256] = served.sha256
@@ -58,6 +70,9 @@ struct PredictRoute: Sendable {
   func check(_ query: Query) -> Response? {
     let k = query.k ?? 1
     guard k >= 1 else { return .jsonError(.badRequest, "k must be at least 1, got \(k)") }
+    if let t = query.threshold, !(t > 0 && t < 1) {
+      return .jsonError(.badRequest, "threshold must be between 0 and 1 (exclusive), got \(t)")
+    }
     guard query.texts.count <= limits.maxTexts else {
       return .jsonError(
         .contentTooLarge,
