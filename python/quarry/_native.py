@@ -55,6 +55,8 @@ def _declare(dll):
     dll.quarry_model_classes.restype = i32
     dll.quarry_model_label.argtypes = [vp, i32]
     dll.quarry_model_label.restype = ctypes.c_char_p
+    dll.quarry_model_threshold.argtypes = [vp, i32]
+    dll.quarry_model_threshold.restype = ctypes.c_float
     dll.quarry_predict.argtypes = [vp, ctypes.c_char_p, vp, i64, i32, i32, vp, vp, _c_char_pp]
     dll.quarry_predict.restype = i32
     dll.quarry_probabilities.argtypes = [vp, ctypes.c_char_p, vp, i64, i32, vp, _c_char_pp]

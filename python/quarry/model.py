@@ -64,6 +64,9 @@ class Model:
         self._dll = dll
         c = dll.quarry_model_classes(handle)
         self.labels = tuple(dll.quarry_model_label(handle, i).decode("utf-8") for i in range(c))
+        t = tuple(dll.quarry_model_threshold(handle, i) for i in range(c))
+        # A multi-label model's per-label thresholds; None for a single-label model.
+        self.thresholds = t if c and t[0] > 0 else None
 
     @property
     def classes(self):
@@ -139,12 +142,18 @@ class Model:
             raise QuarryError(_native.take_error(self._dll, err))
         return labels, probs, kk
 
-    def predict(self, texts, k=1, threads=None):
-        """Each text's k most probable labels with their probabilities, as `quarry predict
-        --k k` gives them (ties: the lower label first). A str gives one Prediction, a
-        sequence of str a list of them."""
+    def predict(self, texts, k=None, threads=None, threshold=None):
+        """Each text's k most probable labels (default 1) with their probabilities, as
+        `quarry predict --k k` gives them (ties: the lower label first). For a multi-label
+        model: every label at or above its threshold (or `threshold`), at most k (default:
+        no cap). A str gives one Prediction, a sequence of str a list of them."""
         if isinstance(texts, str):
-            return self.predict([texts], k, threads)[0]
+            return self.predict([texts], k, threads, threshold)[0]
+        if self.thresholds is not None:
+            return self._predict_multi_label(texts, k, threads, threshold)
+        if threshold is not None:
+            raise ValueError("threshold is for multi-label models; this one is single-label")
+        k = 1 if k is None else k
         labels, probs, kk = self.predict_arrays(texts, k, threads)
         names = self.labels
         ids, ps = labels.tolist(), probs.tolist()
@@ -174,3 +183,19 @@ class Model:
             raise QuarryError(_native.take_error(self._dll, err))
         flat = out.tolist()
         return [flat[i : i + c] for i in range(0, n * c, c)]
+
+    def _predict_multi_label(self, texts, k, threads, threshold):
+        """`predict` of a multi-label model, from all probabilities: the labels at or above
+        their thresholds, most probable first (ties: the lower label first), at most k."""
+        if k is not None and k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        if threshold is not None and not 0 < threshold < 1:
+            raise ValueError(f"threshold must be between 0 and 1 (exclusive), got {threshold}")
+        t = self.thresholds if threshold is None else (threshold,) * self.classes
+        out = []
+        for row in self.probabilities(texts, threads):
+            kept = sorted(
+                (j for j in range(len(row)) if row[j] >= t[j]), key=lambda j: (-row[j], j)
+            )[:k]
+            out.append(Prediction([self.labels[j] for j in kept], [row[j] for j in kept]))
+        return out
