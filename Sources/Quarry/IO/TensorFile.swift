@@ -278,18 +278,30 @@ func readLE<T: FixedWidthInteger>(_ bytes: [UInt8], _ at: Int, as: T.Type) -> T 
 
 func loadLE<T: FixedWidthInteger>(_ bytes: [UInt8], _ r: Range<Int>) -> [T] {
   let n = r.count / MemoryLayout<T>.size
-  var out = [T](repeating: 0, count: n)
-  out.withUnsafeMutableBytes { dst in
+  // Copied once, into uninitialised storage (a zero-filled array first would touch every
+  // page of a large tensor twice).
+  let out = [T](unsafeUninitializedCapacity: n) { dst, initialized in
     bytes.withUnsafeBytes { src in
-      dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[r]))
+      UnsafeMutableRawBufferPointer(dst).copyMemory(
+        from: UnsafeRawBufferPointer(
+          rebasing: src[r.lowerBound..<(r.lowerBound + n * MemoryLayout<T>.size)]))
     }
+    initialized = n
   }
   return UInt32(1).littleEndian == 1 ? out : out.map { T(littleEndian: $0) }
 }
 
 func loadLE(_ bytes: [UInt8], _ r: Range<Int>) -> [Float] {
-  let bits: [UInt32] = loadLE(bytes, r)
-  return UInt32(1).littleEndian == 1
-    ? bits.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-    : bits.map { Float(bitPattern: $0) }
+  guard UInt32(1).littleEndian == 1 else {
+    let bits: [UInt32] = loadLE(bytes, r)
+    return bits.map { Float(bitPattern: $0) }
+  }
+  let n = r.count / 4
+  return [Float](unsafeUninitializedCapacity: n) { dst, initialized in
+    bytes.withUnsafeBytes { src in
+      UnsafeMutableRawBufferPointer(dst).copyMemory(
+        from: UnsafeRawBufferPointer(rebasing: src[r.lowerBound..<(r.lowerBound + 4 * n)]))
+    }
+    initialized = n
+  }
 }
