@@ -22,6 +22,9 @@ public struct ModelMetadata: Codable, Sendable, Equatable, TensorMetadata {
   /// Present for a multi-label model (one-vs-rest sigmoid outputs): each class's decision
   /// threshold; absent for a single-label one.
   public var multiLabel: Thresholds.Info? = nil
+  /// A multi-label model's per-class Platt scaling, already folded into its weights (its
+  /// thresholds are mapped the same way); absent when none was fitted.
+  public var platt: PlattScaling.Info? = nil
   public var tensors: [TensorEntry] = []
 
   public struct CorpusInfo: Codable, Sendable, Equatable {

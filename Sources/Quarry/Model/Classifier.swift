@@ -97,6 +97,19 @@ public struct Classifier: Sendable, Equatable {
     }
   }
 
+  /// Maps each class's logit z_c to a_c · z_c + b_c: the weights that reach class c's
+  /// logit (its column of W_w, its rows of W_d and W_u, and its bias) are multiplied by
+  /// a_c, then b_c is added to its bias. (Per-class Platt scaling of sigmoid outputs.)
+  public mutating func mapClassLogits(scales a: [Float], shifts b: [Float]) {
+    precondition(a.count == classes && b.count == classes)
+    for f in 0..<featureCount { for c in 0..<classes { wide[f * classes + c] *= a[c] } }
+    for c in 0..<classes {
+      for j in 0..<dim { dense[c * dim + j] *= a[c] }
+      for j in 0..<encoderDim { encoderWeights[c * encoderDim + j] *= a[c] }
+      bias[c] = a[c] * bias[c] + b[c]
+    }
+  }
+
   /// Multiplies every weight that adds to the logits (W_w, W_d, b, W_u; not E, which
   /// reaches them through W_d) by `factor`: z ↦ factor · z, the arg-max unchanged.
   public mutating func scaleLogits(by factor: Float) {

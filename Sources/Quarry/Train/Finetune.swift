@@ -114,7 +114,11 @@ public enum Finetune {
       result, tuned: tuned, heldOut: heldOut, classBias: classBias, temperature: temperature,
       labels: labels, config: modelConfig, vocab: vocab, corpus: corpus, trainRows: trainRows,
       validCount: validRows.count, pretrained: pretrainedInfo, encoder: encoder?.info)
-    model.metadata.multiLabel = multiLabelInfo
+    if let info = multiLabelInfo, let sets = trainData.labelSets {
+      calibrateMultiLabel(
+        &model, thresholds: info, heldOut: heldOut, labelSets: sets, mode: config.temperature,
+        progress: progress)
+    }
     return model
   }
 
