@@ -227,4 +227,40 @@ final class MultiLabelCLITests: CLITestCase {
       XCTAssertTrue(r.stderr.contains("--threshold"), "\(bad): \(r.summary)")
     }
   }
+
+  /// `quarry serve` answers a multi-label model's texts with every label at or above its
+  /// threshold, byte for byte as `predict --format jsonl` prints them, and a request's
+  /// `threshold` as `predict --threshold`.
+  func testServeAnswersAsPredictDoes() throws {
+    let model = try trainMultiLabel()
+    let texts = Self.rows(count: 8, seed: 11).map(\.text)
+    func expected(_ extra: [String]) throws -> String {
+      let cli = try quarry(
+        ["predict", "--model", model, "--format", "jsonl"] + extra,
+        stdin: Data((texts.joined(separator: "\n") + "\n").utf8))
+      XCTAssertTrue(cli.succeeded, cli.summary)
+      let rows = cli.stdoutLines.map {
+        "{" + $0.replacingOccurrences(of: #"^\{"line":\d+,"#, with: "", options: .regularExpression)
+      }
+      return "{\"predictions\":[" + rows.joined(separator: ",") + "]}\n"
+    }
+    let server = try startServer(model: model)
+    defer { if server.process.isRunning { server.process.terminate() } }
+    func body(_ extra: [String: Any]) throws -> String {
+      String(
+        decoding: try JSONSerialization.data(
+          withJSONObject: extra.merging(["texts": texts]) { a, _ in a }),
+        as: UTF8.self)
+    }
+    let (status, answer) = try request(server.port, "/v1/predict", body: try body([:]))
+    XCTAssertEqual(status, 200, answer)
+    XCTAssertEqual(answer, try expected([]))
+    XCTAssertTrue(answer.contains("\",\""), "no text got several labels: \(answer)")
+    let (s2, strict) = try request(
+      server.port, "/v1/predict", body: try body(["threshold": 0.9, "k": 2]))
+    XCTAssertEqual(s2, 200, strict)
+    XCTAssertEqual(strict, try expected(["--threshold", "0.9", "--k", "2"]))
+    let (s3, bad) = try request(server.port, "/v1/predict", body: try body(["threshold": 1.5]))
+    XCTAssertEqual(s3, 400, bad)
+  }
 }
