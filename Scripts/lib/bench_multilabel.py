@@ -10,14 +10,27 @@ in the bench venv ($CACHE/venv-bench: scikit-learn, numpy, fasttext-wheel).
                 as Scripts/bench's fastText but for the loss), text tokenized as Scripts/bench
                 does (bench_workers.tokenize, "words"); the labels with probability above 0.5
                 (predict k=-1, threshold 0.5)
-  quarry        quarry finetune --train TRAIN --output M --seed S [--quarry-args ...], then
-                quarry evaluate --model M --data TEST --json (its micro_f1, macro_f1,
-                subset_accuracy, hamming_loss); a failure is a row "failed: <reason>"
+  quarry        quarry finetune --train TRAIN --output M --seed S --pretrained GLOVE
+                [--quarry-args ...] (GLOVE: $CACHE/vectors/glove.6B.50d.vec from Scripts/setup,
+                as the README trains; --quarry-pretrained changes it, '' drops it, and
+                --quarry-args naming --pretrained replaces it), then quarry predict --model M
+                --input TEST-TEXTS --format jsonl: the labels printed on each line (every label
+                at or above its tuned threshold) are the row's predicted set, scored by this
+                script like the others; a failure is a row "failed: <reason>".  quarry evaluate
+                --model M --data TEST --json runs after it as a cross-check only: a warning
+                when its micro_f1, or its macro_f1 against this script's macro-F1 over the
+                same labels as evaluate's (any gold or predicted test row), differs by more
+                than 1e-3 from the figure computed from predict's sets
 
-Scores, over the labels of train and test (all of them in the debtags split):
+Scores, all computed here from the predicted label sets, over the labels of train and
+test (all of them in the debtags split):
   micro-F1      F1 of all (row, label) decisions pooled
   macro-F1      the mean F1 of the labels present in train (a label with no true and no
-                predicted test row scores 0, as sklearn's zero_division=0)
+                predicted test row scores 0, as sklearn's zero_division=0).  This is the
+                table's macro-F1 for every system, Quarry included.  Quarry's evaluate
+                averages instead over the labels with any gold or predicted test row; the
+                two agree when every train label is in test or predicted (as on debtags),
+                and the notes say when they do not
   subset acc    share of test rows whose predicted label set is exactly the true one
   Hamming loss  share of (row, label) decisions that are wrong
 A row may be given no label at all (no fallback to the best label).
@@ -25,8 +38,9 @@ A row may be given no label at all (no fallback to the best label).
 Timings are wall seconds on this machine: train (for scikit-learn the vectorizer and the
 fit, in process; for fastText writing its training file and training; for Quarry the
 finetune process) and predict (scikit-learn: transform + decision_function of the test
-texts; fastText: predict of the test texts, tokenized beforehand; Quarry: the whole
-evaluate process, model loading and scoring included), and test texts per predict second.
+texts; fastText: predict of the test texts, tokenized beforehand; Quarry: the predict
+process on the test texts, written one a line beforehand, model loading included; its
+evaluate is not timed), and test texts per predict second.
 With --seeds a,b,c, fastText and Quarry run once a seed and show mean +- sd (sample sd);
 scikit-learn runs once (random_state = the first seed).  Progress on stderr, the Markdown
 table (or --json) on stdout.
@@ -54,6 +68,7 @@ FT_PARAMS = dict(W.FT_PARAMS, loss="ova")
 FT_THRESHOLD = 0.5
 FT_TOKENIZE = "words"
 METRICS = ["micro_f1", "macro_f1", "subset_accuracy", "hamming_loss"]
+CROSS_CHECK_TOLERANCE = 1e-3
 TITLES = {
     "svc-balanced": "TF-IDF 1-2g + OvR LinearSVC, balanced",
     "svc": "TF-IDF 1-2g + OvR LinearSVC",
@@ -107,9 +122,14 @@ def multilabel_scores(gold, pred, label_space, macro_labels):
 
     T, FP, FN = sum(tp), sum(fp), sum(fn)
     macro = [f1(tp[index[lab]], fp[index[lab]], fn[index[lab]]) for lab in macro_labels]
+    # Quarry evaluate's macro-F1: over the labels with any gold or predicted test row.
+    present = [f1(tp[i], fp[i], fn[i]) for i in range(n_lab) if tp[i] + fp[i] + fn[i]]
     return {
         "micro_f1": f1(T, FP, FN),
         "macro_f1": sum(macro) / len(macro),
+        "macro_f1_present": sum(present) / len(present) if present else 0.0,
+        "macro_labels_absent": sum(1 for lab in macro_labels
+                                   if not tp[index[lab]] + fp[index[lab]] + fn[index[lab]]),
         "subset_accuracy": exact / len(gold),
         "hamming_loss": (FP + FN) / (len(gold) * n_lab),
         "predicted_labels_per_row": sum(len(p) for p in pred) / len(pred),
@@ -184,54 +204,124 @@ class QuarryFailed(Exception):
     pass
 
 
-def run_quarry(args, seed, work):
-    model = os.path.join(work, "quarry-%d.qmodel" % seed)
-    cmd = [args.quarry, "finetune", "--train", args.train, "--output", model, "--seed", str(seed)]
-    cmd += shlex.split(args.quarry_args)
+def quarry_finetune_flags(args):
+    """finetune's flags from --quarry-pretrained and --quarry-args (the latter win)."""
+    extra = shlex.split(args.quarry_args)
+    names_pretrained = any(a == "--pretrained" or a.startswith("--pretrained=") for a in extra)
+    if args.quarry_pretrained and not names_pretrained:
+        return ["--pretrained", args.quarry_pretrained] + extra
+    return extra
+
+
+def run_quarry_process(args, what, cmd):
+    """Runs one quarry process: (CompletedProcess, wall seconds); QuarryFailed when it
+    cannot start or times out."""
     t0 = time.perf_counter()
     try:
-        tr = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            errors="replace", timeout=args.quarry_timeout or None)
+        done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              errors="replace", timeout=args.quarry_timeout or None)
     except subprocess.TimeoutExpired:
-        raise QuarryFailed("finetune took over %d s (--quarry-timeout)" % args.quarry_timeout)
+        raise QuarryFailed("%s took over %d s (--quarry-timeout)" % (what, args.quarry_timeout))
     except OSError as e:
         raise QuarryFailed("cannot run %s: %s" % (args.quarry, e))
-    train_s = time.perf_counter() - t0
-    if tr.returncode != 0:
-        raise QuarryFailed("finetune exit %d: %s" % (tr.returncode, first_error_line(tr.stderr)))
-    t1 = time.perf_counter()
-    try:
-        ev = subprocess.run([args.quarry, "evaluate", "--model", model, "--data", args.test, "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
-                            timeout=args.quarry_timeout or None)
-    except subprocess.TimeoutExpired:
-        raise QuarryFailed("evaluate took over %d s (--quarry-timeout)" % args.quarry_timeout)
-    predict_s = time.perf_counter() - t1
-    if not args.keep_work:
-        for p in (model, model + ".checkpoint"):
-            if os.path.exists(p):
-                os.unlink(p)
-    if ev.returncode != 0:
-        raise QuarryFailed("evaluate exit %d: %s" % (ev.returncode, first_error_line(ev.stderr)))
-    obj = None
-    for line in reversed(ev.stdout.strip().splitlines()):
+    return done, time.perf_counter() - t0
+
+
+def parse_predict_jsonl(stdout, n):
+    """The label lists of `quarry predict --format jsonl`'s n lines, in input order."""
+    rows = [l for l in stdout.splitlines() if l.strip()]
+    if len(rows) != n:
+        raise QuarryFailed("predict printed %d lines for %d texts" % (len(rows), n))
+    pred = []
+    for i, line in enumerate(rows, start=1):
         try:
             obj = json.loads(line)
-            break
+        except ValueError:
+            raise QuarryFailed("predict line %d is not JSON: %.80s" % (i, line))
+        labels = obj.get("labels") if isinstance(obj, dict) else None
+        if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+            raise QuarryFailed("predict line %d has no list of labels: %.80s" % (i, line))
+        if obj.get("line", i) != i:
+            raise QuarryFailed("predict line %d says line %r" % (i, obj.get("line")))
+        pred.append(frozenset(labels))
+    return pred
+
+
+def quarry_evaluate(args, model):
+    """evaluate --json's object (the cross-check), or a warning string when it fails."""
+    try:
+        ev, _ = run_quarry_process(
+            args, "evaluate", [args.quarry, "evaluate", "--model", model, "--data", args.test, "--json"])
+    except QuarryFailed as e:
+        return None, "evaluate (cross-check): %s" % e
+    if ev.returncode != 0:
+        return None, "evaluate (cross-check) exit %d: %s" % (ev.returncode, first_error_line(ev.stderr))
+    obj = None
+    for text in [ev.stdout] + list(reversed(ev.stdout.strip().splitlines())):
+        try:
+            obj = json.loads(text)
         except ValueError:
             continue
+        if isinstance(obj, dict):
+            break
+        obj = None
     if obj is None:
-        try:
-            obj = json.loads(ev.stdout)
-        except ValueError:
-            raise QuarryFailed("evaluate --json printed no JSON: %s" % first_error_line(ev.stdout or ev.stderr))
+        return None, "evaluate (cross-check) printed no JSON object: %s" % first_error_line(ev.stdout or ev.stderr)
     missing = [k for k in METRICS if not isinstance(obj.get(k), (int, float))]
     if missing:
-        raise QuarryFailed("evaluate --json has no numeric %s (keys: %s)"
-                           % (", ".join(missing), ", ".join(sorted(obj)[:8])))
-    res = {"train_seconds": train_s, "predict_seconds": predict_s}
-    res.update({k: float(obj[k]) for k in METRICS})
-    return res
+        return None, "evaluate (cross-check) --json has no numeric %s" % ", ".join(missing)
+    return {k: float(obj[k]) for k in METRICS}, None
+
+
+def run_quarry(args, data, seed, work):
+    """finetune, then predict on the test texts (timed, scored here), then evaluate (the
+    cross-check, untimed): (result, predicted label sets)."""
+    model = os.path.join(work, "quarry-%d.qmodel" % seed)
+    texts = os.path.join(work, "test-texts.txt")
+    with open(texts, "w", encoding="utf-8", newline="\n") as f:
+        f.writelines(t + "\n" for t in data["test_x"])
+    flags = quarry_finetune_flags(args)
+    for i, a in enumerate(flags):
+        if a == "--pretrained" and i + 1 < len(flags) and not os.path.isfile(flags[i + 1]):
+            raise QuarryFailed("no vectors at %s (run Scripts/setup, or --quarry-pretrained)" % flags[i + 1])
+    cmd = [args.quarry, "finetune", "--train", args.train, "--output", model, "--seed", str(seed)] + flags
+    try:
+        tr, train_s = run_quarry_process(args, "finetune", cmd)
+        if tr.returncode != 0:
+            raise QuarryFailed("finetune exit %d: %s" % (tr.returncode, first_error_line(tr.stderr)))
+        pr, predict_s = run_quarry_process(
+            args, "predict", [args.quarry, "predict", "--model", model, "--input", texts, "--format", "jsonl"])
+        if pr.returncode != 0:
+            raise QuarryFailed("predict exit %d: %s" % (pr.returncode, first_error_line(pr.stderr)))
+        pred = parse_predict_jsonl(pr.stdout, data["n_test"])
+        evaluated, warning = quarry_evaluate(args, model)
+    finally:
+        if not args.keep_work:
+            for p in (model, model + ".checkpoint"):
+                if os.path.exists(p):
+                    os.unlink(p)
+    res = {"train_seconds": train_s, "predict_seconds": predict_s, "finetune_flags": flags}
+    if evaluated is not None:
+        res["evaluate"] = evaluated
+    if warning:
+        res["warnings"] = [warning]
+    return res, pred
+
+
+def quarry_cross_check(res):
+    """Warnings where evaluate's micro_f1 or macro_f1 and this script's figures from
+    predict's sets differ by more than CROSS_CHECK_TOLERANCE."""
+    ev = res.get("evaluate")
+    if not ev:
+        return
+    pairs = [("micro_f1", "micro_f1"), ("macro_f1", "macro_f1_present")]
+    for theirs, ours in pairs:
+        diff = abs(ev[theirs] - res[ours])
+        if diff > CROSS_CHECK_TOLERANCE:
+            msg = ("evaluate's %s %.4f differs from %.4f computed here from predict's sets (by %.4f)"
+                   % (theirs, ev[theirs], res[ours], diff))
+            res.setdefault("warnings", []).append(msg)
+            log("warning: seed %s: %s" % (res.get("seed"), msg))
 
 
 def mean_sd(values):
@@ -276,17 +366,33 @@ def table(results, data, args):
     for system, runs in results.items():
         for r in runs:
             for w in r.get("warnings", []):
-                notes.append("%s: %s" % (system, w))
+                notes.append("%s%s: %s" % (system, " seed %s" % r["seed"] if system in SEEDED else "", w))
         ok = [r for r in runs if "predicted_labels_per_row" in r]
         if ok:
             notes.append("%s: %.2f labels predicted a row" % (
                 system, sum(r["predicted_labels_per_row"] for r in ok) / len(ok)))
+            absent = max(r["macro_labels_absent"] for r in ok)
+            if absent:
+                notes.append("%s: up to %d train labels with no gold or predicted test row score 0 in macro-F1"
+                             " (evaluate-style macro-F1, without them: %s)"
+                             % (system, absent, fmt([r["macro_f1_present"] for r in ok], 3)))
         failed = [r for r in runs if "failed" in r]
         if failed and (len(failed) < len(runs) or len({r["failed"] for r in failed}) > 1):
             for r in failed:
                 notes.append("%s seed %s: failed: %s" % (system, r["seed"], r["failed"]))
-    notes.append("Quarry's predict s is its whole evaluate process; load average at the end %.2f."
-                 % os.getloadavg()[0])
+    quarry_ok = [r for r in results.get("quarry", []) if "failed" not in r]
+    if quarry_ok:
+        notes.append("quarry: finetune %s; scored here from `quarry predict --format jsonl`'s labels; "
+                     "predict s is that predict process (model loading included)."
+                     % (" ".join(shlex.quote(a) for a in quarry_ok[0]["finetune_flags"]) or "(no extra flags)"))
+        checked = [r for r in quarry_ok if "evaluate" in r]
+        if checked:
+            worst = max(max(abs(r["evaluate"]["micro_f1"] - r["micro_f1"]),
+                            abs(r["evaluate"]["macro_f1"] - r["macro_f1_present"])) for r in checked)
+            notes.append("quarry: evaluate --json cross-check on %d of %d runs: micro_f1 and macro_f1 within %.1e of "
+                         "this script's (evaluate's macro over labels with a gold or predicted test row)"
+                         % (len(checked), len(quarry_ok), worst))
+    notes.append("Load average at the end %.2f." % os.getloadavg()[0])
     return "\n".join(out + notes)
 
 
@@ -300,7 +406,10 @@ def main():
                     help="comma-separated, of %s (default: all)" % ", ".join(ALL_SYSTEMS))
     ap.add_argument("--seeds", default="1", help="comma-separated seeds for fastText and Quarry (default 1)")
     ap.add_argument("--quarry", default=os.environ.get("QUARRY") or os.path.join(ROOT, ".build", "release", "quarry"))
-    ap.add_argument("--quarry-args", default="", help="extra finetune flags, e.g. '--pretrained PATH'")
+    ap.add_argument("--quarry-pretrained", default=os.path.join(cache, "vectors", "glove.6B.50d.vec"),
+                    help="finetune's --pretrained (default: Scripts/setup's GloVe 6B 50d; '' for none)")
+    ap.add_argument("--quarry-args", default="",
+                    help="extra finetune flags, e.g. '--epochs 5'; a --pretrained here replaces --quarry-pretrained")
     ap.add_argument("--quarry-timeout", type=int, default=0, help="seconds per quarry process (0: none)")
     ap.add_argument("--workdir", help="where models go (default: a temporary directory)")
     ap.add_argument("--keep-work", action="store_true")
@@ -355,12 +464,14 @@ def main():
                         res = {"failed": "no executable at %s (build it, or --quarry / $QUARRY)" % args.quarry}
                     else:
                         try:
-                            res = run_quarry(args, seed, work)
+                            res, pred = run_quarry(args, data, seed, work)
                         except QuarryFailed as e:
                             res = {"failed": str(e)}
                 if pred is not None:
                     res.update(multilabel_scores(test_y, pred, label_space, train_labels))
                 res["seed"] = seed
+                if system == "quarry" and pred is not None:
+                    quarry_cross_check(res)
                 if "failed" in res:
                     log("%s: failed: %s" % (system, res["failed"]))
                 else:
