@@ -6,14 +6,14 @@ import Foundation
 extension Finetune {
   /// Fails when more than half of the rows are the only row of their label (and there are
   /// more than two labels): the label column then names rows, not classes, as when
-  /// comma-joined tags are read as one label each.
+  /// tags joined by a separator other than `--label-separator`'s are read as one label each.
   static func checkLabelCounts(_ counts: [String: Int], path: String) throws {
     let rows = counts.values.reduce(0, +)
     let single = counts.values.filter { $0 == 1 }.count
     guard counts.count > 2, 2 * single > rows else { return }
     throw InputError(
       path: path,
-      "\(counts.count) labels for \(rows) rows, \(single) of them with one row only: a class needs rows to learn from. Is the label column the label? (Comma-joined tags are read as one label each.)"
+      "\(counts.count) labels for \(rows) rows, \(single) of them with one row only: a class needs rows to learn from. Is the label column the label? (Tags joined by another separator than --label-separator's, ',', are read as one label each.)"
     )
   }
 
