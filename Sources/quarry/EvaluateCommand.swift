@@ -58,37 +58,36 @@ struct EvaluateCommand: ParsableCommand {
       throw ValidationError("--threshold is for multi-label models; \(model) is single-label")
     }
     let gold = try m.goldLabels(of: c)
-    let predictor = Predictor(
-      model: m, threads: compute.threads,
-      encoder: try encoder.load(for: m, threads: compute.threads))
-    let probs = try predictor.probabilities(c.examples.map(\.text))
+    let probs = try probabilities(m, c)
     let report = EvaluationReport(
       metrics: Metrics(probabilities: probs, gold: gold, classes: m.labels.count),
       calibration: Calibration(probabilities: probs, gold: gold, classes: m.labels.count),
       labels: m.labels, rows: gold.count)
-    if try EvaluateFormat.chosen(format, json: json, fallback: .text) == .json {
-      print(report.json())
-    } else {
-      print(report.text())
-    }
+    try show(json: report.json, text: report.text)
+  }
+
+  /// The model's probabilities of the corpus's texts (with its encoder, when it has one).
+  func probabilities(_ m: Model, _ c: Corpus) throws -> [Float] {
+    let predictor = Predictor(
+      model: m, threads: compute.threads,
+      encoder: try encoder.load(for: m, threads: compute.threads))
+    return try predictor.probabilities(c.examples.map(\.text))
+  }
+
+  /// Prints the report in the format asked for.
+  func show(json: () -> String, text: () -> String) throws {
+    let chosen = try EvaluateFormat.chosen(format, json: self.json, fallback: .text)
+    print(chosen == .json ? json() : text())
   }
 
   /// A multi-label model's figures: the classes at or above their thresholds against each
   /// row's labels.
   func runMultiLabel(_ m: Model, corpus c: Corpus, thresholds: [Float]) throws {
     let gold = try m.goldLabelSets(of: c)
-    let predictor = Predictor(
-      model: m, threads: compute.threads,
-      encoder: try encoder.load(for: m, threads: compute.threads))
-    let probs = try predictor.probabilities(c.examples.map(\.text))
     let report = MultiLabelReport(
-      probabilities: probs, gold: gold,
+      probabilities: try probabilities(m, c), gold: gold,
       thresholds: threshold.map { [Float](repeating: $0, count: m.labels.count) } ?? thresholds,
       labels: m.labels)
-    if try EvaluateFormat.chosen(format, json: json, fallback: .text) == .json {
-      print(report.json())
-    } else {
-      print(report.text())
-    }
+    try show(json: report.json, text: report.text)
   }
 }
