@@ -32,6 +32,9 @@ struct FinetuneCommand: ParsableCommand {
           --output r8.qmodel
         quarry finetune --train r8-train.tsv --pretrained glove.vec \\
           --output r8.qmodel --resume
+        # several labels a row ("tag1,tag2<TAB>text"): a multi-label model
+        quarry finetune --train tags-train.tsv --pretrained glove.vec \\
+          --output tags.qmodel
       """)
 
   @Option(help: "Training corpus.") var train: String
