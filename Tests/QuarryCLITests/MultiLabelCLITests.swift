@@ -198,12 +198,45 @@ final class MultiLabelCLITests: CLITestCase {
     XCTAssertEqual(r.stdout, "")
   }
 
-  func testMineReportRefusesAMultiLabelModel() throws {
+  /// mine-report on a multi-label model: per (row, label) pair, from the folds on the
+  /// training corpus and from the model elsewhere, in JSON, text and HTML; a band in
+  /// log-odds may pass 1 there, not for a single-label model.
+  func testMineReportOnAMultiLabelModel() throws {
     let model = try trainMultiLabel()
-    let data = try write("test.tsv", Self.tsv(Self.rows(count: 20, seed: 5)))
-    let r = try quarry(["mine-report", "--model", model, "--data", data])
-    assertFailure(r, mentions: ["Error:", "multi-label", "evaluate"])
-    XCTAssertEqual(r.stdout, "")
+    let train = path("train.tsv")
+    let test = try write("test.tsv", Self.tsv(Self.rows(count: 20, seed: 5)))
+    for (data, source, rows) in [(train, "cross-fit", 150), (test, "model", 20)] {
+      let r = try quarry(["mine-report", "--model", model, "--data", data, "--json"])
+      XCTAssertTrue(r.succeeded, r.summary)
+      let obj = try XCTUnwrap(
+        try JSONSerialization.jsonObject(with: r.stdoutData) as? [String: Any], r.stdout)
+      XCTAssertEqual(obj["multi_label"] as? Bool, true)
+      XCTAssertEqual(obj["source"] as? String, source)
+      XCTAssertEqual(obj["rows"] as? Int, rows)
+      XCTAssertEqual((obj["per_label"] as? [Any])?.count, Self.labels.count)
+      XCTAssertNotNil(obj["boundary"] as? [Any])
+      XCTAssertNotNil(obj["label_issues"] as? [Any])
+    }
+    let text = try quarry(["mine-report", "--model", model, "--data", train, "--band", "2"])
+    XCTAssertTrue(text.succeeded, text.summary)
+    XCTAssertTrue(text.stdout.contains("Boundary pairs ("), text.stdout)
+    XCTAssertTrue(text.stdout.contains("(multi-label)"), text.stdout)
+    let html = path("report.html")
+    let h = try quarry([
+      "mine-report", "--model", model, "--data", train, "--format", "html", "--output", html,
+    ])
+    XCTAssertTrue(h.succeeded, h.summary)
+    XCTAssertTrue(h.stderr.contains("boundary pairs"), h.summary)
+    let page = try String(contentsOfFile: html, encoding: .utf8)
+    XCTAssertTrue(page.hasPrefix("<!DOCTYPE html>"))
+    for id in ["label-issues", "boundary", "labels"] {
+      XCTAssertTrue(page.contains("<section id=\"\(id)\">"), id)
+    }
+    let single = try trainModel()
+    let refused = try quarry([
+      "mine-report", "--model", single, "--data", CLI.tiny("test.tsv"), "--band", "2",
+    ])
+    assertFailure(refused, status: 64, mentions: ["--band", "single-label"])
   }
 
   func testThresholdOptionOnASingleLabelModelFails() throws {

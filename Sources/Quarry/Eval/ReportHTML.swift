@@ -9,30 +9,11 @@ extension MineReport {
   public func renderHTML(top: Int) -> String {
     let top = max(top, 0)
     let title = "Mine report — " + ReportHTML.fileName(data)
-    var h = """
-      <!DOCTYPE html>
-      <html lang="en">
-      <head>
-      <meta charset="utf-8">
-      <meta name="viewport" content="width=device-width, initial-scale=1">
-      \(FileKind.reportGenerator)
-      <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-      <title>\(ReportHTML.escape(title))</title>
-      <style>\(ReportHTML.css)</style>
-      </head>
-      <body>
-      <main>
-
-      """
-    h += "<h1>\(ReportHTML.escape(title))</h1>\n"
-    h += htmlSummary()
-    h += DataMapSVG(report: self).section()
-    h += ReliabilitySVG(report: self).section()
-    h += htmlLabelIssues(top: top)
-    h += htmlBoundary(top: top)
-    h += htmlConfusions(top: top)
-    h += "</main>\n</body>\n</html>\n"
-    return h
+    return ReportHTML.page(
+      title: title,
+      body: htmlSummary() + DataMapSVG(report: self).section()
+        + ReliabilitySVG(report: self).section() + htmlLabelIssues(top: top)
+        + htmlBoundary(top: top) + htmlConfusions(top: top))
   }
 
   /// The data, model, size and source as a row of facts, then the counts, linked to
@@ -44,17 +25,12 @@ extension MineReport {
       ("rows", "\(ReportFormatting.grouped(rows)) · \(labels.count) labels"),
       ("figures from", e(source.words)),
     ]
-    var h = "<dl class=\"facts\">"
-    for (name, value) in facts { h += "<div><dt>\(name)</dt><dd>\(value)</dd></div>" }
-    h += "</dl>\n<p class=\"summary\">"
-    let counts = [
-      ("label-issues", label_issues.count, "likely label errors"),
-      ("boundary", boundary.count, "boundary rows"),
-      ("confusions", confusions.count, "confused class pairs"),
-    ]
-    h += counts.map { "<a href=\"#\($0.0)\"><b>\(ReportFormatting.grouped($0.1))</b> \($0.2)</a>" }
-      .joined(separator: " <span class=\"sep\">·</span> ")
-    return h + "</p>\n"
+    return ReportHTML.facts(facts)
+      + ReportHTML.counts([
+        ("label-issues", label_issues.count, "likely label errors"),
+        ("boundary", boundary.count, "boundary rows"),
+        ("confusions", confusions.count, "confused class pairs"),
+      ])
   }
 
   private func htmlLabelIssues(top: Int) -> String {
@@ -120,6 +96,41 @@ extension MineReport {
 
 /// HTML building blocks for `MineReport.renderHTML`.
 enum ReportHTML {
+  /// A whole page: inline CSS, no scripts, nothing fetched (a Content-Security-Policy
+  /// forbids it), `title` escaped as the page's title and heading, then `body`.
+  static func page(title: String, body: String) -> String {
+    """
+    <!DOCTYPE html>
+    <html lang="en">
+    <head>
+    <meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    \(FileKind.reportGenerator)
+    <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+    <title>\(escape(title))</title>
+    <style>\(css)</style>
+    </head>
+    <body>
+    <main>
+    <h1>\(escape(title))</h1>
+
+    """ + body + "</main>\n</body>\n</html>\n"
+  }
+
+  /// The facts of a report as a row of (name, HTML value) pairs.
+  static func facts(_ facts: [(String, String)]) -> String {
+    var h = "<dl class=\"facts\">"
+    for (name, value) in facts { h += "<div><dt>\(name)</dt><dd>\(value)</dd></div>" }
+    return h + "</dl>\n"
+  }
+
+  /// Counts linked to their sections: (section id, count, words).
+  static func counts(_ counts: [(String, Int, String)]) -> String {
+    "<p class=\"summary\">"
+      + counts.map {
+        "<a href=\"#\($0.0)\"><b>\(ReportFormatting.grouped($0.1))</b> \($0.2)</a>"
+      }.joined(separator: " <span class=\"sep\">·</span> ") + "</p>\n"
+  }
   /// `s` with `& < > " '` escaped, safe in text and in quoted attributes; control
   /// characters other than tab and newline are dropped.
   static func escape(_ s: String) -> String {
@@ -246,7 +257,7 @@ enum ReportHTML {
     .legend dd{margin:0}
     table{border-collapse:collapse;font-size:14px}
     table.rows{width:100%;table-layout:fixed}
-    col.line{width:64px}col.lab{width:122px}col.fig{width:112px}
+    col.line{width:64px}col.lab{width:122px}col.fig{width:112px}col.wide{width:230px}col.kind{width:76px}
     th{white-space:nowrap;text-align:left;font-weight:600;color:var(--muted);font-size:12.5px;text-transform:uppercase;letter-spacing:.04em;padding:6px 10px;border-bottom:2px solid var(--rule)}
     td{padding:6px 10px;vertical-align:baseline;border-bottom:1px solid #edf0f4}
     tbody tr:nth-child(even){background:var(--zebra)}

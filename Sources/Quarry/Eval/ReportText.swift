@@ -16,7 +16,7 @@ extension MineReport {
     var out = textHeader(width: width)
 
     let issues = label_issues.prefix(top)
-    out += textSection(
+    out += ReportTextTable.section(
       "Likely label errors", shown: issues.count, of: label_issues.count, width: width
     ) {
       let labelWidth = issues.map { flat($0.label).count }.max() ?? 0
@@ -37,7 +37,7 @@ extension MineReport {
         })
     }
     let boundaryRows = boundary.prefix(top)
-    out += textSection(
+    out += ReportTextTable.section(
       "Boundary rows", shown: boundaryRows.count, of: boundary.count, width: width
     ) {
       ReportTextTable(
@@ -51,7 +51,7 @@ extension MineReport {
         })
     }
     let pairs = confusions.prefix(top)
-    out += textSection(
+    out += ReportTextTable.section(
       "Most confused class pairs", shown: pairs.count, of: confusions.count, width: width
     ) {
       let labelWidth = pairs.map { flat($0.label).count }.max() ?? 0
@@ -67,15 +67,6 @@ extension MineReport {
         freeText: false)
     }
     return out.map { ReportFormatting.truncated($0, width) }.joined(separator: "\n") + "\n"
-  }
-
-  /// A blank line, the section's title with how many rows it shows of how many, and the
-  /// table when it shows any.
-  private func textSection(
-    _ title: String, shown: Int, of total: Int, width: Int, table: () -> ReportTextTable
-  ) -> [String] {
-    ["", ReportFormatting.sectionTitle(title, shown: shown, of: total)]
-      + (shown > 0 ? table().render(width: width) : [])
   }
 
   /// One line when it fits in `width`, else one field per line.
@@ -109,6 +100,15 @@ struct ReportTextTable {
   var rightAligned: [Bool]
   var rows: [[String]]
   var freeText = true
+
+  /// A blank line, the section's title with how many rows it shows of how many, and the
+  /// table when it shows any.
+  static func section(
+    _ title: String, shown: Int, of total: Int, width: Int, table: () -> ReportTextTable
+  ) -> [String] {
+    ["", ReportFormatting.sectionTitle(title, shown: shown, of: total)]
+      + (shown > 0 ? table().render(width: width) : [])
+  }
 
   func render(width: Int) -> [String] {
     let indent = "  "
