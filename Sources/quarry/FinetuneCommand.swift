@@ -311,7 +311,8 @@ struct FinetuneCommand: ParsableCommand {
     let model = try underInterrupts(config: config, checkpoint: nil) { progress in
       try StreamingFinetune.run(
         train: train, format: corpus.dataFormat.format, skipBadRows: corpus.skipBadRows,
-        valid: validCorpus, pretrained: pretrained, config: config, maxFeatures: maxFeatures,
+        labelSeparator: corpus.labelSeparator, valid: validCorpus, pretrained: pretrained,
+        config: config, maxFeatures: maxFeatures,
         vectorCache: vectorCache, shouldStop: { Interrupts.requested != 0 }, progress: progress)
     }
     try ModelFile.write(model, to: output, force: force)

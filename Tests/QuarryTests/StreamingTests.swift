@@ -49,6 +49,30 @@ final class StreamingTests: XCTestCase {
     }
   }
 
+  /// A label column holding the default separator: one label with `''`, as the in-memory
+  /// reader reads it, in the scan and when a block is read again; two labels without.
+  func testLabelSeparatorReachesTheBlocks() throws {
+    try withTemporaryDirectory { dir in
+      let path = dir + "/c.tsv"
+      var text = corpusText(count: 200)
+      text += "Arts, Culture\tan exhibition opened\n"
+      try writeFile(path, text)
+      let whole = try CorpusReader.read(path: path, labelSeparator: "")
+      var streamed: [Example] = []
+      let stream = try CorpusStream.scan(path: path, labelSeparator: "", blockBytes: 1000) {
+        streamed += $0
+      }
+      XCTAssertEqual(streamed, whole.examples)
+      XCTAssertEqual(streamed.last?.labels, ["Arts, Culture"])
+      var again: [Example] = []
+      for b in stream.blocks { again += try stream.read(b) }
+      XCTAssertEqual(again, whole.examples)
+      var split: [Example] = []
+      _ = try CorpusStream.scan(path: path, blockBytes: 1000) { split += $0 }
+      XCTAssertEqual(split.last?.labels, ["Arts", "Culture"])
+    }
+  }
+
   func testABadRowInALaterBlockIsNamedByItsLine() throws {
     try withTemporaryDirectory { dir in
       let path = dir + "/c.tsv"

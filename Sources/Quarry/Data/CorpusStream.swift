@@ -17,6 +17,8 @@ public struct CorpusStream: Sendable {
   public let path: String
   public let format: CorpusFormat
   public let skipBadRows: Bool
+  /// What joins several labels in a TSV label column (`CorpusReader.parseRow`).
+  public let labelSeparator: String
   public private(set) var blocks: [Block] = []
   public private(set) var rows = 0
   /// `Checksum.of` the whole file, as `Corpus.contentHash`.
@@ -30,7 +32,8 @@ public struct CorpusStream: Sendable {
   /// Reads the file once, calling `body` with the rows of every block in order.
   public static func scan(
     path: String, format: CorpusFormat? = nil, skipBadRows: Bool = false,
-    blockBytes: Int = 16 << 20, maxLineBytes: Int = 64 << 20,
+    labelSeparator: String = CorpusReader.defaultLabelSeparator, blockBytes: Int = 16 << 20,
+    maxLineBytes: Int = 64 << 20,
     body: ([Example]) throws -> Void
   ) throws -> CorpusStream {
     let fd = try openForReading(path)
@@ -81,7 +84,8 @@ public struct CorpusStream: Sendable {
             "a CSV corpus is not read in pieces (a quoted field may span lines); convert it to TSV or JSON Lines to stream it"
           )
         }
-        stream = CorpusStream(path: path, format: fmt, skipBadRows: skipBadRows)
+        stream = CorpusStream(
+          path: path, format: fmt, skipBadRows: skipBadRows, labelSeparator: labelSeparator)
       }
       let lines = piece.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } + (piece.last == 0x0A ? 0 : 1)
       let examples = try stream!.parse(piece, firstLine: nextLine)
@@ -132,7 +136,9 @@ public struct CorpusStream: Sendable {
       do {
         if let e = l.error { throw e }
         if l.text.allSatisfy(\.isWhitespace) { continue }
-        out.append(try CorpusReader.parseRow(l.text, format: format, path: path, line: l.number))
+        out.append(
+          try CorpusReader.parseRow(
+            l.text, format: format, path: path, line: l.number, labelSeparator: labelSeparator))
       } catch let e as InputError {
         guard skipBadRows else { throw e }
         skippedCount += 1

@@ -17,15 +17,17 @@ import Foundation
 public enum StreamingFinetune {
   public static func run(
     train path: String, format: CorpusFormat? = nil, skipBadRows: Bool = false,
-    valid validCorpus: Corpus?, pretrained: String?, config: TrainingConfig,
+    labelSeparator: String = CorpusReader.defaultLabelSeparator, valid validCorpus: Corpus?,
+    pretrained: String?, config: TrainingConfig,
     maxFeatures: Int = 2_000_000, blockBytes: Int = 16 << 20, vectorCache: String? = nil,
     shouldStop: @escaping () -> Bool = { false },
     progress: (Finetune.Event) -> Void = { _ in }
   ) throws -> Model {
     // 1. Labels, vocabulary and blocks, in one pass.
     let (stream, labelCounts, builder) = try countingPass(
-      path, format: format, skipBadRows: skipBadRows, config: config, maxFeatures: maxFeatures,
-      blockBytes: blockBytes, shouldStop: shouldStop, progress: progress)
+      path, format: format, skipBadRows: skipBadRows, labelSeparator: labelSeparator,
+      config: config, maxFeatures: maxFeatures, blockBytes: blockBytes, shouldStop: shouldStop,
+      progress: progress)
     let labels = labelCounts.keys.sorted()
     let labelIndex = try Finetune.classIndex(labels, train: path, valid: validCorpus)
     let (vocab, counts) = builder.finish(minCount: config.minCount)
@@ -87,7 +89,8 @@ public enum StreamingFinetune {
   /// The pass over the file before training: the label counts, the vocabulary's keys and
   /// where the blocks start. Notes what it read and how long it took.
   static func countingPass(
-    _ path: String, format: CorpusFormat?, skipBadRows: Bool, config: TrainingConfig,
+    _ path: String, format: CorpusFormat?, skipBadRows: Bool, labelSeparator: String,
+    config: TrainingConfig,
     maxFeatures: Int, blockBytes: Int, shouldStop: () -> Bool,
     progress: (Finetune.Event) -> Void
   ) throws -> (CorpusStream, labelCounts: [String: Int], Vocabulary.Builder) {
@@ -96,7 +99,8 @@ public enum StreamingFinetune {
     let clock = ContinuousClock()
     let start = clock.now
     let stream = try CorpusStream.scan(
-      path: path, format: format, skipBadRows: skipBadRows, blockBytes: blockBytes
+      path: path, format: format, skipBadRows: skipBadRows, labelSeparator: labelSeparator,
+      blockBytes: blockBytes
     ) { rows in
       if shouldStop() { throw Stopped(.reading) }
       for e in rows {
