@@ -108,6 +108,33 @@ final class CrossFitTests: XCTestCase {
     return (data, initial, texts.map { FNV1a.hash($0.utf8) }, truth)
   }
 
+  /// Row 2's first class (2) is on no row that its fold's model trained on. Single-label,
+  /// it keeps its label at probability 1; multi-label, it keeps its fold's sigmoid scores,
+  /// which are out-of-sample for every class.
+  func testMergeKeepsEveryMultiLabelRowsFoldScores() {
+    let (all, _) = KeywordCorpus.setup(
+      KeywordCorpus.rows(count: 4, seed: 1), config: config(), classes: 3)
+    var data = all.subset([0, 1, 2, 3])
+    data.labels = [0, 1, 2, 0]
+    let fold = [0, 0, 1, 1]
+    let folds = [
+      CrossFit.FoldScores(
+        rows: [0, 1], last: [0.7, 0.2, 0.1, 0.3, 0.6, 0.05], pGold: [[0.7, 0.6]],
+        predicted: [[0, 1]]),
+      CrossFit.FoldScores(
+        rows: [2, 3], last: [0.4, 0.3, 0.2, 0.8, 0.1, 0.3], pGold: [[0.2, 0.8]],
+        predicted: [[0, 0]]),
+    ]
+    let single = CrossFit.merge(folds, fold: fold, data: data, classes: 3, epochs: 1)
+    XCTAssertEqual(Array(single.probabilities[6..<9]), [0, 0, 1])
+    XCTAssertEqual(Array(single.probabilities[9..<12]), [0.8, 0.1, 0.3])
+    data.labelSets = [[0, 1], [1], [2, 0], [0]]
+    let multi = CrossFit.merge(folds, fold: fold, data: data, classes: 3, epochs: 1)
+    XCTAssertEqual(Array(multi.probabilities[6..<9]), [0.4, 0.3, 0.2])
+    XCTAssertEqual(Array(multi.probabilities[9..<12]), [0.8, 0.1, 0.3])
+    XCTAssertEqual(multi.dynamics.pGold[2], 0.2)
+  }
+
   func testOutOfSampleProbabilitiesExposeFlippedLabels() throws {
     setBLASThreads(1)
     let config = config()

@@ -144,8 +144,11 @@ public enum CrossFit {
     return scores
   }
 
-  /// Every row's scores from its fold's: a row whose class its fold's model never saw,
-  /// or of a fold that scored nothing, keeps its own label with probability 1.
+  /// Every row's scores from its fold's: a single-label row whose class its fold's model
+  /// never saw, or a row of a fold that scored nothing, keeps its own label with
+  /// probability 1. A multi-label row is always its fold's: each sigmoid output is a
+  /// held-out score whether or not the fold saw the class (an unseen one stays near its
+  /// prior), and a stand-in of 1 and 0s would read as confident errors on its other labels.
   static func merge(
     _ folds: [FoldScores], fold: [Int], data: LabeledData, classes c: Int, epochs: Int
   ) -> Scores {
@@ -159,7 +162,10 @@ public enum CrossFit {
       for i in heldOut { out[i * c + Int(data.labels[i])] = 1 }
       guard !scores.last.isEmpty else { continue }
       let seen = Set((0..<n).filter { fold[$0] != f }.map { data.labels[$0] })
-      let checked = heldOut.indices.filter { seen.contains(data.labels[heldOut[$0]]) }
+      let checked =
+        data.labelSets != nil
+        ? Array(heldOut.indices)
+        : heldOut.indices.filter { seen.contains(data.labels[heldOut[$0]]) }
       for j in checked {
         let i = heldOut[j]
         for k in 0..<c { out[i * c + k] = scores.last[j * c + k] }
