@@ -4,8 +4,8 @@ a mine-report finds it.
 
   multilabel_noise.py perturb SRC OUT TRUTH [--seed S] [--rate R]
       Copies SRC to OUT, with a share R (default 0.05) of its rows perturbed, a third
-      each: one label dropped (rows of two or more labels), one label added (drawn by
-      frequency among the labels the row lacks), or both. TRUTH gets one line per change:
+      each: one label dropped, one label added (drawn by frequency among the labels the
+      row lacks), or both; a row of one label always gains one. TRUTH gets one line per change:
       "line TAB dropped|added TAB label".
 
   multilabel_noise.py score REPORT TRUTH
@@ -34,17 +34,19 @@ def perturb(src, out, truth, seed, rate):
     changes = []
     with open(out, "w", encoding="utf-8") as f:
         for i, (labels, text) in enumerate(rows):
+            original = list(labels)
             labels = list(labels)
             if rng.random() < rate:
-                kind = rng.choice(["drop", "add", "both"])
-                if kind in ("drop", "both") and len(labels) > 1:
+                # A row of one label cannot lose it: it gains one instead.
+                kind = rng.choice(["drop", "add", "both"]) if len(labels) > 1 else "add"
+                if kind in ("drop", "both"):
                     gone = rng.choice(labels)
                     labels.remove(gone)
                     changes.append((i + 1, "dropped", gone))
                 if kind in ("add", "both"):
                     while True:
                         extra = rng.choices(names, weights)[0]
-                        if extra not in labels:
+                        if extra not in original:
                             break
                     labels.append(extra)
                     changes.append((i + 1, "added", extra))

@@ -43,8 +43,9 @@ struct MineReportCommand: ParsableCommand {
   @Option(
     parsing: .unconditional,
     help: """
-      Boundary band: rows with |p(gold) - max p(other)| at most this (0 to 1); for a \
-      multi-label model, (row, label) pairs with |logit p - logit threshold| at most this.
+      Boundary band: rows with |p(gold) - max p(other)| at most this (at most 1); for a \
+      multi-label model, (row, label) pairs with |logit p - logit threshold| at most this \
+      (any positive number).
       """)
   var band: Float = 0.5
   @OptionGroup var compute: ComputeOptions
@@ -54,7 +55,9 @@ struct MineReportCommand: ParsableCommand {
   func validate() throws {
     _ = try ReportFormat.chosen(format, json: json, fallback: .text)
     guard top >= 1 else { throw ValidationError("--top must be at least 1, got \(top)") }
-    guard band > 0, band.isFinite else { throw ValidationError("--band must be positive") }
+    guard band > 0, band.isFinite else {
+      throw ValidationError("--band must be a positive number, got \(band)")
+    }
   }
 
   func run() throws {
@@ -66,7 +69,10 @@ struct MineReportCommand: ParsableCommand {
     let m = try ModelFile.read(model)
     if m.isMultiLabel { return try runMultiLabel(m, format: format) }
     guard band <= 1 else {
-      throw ValidationError("--band must be in (0, 1] for a single-label model, got \(band)")
+      throw InputError(
+        path: model,
+        "a single-label model: its --band is a difference of probabilities, at most 1 (got \(band))"
+      )
     }
     let c = try corpus.read(data)
     let report = try MineReportBuilder(band: band, top: top).build(

@@ -214,8 +214,13 @@ final class MultiLabelCLITests: CLITestCase {
       XCTAssertEqual(obj["source"] as? String, source)
       XCTAssertEqual(obj["rows"] as? Int, rows)
       XCTAssertEqual((obj["per_label"] as? [Any])?.count, Self.labels.count)
-      XCTAssertNotNil(obj["boundary"] as? [Any])
+      let boundary = try XCTUnwrap(obj["boundary"] as? [[String: Any]])
       XCTAssertNotNil(obj["label_issues"] as? [Any])
+      let perLabel = try XCTUnwrap(obj["per_label"] as? [[String: Any]])
+      // Every label's boundary pairs are in the list; the training rows carry labels.
+      XCTAssertEqual(perLabel.map { $0["near"] as? Int ?? -1 }.reduce(0, +), boundary.count)
+      XCTAssertGreaterThan(perLabel.map { $0["support"] as? Int ?? 0 }.reduce(0, +), rows)
+      XCTAssertNotNil((obj["calibration"] as? [String: Any])?["ece"] as? Double)
     }
     let text = try quarry(["mine-report", "--model", model, "--data", train, "--band", "2"])
     XCTAssertTrue(text.succeeded, text.summary)
@@ -236,7 +241,7 @@ final class MultiLabelCLITests: CLITestCase {
     let refused = try quarry([
       "mine-report", "--model", single, "--data", CLI.tiny("test.tsv"), "--band", "2",
     ])
-    assertFailure(refused, status: 64, mentions: ["--band", "single-label"])
+    assertFailure(refused, mentions: [single, "--band", "single-label"])
   }
 
   func testThresholdOptionOnASingleLabelModelFails() throws {

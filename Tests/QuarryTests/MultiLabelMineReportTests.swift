@@ -150,7 +150,13 @@ final class MultiLabelMineReportTests: XCTestCase {
     try checkListsFollowTheRules(wide, probabilities: p, corpus: other, band: 3)
   }
 
-  /// The boundary, per-label counts and calibration of `r` recomputed from `p`.
+  /// ln(q / (1 − q)) with q kept in [1e-7, 1 − 1e-7], as the report clamps it.
+  func clampedLogit(_ q: Float) -> Float {
+    let x = Double(min(max(q, 1e-7), 1 - 1e-7))
+    return Float(log(x / (1 - x)))
+  }
+
+  /// The boundary, per-label counts, issues and calibration of `r` recomputed from `p`.
   func checkListsFollowTheRules(
     _ r: MultiLabelMineReport, probabilities p: [Float], corpus: Corpus, band: Float,
     file: StaticString = #filePath, line: UInt = #line
@@ -161,22 +167,30 @@ final class MultiLabelMineReportTests: XCTestCase {
     var support = [Int](repeating: 0, count: c)
     var missed = support
     var spurious = support
+    var near = support
+    var carries: [Bool] = []
     for (i, e) in corpus.examples.enumerated() {
       for k in 0..<c {
         let q = p[i * c + k]
         let given = e.labels.contains(r.labels[k])
-        let d = log(q / (1 - q)) - log(t[k] / (1 - t[k]))
-        if abs(d) <= band { expected.append((e.line, r.labels[k], given ? d : -d)) }
+        let d = clampedLogit(q) - clampedLogit(t[k])
+        carries.append(given)
+        if abs(d) <= band {
+          expected.append((e.line, r.labels[k], given ? d : -d))
+          near[k] += 1
+        }
         if given { support[k] += 1 }
         if given && q < t[k] { missed[k] += 1 }
         if !given && q >= t[k] { spurious[k] += 1 }
       }
     }
+    XCTAssertEqual(r.band, band, file: file, line: line)
     XCTAssertEqual(r.boundary.count, expected.count, file: file, line: line)
     let got = Set(r.boundary.map { "\($0.line) \($0.label)" })
     XCTAssertEqual(got, Set(expected.map { "\($0.line) \($0.label)" }), file: file, line: line)
     for (b, e) in zip(r.boundary, r.boundary.dropFirst()) {
-      XCTAssertLessThanOrEqual(b.margin, e.margin, "smallest margin first", file: file, line: line)
+      XCTAssertLessThanOrEqual(
+        abs(b.margin), abs(e.margin), "nearest the threshold first", file: file, line: line)
     }
     for b in r.boundary {
       let x = try XCTUnwrap(expected.first { $0.line == b.line && $0.label == b.label })
@@ -187,12 +201,28 @@ final class MultiLabelMineReportTests: XCTestCase {
     for s in r.per_label {
       let k = try XCTUnwrap(r.labels.firstIndex(of: s.label))
       XCTAssertEqual(
-        [s.support, s.missed, s.spurious], [support[k], missed[k], spurious[k]], s.label,
+        [s.support, s.missed, s.false_alarms, s.near],
+        [support[k], missed[k], spurious[k], near[k]], s.label,
         file: file, line: line)
     }
+    for (a, b) in zip(r.per_label, r.per_label.dropFirst()) {
+      XCTAssertGreaterThanOrEqual(
+        a.missed + a.false_alarms, b.missed + b.false_alarms, "most errors first", file: file,
+        line: line)
+    }
+    let issues = MultiLabelIssues.find(probabilities: p, carries: carries, classes: c)
+    XCTAssertEqual(
+      r.label_issues.map { "\($0.line) \($0.label) \($0.issue)" },
+      issues.map { e in
+        let (i, k) = e.pair.quotientAndRemainder(dividingBy: c)
+        return "\(corpus.examples[i].line) \(r.labels[k]) \(e.kind)"
+      }, file: file, line: line)
     let gold = corpus.examples.map { e in e.labels.map { Int32(r.labels.firstIndex(of: $0)!) } }
     XCTAssertEqual(
-      r.log_loss, MultiLabelMetrics.logLoss(p, gold: gold, classes: c), accuracy: 1e-4,
+      r.calibration.ece, MultiLabelMetrics.meanClassCalibrationError(p, gold: gold, classes: c),
+      accuracy: 1e-6, file: file, line: line)
+    XCTAssertEqual(
+      r.calibration.log_loss, MultiLabelMetrics.logLoss(p, gold: gold, classes: c), accuracy: 1e-4,
       file: file, line: line)
   }
 

@@ -22,16 +22,24 @@ public struct MultiLabelMineReport: Codable, Sendable, Equatable {
   public var labels: [String]
   /// The decision threshold of each label, as stored in the model.
   public var thresholds: [Float]
-  /// Pairs with |margin| within the band, smallest margin first.
+  /// The boundary band, in log-odds.
+  public var band: Float
+  /// Pairs with |margin| within the band, nearest their threshold (smallest |margin|)
+  /// first.
   public var boundary: [BoundaryPair]
   /// Most probable first.
   public var label_issues: [LabelIssue]
   /// Labels with the most misses and false alarms first.
   public var per_label: [LabelSummary]
-  /// The mean over labels of each label's expected calibration error (15 bins), and the
-  /// summed binary log loss, of the probabilities the report is built from.
-  public var ece: Float
-  public var log_loss: Float
+  /// How well the probabilities the report is built from are calibrated.
+  public var calibration: CalibrationSummary
+
+  /// The mean over labels of each label's expected calibration error (15 bins of its own
+  /// yes/no probability), and the mean over rows of the binary log loss summed over labels.
+  public struct CalibrationSummary: Codable, Sendable, Equatable {
+    public var ece: Float
+    public var log_loss: Float
+  }
 
   public struct BoundaryPair: Codable, Sendable, Equatable {
     public var line: Int
@@ -70,7 +78,7 @@ public struct MultiLabelMineReport: Codable, Sendable, Equatable {
     /// Rows carrying it, under its threshold.
     public var missed: Int
     /// Rows not carrying it, at or over its threshold.
-    public var spurious: Int
+    public var false_alarms: Int
     /// Its pairs in the boundary band.
     public var near: Int
   }

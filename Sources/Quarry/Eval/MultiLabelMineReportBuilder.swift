@@ -5,7 +5,7 @@
 /// mapped by the model's Platt scaling; on any other row, the model's own. With t the
 /// stored thresholds:
 ///
-/// - boundary: pairs with |logit p − logit t| ≤ `band`, smallest margin first;
+/// - boundary: pairs with |logit p − logit t| ≤ `band`, nearest their threshold first;
 /// - label issues: `MultiLabelIssues` on p;
 /// - per label: support, misses (carried, p < t), false alarms (not carried, p ≥ t) and
 ///   boundary pairs, most misses and false alarms first;
@@ -34,7 +34,7 @@ public struct MultiLabelMineReportBuilder {
     var boundary: [(pair: Int, margin: Float)] = []
     var support = [Int](repeating: 0, count: c)
     var missed = support
-    var spurious = support
+    var falseAlarms = support
     var near = support
     for i in 0..<n {
       for k in 0..<c {
@@ -44,7 +44,7 @@ public struct MultiLabelMineReportBuilder {
           support[k] += 1
           if !over { missed[k] += 1 }
         } else if over {
-          spurious[k] += 1
+          falseAlarms[k] += 1
         }
         let d = PlattScaling.logit(p[j]) - logitT[k]
         if abs(d) <= band {
@@ -53,17 +53,19 @@ public struct MultiLabelMineReportBuilder {
         }
       }
     }
-    boundary.sort { $0.margin < $1.margin || ($0.margin == $1.margin && $0.pair < $1.pair) }
+    boundary.sort {
+      abs($0.margin) < abs($1.margin) || (abs($0.margin) == abs($1.margin) && $0.pair < $1.pair)
+    }
 
     let issues = MultiLabelIssues.find(probabilities: p, carries: carries, classes: c)
     let perLabel = (0..<c).map {
       MultiLabelMineReport.LabelSummary(
         label: labels[$0], threshold: t[$0], support: support[$0], missed: missed[$0],
-        spurious: spurious[$0], near: near[$0])
+        false_alarms: falseAlarms[$0], near: near[$0])
     }.sorted(by: Self.worseFirst)
     return MultiLabelMineReport(
       source: source, model: modelPath, data: corpus.path, rows: n, labels: labels,
-      thresholds: t,
+      thresholds: t, band: band,
       boundary: boundary.map { b in
         let (i, k) = b.pair.quotientAndRemainder(dividingBy: c)
         return .init(
@@ -77,8 +79,9 @@ public struct MultiLabelMineReportBuilder {
           probability: p[e.pair], text: ex[i].text)
       },
       per_label: perLabel,
-      ece: MultiLabelMetrics.meanClassCalibrationError(p, gold: gold, classes: c),
-      log_loss: MultiLabelMetrics.logLoss(p, gold: gold, classes: c))
+      calibration: .init(
+        ece: MultiLabelMetrics.meanClassCalibrationError(p, gold: gold, classes: c),
+        log_loss: MultiLabelMetrics.logLoss(p, gold: gold, classes: c)))
   }
 
   /// Whether label `a` comes before `b`: more misses and false alarms, then more boundary
@@ -86,7 +89,7 @@ public struct MultiLabelMineReportBuilder {
   static func worseFirst(
     _ a: MultiLabelMineReport.LabelSummary, _ b: MultiLabelMineReport.LabelSummary
   ) -> Bool {
-    let (ea, eb) = (a.missed + a.spurious, b.missed + b.spurious)
+    let (ea, eb) = (a.missed + a.false_alarms, b.missed + b.false_alarms)
     if ea != eb { return ea > eb }
     if a.near != b.near { return a.near > b.near }
     return a.label < b.label
@@ -128,7 +131,8 @@ public struct MultiLabelMineReportBuilder {
 /// and a pair is an issue when its confident class differs from what the row carries and
 /// the model gives what it carries at most 1 − `minScore`: a *missing* label scores p, a
 /// *wrong* one 1 − p. With 5% of debtags' training rows given an extra label or robbed of
-/// one, this flags 77% of the extra labels and 42% of the robbed ones (docs/experiments.md).
+/// one, this flags about 80% of the extra labels and 46% of the robbed ones
+/// (docs/experiments.md).
 /// O(N·C).
 public enum MultiLabelIssues {
   public struct Issue: Sendable, Equatable {
@@ -156,8 +160,10 @@ public enum MultiLabelIssues {
         sum0[k] += Double(1 - p[j])
       }
     }
-    let t1 = (0..<c).map { n1[$0] > 0 ? Float(sum1[$0] / Double(n1[$0])) : 1 }
-    let t0 = (0..<c).map { n - n1[$0] > 0 ? Float(sum0[$0] / Double(n - n1[$0])) : 1 }
+    // A class no row carries (or every row does) has no threshold: nothing is confidently
+    // in it (out of it), even at a probability that saturated to exactly 1 (0).
+    let t1 = (0..<c).map { n1[$0] > 0 ? Float(sum1[$0] / Double(n1[$0])) : .infinity }
+    let t0 = (0..<c).map { n - n1[$0] > 0 ? Float(sum0[$0] / Double(n - n1[$0])) : .infinity }
     var issues: [Issue] = []
     for j in 0..<(n * c) {
       let k = j % c

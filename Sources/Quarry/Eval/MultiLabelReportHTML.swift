@@ -11,10 +11,10 @@ extension MultiLabelMineReport {
       ("figures from", e(source.words)),
       (
         "calibration",
-        "ECE per label \(ReportFormatting.fixed(ece, 4)) · log loss \(ReportFormatting.fixed(log_loss, 4))"
+        "ECE per label \(ReportFormatting.fixed(calibration.ece, 4)) · log loss \(ReportFormatting.fixed(calibration.log_loss, 4))"
       ),
     ]
-    let troubled = per_label.filter { $0.missed + $0.spurious + $0.near > 0 }
+    let troubled = per_label.filter { $0.missed + $0.false_alarms > 0 }
     return ReportHTML.page(
       title: "Mine report — " + ReportHTML.fileName(data),
       body: ReportHTML.facts(facts)
@@ -47,7 +47,7 @@ extension MultiLabelMineReport {
     ReportHTML.rowsSection(
       id: "boundary", title: "Boundary pairs", total: boundary.count,
       explain:
-        "(Row, label) pairs nearest the label's threshold, smallest margin first. <i>Margin</i> = logit p − logit threshold for a label the row carries, the opposite for one it does not; negative: the model decides against the row's labels.",
+        "(Row, label) pairs within the band, nearest the label's threshold first. <i>Margin</i> = logit p − logit threshold for a label the row carries, the opposite for one it does not; negative: the model decides against the row's labels.",
       columns: [
         ("line", "num line"), ("label", "wide"), ("given", "kind"), ("p", "num kind"),
         ("threshold", "num fig"), ("margin", "num kind"), ("text", "text"),
@@ -63,7 +63,7 @@ extension MultiLabelMineReport {
   }
 
   private func htmlLabels(_ shown: [LabelSummary], total: Int) -> String {
-    let maxCount = max(shown.map { $0.missed + $0.spurious }.max() ?? 1, 1)
+    let maxCount = max(shown.map { $0.missed + $0.false_alarms }.max() ?? 1, 1)
     return ReportHTML.rowsSection(
       id: "labels", title: "Labels by misses and false alarms", total: total,
       explain:
@@ -78,7 +78,7 @@ extension MultiLabelMineReport {
           + "<td class=\"num\">\(ReportFormatting.fixed(r.threshold, 3))</td>"
           + "<td class=\"num\">\(g(r.support))</td>"
           + "<td class=\"num\">\(ReportHTML.bar(Float(r.missed) / Float(maxCount), g(r.missed)))</td>"
-          + "<td class=\"num\">\(ReportHTML.bar(Float(r.spurious) / Float(maxCount), g(r.spurious)))</td>"
+          + "<td class=\"num\">\(ReportHTML.bar(Float(r.false_alarms) / Float(maxCount), g(r.false_alarms)))</td>"
           + "<td class=\"num\">\(g(r.near))</td></tr>\n"
       })
   }

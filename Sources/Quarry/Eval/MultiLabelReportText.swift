@@ -1,8 +1,9 @@
 extension MultiLabelMineReport {
   /// The report for a terminal, as plain text: a header (data, model, rows, labels,
-  /// source, calibration), then "Likely label errors", "Boundary pairs" and the labels
-  /// with the most misses and false alarms, each limited to its first `top` entries, every
-  /// line cut to `width` characters (`MineReport.renderText`'s layout).
+  /// source, calibration), then "Likely label errors" and "Boundary pairs" (each with a
+  /// line of legend) and the labels with the most misses and false alarms, each limited to
+  /// its first `top` entries, every line cut to `width` characters (`MineReport.renderText`'s
+  /// layout).
   public func renderText(top: Int, width: Int = 100) -> String {
     let top = max(top, 0)
     let width = max(width, 1)
@@ -24,6 +25,11 @@ extension MultiLabelMineReport {
           ]
         })
     }
+    if !issues.isEmpty {
+      out.append(
+        "  issue: missing = the row lacks a label it probably has; wrong = it has one it probably lacks; score: how likely (0-1)"
+      )
+    }
     let pairs = boundary.prefix(top)
     out += ReportTextTable.section(
       "Boundary pairs", shown: pairs.count, of: boundary.count, width: width
@@ -39,10 +45,15 @@ extension MultiLabelMineReport {
           ]
         })
     }
-    let worst = per_label.prefix(top).filter { $0.missed + $0.spurious + $0.near > 0 }
+    if !pairs.isEmpty {
+      out.append(
+        "  nearest the threshold first; margin = ±(logit p − logit threshold), + when given: negative = decided against the row's labels"
+      )
+    }
+    let worst = per_label.prefix(top).filter { $0.missed + $0.false_alarms > 0 }
     out += ReportTextTable.section(
       "Labels by misses and false alarms", shown: worst.count,
-      of: per_label.filter { $0.missed + $0.spurious + $0.near > 0 }.count, width: width
+      of: per_label.filter { $0.missed + $0.false_alarms > 0 }.count, width: width
     ) {
       ReportTextTable(
         headers: ["label", "threshold", "support", "missed", "false alarms", "near"],
@@ -51,7 +62,7 @@ extension MultiLabelMineReport {
           [
             flat($0.label), ReportFormatting.fixed($0.threshold, 3),
             ReportFormatting.grouped($0.support), ReportFormatting.grouped($0.missed),
-            ReportFormatting.grouped($0.spurious), ReportFormatting.grouped($0.near),
+            ReportFormatting.grouped($0.false_alarms), ReportFormatting.grouped($0.near),
           ]
         },
         freeText: false)
@@ -73,7 +84,8 @@ extension MultiLabelMineReport {
     return head + [
       ReportFormatting.fit(
         (head.count > 1 ? "  " : "") + "calibration: ECE per label "
-          + ReportFormatting.fixed(ece, 4) + ", log loss " + ReportFormatting.fixed(log_loss, 4)
+          + ReportFormatting.fixed(calibration.ece, 4) + ", log loss "
+          + ReportFormatting.fixed(calibration.log_loss, 4)
           + " (summed over labels)",
         width)
     ]
