@@ -107,18 +107,74 @@ public func quarry_predict(
     let predictor = Predictor(model: h.model, threads: Int(threads))
     let kk = Int(k)
     try h.forEachBlock(bytes: texts, offsets: offsets, count: Int(n)) { block, start in
-      let top = predictor.topK(try predictor.probabilities(block), k: kk)
-      for (j, row) in top.enumerated() {
-        for (r, entry) in row.enumerated() {
-          labels[(start + j) * kk + r] = Int32(entry.label)
-          probabilities[(start + j) * kk + r] = entry.probability
-        }
-      }
+      store(
+        predictor.topK(try predictor.probabilities(block), k: kk), from: start, stride: kk,
+        labels: labels, probabilities: probabilities)
     }
     return 0
   } catch {
     report("\(error)", errorOut)
     return 1
+  }
+}
+
+/// A multi-label model's prediction of n texts (texts and offsets as in `quarry_predict`),
+/// as `quarry predict` gives it: every label at or above its threshold (or at or above
+/// `threshold` for all, when 0 < `threshold` < 1; pass 0 for the model's own), most
+/// probable first (ties: the lower label first), at most k (1 ≤ k ≤ C; C for no cap).
+/// Row i's labels are `labels[i·k ..< i·k + counts[i]]`, and the same of `probabilities`;
+/// both must have room for n·k entries, `counts` for n. Returns 0, or 1 with `*error`.
+@_cdecl("quarry_predict_sets")
+public func quarry_predict_sets(
+  _ model: UnsafeRawPointer?, _ texts: UnsafePointer<UInt8>?, _ offsets: UnsafePointer<Int64>?,
+  _ n: Int64, _ k: Int32, _ threshold: Float, _ threads: Int32,
+  _ counts: UnsafeMutablePointer<Int32>?, _ labels: UnsafeMutablePointer<Int32>?,
+  _ probabilities: UnsafeMutablePointer<Float>?,
+  _ errorOut: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+) -> Int32 {
+  do {
+    guard n >= 0 else { throw CallError("quarry_predict_sets: n is \(n), not ≥ 0") }
+    if n == 0 { return 0 }
+    guard let model, let offsets, let counts, let labels, let probabilities else {
+      throw CallError(
+        "quarry_predict_sets: model, offsets, counts, labels and probabilities must not be NULL")
+    }
+    let h = handle(model)
+    guard let own = h.model.thresholds else {
+      throw CallError("quarry_predict_sets: a single-label model: use quarry_predict")
+    }
+    guard k >= 1, Int(k) <= h.classes else {
+      throw CallError("quarry_predict_sets: k must be between 1 and \(h.classes), got \(k)")
+    }
+    guard threshold == 0 || (threshold > 0 && threshold < 1) else {
+      throw CallError("quarry_predict_sets: threshold must be 0 or in (0, 1), got \(threshold)")
+    }
+    let t = threshold == 0 ? own : [Float](repeating: threshold, count: h.classes)
+    let predictor = Predictor(model: h.model, threads: Int(threads))
+    let kk = Int(k)
+    try h.forEachBlock(bytes: texts, offsets: offsets, count: Int(n)) { block, start in
+      let sets = Predictor.aboveThresholds(
+        try predictor.probabilities(block), thresholds: t, k: kk)
+      for (j, set) in sets.enumerated() { counts[start + j] = Int32(set.count) }
+      store(sets, from: start, stride: kk, labels: labels, probabilities: probabilities)
+    }
+    return 0
+  } catch {
+    report("\(error)", errorOut)
+    return 1
+  }
+}
+
+/// Row j of `rows` into row `start + j` of the n×`stride` outputs, from its first column.
+private func store(
+  _ rows: [[(label: Int, probability: Float)]], from start: Int, stride: Int,
+  labels: UnsafeMutablePointer<Int32>, probabilities: UnsafeMutablePointer<Float>
+) {
+  for (j, row) in rows.enumerated() {
+    for (r, entry) in row.enumerated() {
+      labels[(start + j) * stride + r] = Int32(entry.label)
+      probabilities[(start + j) * stride + r] = entry.probability
+    }
   }
 }
 

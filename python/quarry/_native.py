@@ -59,6 +59,10 @@ def _declare(dll):
     dll.quarry_model_threshold.restype = ctypes.c_float
     dll.quarry_predict.argtypes = [vp, ctypes.c_char_p, vp, i64, i32, i32, vp, vp, _c_char_pp]
     dll.quarry_predict.restype = i32
+    dll.quarry_predict_sets.argtypes = [
+        vp, ctypes.c_char_p, vp, i64, i32, ctypes.c_float, i32, vp, vp, vp, _c_char_pp,
+    ]
+    dll.quarry_predict_sets.restype = i32
     dll.quarry_probabilities.argtypes = [vp, ctypes.c_char_p, vp, i64, i32, vp, _c_char_pp]
     dll.quarry_probabilities.restype = i32
     dll.quarry_string_free.argtypes = [vp]

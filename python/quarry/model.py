@@ -185,17 +185,35 @@ class Model:
         return [flat[i : i + c] for i in range(0, n * c, c)]
 
     def _predict_multi_label(self, texts, k, threads, threshold):
-        """`predict` of a multi-label model, from all probabilities: the labels at or above
-        their thresholds, most probable first (ties: the lower label first), at most k."""
+        """`predict` of a multi-label model, in one call of the library (quarry_predict_sets):
+        the labels at or above their thresholds, most probable first (ties: the lower label
+        first), at most k."""
         if k is not None and k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
         if threshold is not None and not 0 < threshold < 1:
             raise ValueError(f"threshold must be between 0 and 1 (exclusive), got {threshold}")
-        t = self.thresholds if threshold is None else (threshold,) * self.classes
-        out = []
-        for row in self.probabilities(texts, threads):
-            kept = sorted(
-                (j for j in range(len(row)) if row[j] >= t[j]), key=lambda j: (-row[j], j)
-            )[:k]
-            out.append(Prediction([self.labels[j] for j in kept], [row[j] for j in kept]))
-        return out
+        kk = self.classes if k is None else min(int(k), self.classes)
+        buf, offsets = encode_texts(texts)
+        n = len(offsets) - 1
+        if n == 0:
+            return []
+        counts = array("i", bytes(4 * n))
+        labels = array("i", bytes(4 * n * kk))
+        probs = array("f", bytes(4 * n * kk))
+        err = ctypes.c_void_p()
+        handle = self._acquire()
+        try:
+            rc = self._dll.quarry_predict_sets(
+                handle, buf, offsets.buffer_info()[0], n, kk, threshold or 0.0,
+                threads or self.threads, counts.buffer_info()[0], labels.buffer_info()[0],
+                probs.buffer_info()[0], ctypes.byref(err),
+            )
+        finally:
+            self._release()
+        if rc != 0:
+            raise QuarryError(_native.take_error(self._dll, err))
+        names, ids, ps = self.labels, labels.tolist(), probs.tolist()
+        return [
+            Prediction([names[j] for j in ids[i * kk : i * kk + m]], ps[i * kk : i * kk + m])
+            for i, m in enumerate(counts)
+        ]

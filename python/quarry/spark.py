@@ -68,7 +68,10 @@ def predict(
     multi_label = bool(multi_label)
     if threshold is not None:
         if not multi_label:
-            raise ValueError("threshold is for multi-label models; this one is single-label")
+            raise ValueError(
+                "threshold is for multi-label models; this one is single-label" if ship else
+                "threshold is for multi-label models: with ship=False pass multi_label=True"
+            )
         if not 0 < threshold < 1:
             raise ValueError(f"threshold must be between 0 and 1 (exclusive), got {threshold}")
     if multi_label:

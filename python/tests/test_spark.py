@@ -14,6 +14,8 @@ if os.environ.get("QUARRY_REQUIRE_SPARK") != "1":
 
 import quarry  # noqa: E402
 import quarry.spark  # noqa: E402
+# multi_model is a fixture: imported, it trains its model once for this module too.
+from test_multilabel import TEXTS, cli_predict_jsonl, multi_model  # noqa: E402,F401
 
 
 @pytest.fixture(scope="module")
@@ -78,44 +80,30 @@ def test_errors_on_the_driver(spark, model_path, tmp_path):
         quarry.spark.predict(df.withColumnRenamed("body", "label"), model_path, text_col="label")
 
 
-@pytest.fixture(scope="module")
-def multi_model_path(tmp_path_factory):
-    from test_multilabel import keyword_rows, write_tsv
-
-    d = tmp_path_factory.mktemp("spark-multilabel")
-    train = write_tsv(d / "train.tsv", keyword_rows(150, seed=3))
-    return quarry.finetune(
-        train, d / "multi.qmodel", epochs=10, dim=8, lr=0.5, cross_fit=2, cross_fit_epochs=4,
-        no_checkpoint=True, seed=1, threads=2,
-    )
-
-
-def test_multi_label_model_gives_every_label_over_its_threshold(spark, multi_model_path, tmp_path):
-    from test_multilabel import TEXTS, cli_predict_jsonl
-
+def test_multi_label_model_gives_every_label_over_its_threshold(spark, multi_model, tmp_path):
     rows = [(i, t) for i, t in enumerate(TEXTS)] + [(-1, None)]
     df = spark.createDataFrame(rows, "i int, text string").repartition(3)
     for threshold, extra in [(None, ()), (0.9, ("--threshold", "0.9"))]:
-        out = quarry.spark.predict(df, str(multi_model_path), threshold=threshold).toPandas()
+        out = quarry.spark.predict(df, str(multi_model), threshold=threshold).toPandas()
         assert list(out.columns) == ["i", "text", "labels", "probabilities"]
         assert out[out.i < 0].labels.isna().all()
         out = out[out.i >= 0].sort_values("i")
-        expected = cli_predict_jsonl(multi_model_path, TEXTS, tmp_path, *extra)
+        expected = cli_predict_jsonl(multi_model, TEXTS, tmp_path, *extra)
         got = [(list(l), [quarry.probability_text(float(q)) for q in p])
                for l, p in zip(out.labels, out.probabilities)]
         assert got == expected
         assert any(len(l) >= 2 for l, _ in got)
-    capped = quarry.spark.predict(df, str(multi_model_path), k=1).toPandas()
+    capped = quarry.spark.predict(df, str(multi_model), k=1).toPandas()
     assert capped.labels.dropna().map(len).max() == 1
 
 
-def test_multi_label_kind_is_checked(spark, multi_model_path, model_path):
+def test_multi_label_kind_is_checked(spark, multi_model, model_path):
     df = spark.createDataFrame([("bread and rain",)], "text string")
     with pytest.raises(ValueError, match="multi-label"):
-        quarry.spark.predict(df, str(multi_model_path), multi_label=False)
+        quarry.spark.predict(df, str(multi_model), multi_label=False)
     with pytest.raises(ValueError, match="threshold is for multi-label"):
         quarry.spark.predict(df, model_path, threshold=0.5)
     # Shipped by hand and declared single-label: the worker refuses it, naming the flag.
-    spark.sparkContext.addFile(str(multi_model_path))
+    spark.sparkContext.addFile(str(multi_model))
     with pytest.raises(Exception, match="multi_label=True"):
-        quarry.spark.predict(df, os.path.basename(multi_model_path), ship=False).collect()
+        quarry.spark.predict(df, os.path.basename(multi_model), ship=False).collect()
