@@ -7,14 +7,16 @@ struct PredictCommand: ParsableCommand {
     commandName: "predict",
     abstract: "Predict the labels of texts, one output line per input line.",
     discussion: """
-      Each input line is one text (no label). TSV output: label<TAB>probability, repeated
-      for the k best labels. JSON Lines output: {"line":N,"labels":[…],"probabilities":[…]}.
-      A multi-label model prints every label at or above its threshold (none when no label
-      is), most probable first; --k caps how many, --threshold sets one threshold for all.
+      Each input line is one text (no label). TSV output: label<TAB>probability, repeated \
+      for the k best labels. JSON Lines output: \
+      {"line":N,"labels":[…],"probabilities":[…]}. A multi-label model prints every label \
+      at or above its threshold (none when no label is), most probable first; --k caps \
+      how many, --threshold sets one threshold for all.
 
       Examples:
         quarry predict --model r8.qmodel --input texts.txt --k 3
-        echo "crude oil output falls" | quarry predict --model r8.qmodel --format jsonl
+        echo "crude oil output falls" | quarry predict --model r8.qmodel \\
+          --format jsonl
       """)
 
   @Option(help: "Model file.") var model: String

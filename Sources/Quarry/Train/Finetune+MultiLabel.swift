@@ -82,7 +82,7 @@ extension Finetune {
       .note(
         String(
           format:
-            "calibration: per-label Platt scaling, lowering the folds' log loss %.4f → %.4f (--temperature off: none)",
+            "calibration: per-label Platt scaling, the folds' log loss %.4f → %.4f (--temperature off: none)",
           platt.foldLogLoss, platt.calibratedFoldLogLoss)))
   }
 }

@@ -240,12 +240,13 @@ public enum Finetune {
     let scores = try CrossFit.scores(
       initial: initial, data: data, groups: rows.map { FNV1a.hash($0.text.utf8) },
       folds: config.crossFit, config: foldConfig, shouldStop: shouldStop)
+    // The model without the flagged rows is trained only when there are some.
+    let confirming =
+      scores.flagged > 0 ? ", and one model without the \(scores.flagged) rows they flag" : ""
     progress(
       .note(
-        String(
-          format:
-            "cross-fitting: %d folds × %d epochs, and one model without the %d rows they flag, for out-of-sample scores (%.2f s)",
-          config.crossFit, config.crossFitEpochs, scores.flagged, (clock.now - start).seconds)))
+        "cross-fitting: \(config.crossFit) folds × \(config.crossFitEpochs) epochs\(confirming), for out-of-sample scores ("
+          + String(format: "%.2f s)", (clock.now - start).seconds)))
     return scores
   }
 

@@ -10,25 +10,26 @@ struct ServeCommand: AsyncParsableCommand {
     commandName: "serve",
     abstract: "Answer predictions over HTTP, from a model loaded once.",
     discussion: """
-      POST /v1/predict takes {"texts": ["…", …], "k": 3} (k optional, 1 by default) and
-      answers {"predictions": [{"labels": […], "probabilities": […]}, …]}, one per text, the
-      labels and probabilities quarry predict --format jsonl prints for it; its header
-      X-Model-SHA256 names the model file that answered. GET /v1/model gives the labels and
-      where the model came from, GET /healthz answers ok, GET /metrics gives request counts,
-      latencies and batch sizes in Prometheus's text format. A bad request answers 400, one
+      POST /v1/predict takes {"texts": ["…", …], "k": 3} (k optional, 1 by default) and \
+      answers {"predictions": [{"labels": […], "probabilities": […]}, …]}, one per text, the \
+      labels and probabilities quarry predict --format jsonl prints for it; its header \
+      X-Model-SHA256 names the model file that answered. GET /v1/model gives the labels and \
+      where the model came from, GET /healthz answers ok, GET /metrics gives request counts, \
+      latencies and batch sizes in Prometheus's text format. A bad request answers 400, one \
       over a limit 413, a missing token 401, each with {"error": "…"}.
 
-      Requests that arrive together are scored together, in one batch. SIGHUP reads the
-      model file again: requests in flight finish on the old model, and a file that does not
-      load is refused (said on stderr) while the old model serves on. SIGINT or SIGTERM: the
+      Requests that arrive together are scored together, in one batch. SIGHUP reads the \
+      model file again: requests in flight finish on the old model, and a file that does not \
+      load is refused (said on stderr) while the old model serves on. SIGINT or SIGTERM: the \
       requests in flight finish, then it exits with status 0.
 
-      It listens on 127.0.0.1 unless --host says otherwise, and says on stderr where. With
+      It listens on 127.0.0.1 unless --host says otherwise, and says on stderr where. With \
       --token-file, every request must carry "Authorization: Bearer <the file's token>".
 
       Example:
         quarry serve --model r8.qmodel --port 8080 &
-        curl -s localhost:8080/v1/predict -d '{"texts": ["crude oil prices rose"], "k": 2}'
+        curl -s localhost:8080/v1/predict \\
+          -d '{"texts": ["crude oil prices rose"], "k": 2}'
         mv new.qmodel r8.qmodel && kill -HUP %1
       """)
 
