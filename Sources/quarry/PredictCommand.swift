@@ -15,8 +15,7 @@ struct PredictCommand: ParsableCommand {
 
       Examples:
         quarry predict --model r8.qmodel --input texts.txt --k 3
-        echo "crude oil output falls" | quarry predict --model r8.qmodel \\
-          --format jsonl
+        echo "crude oil output falls" | quarry predict --model r8.qmodel --json
       """)
 
   @Option(help: "Model file.") var model: String

@@ -240,6 +240,29 @@ final class ModelFileTests: XCTestCase {
     }
   }
 
+  /// A regular file is mapped, a pipe read: both give the model; a file cut short on disk
+  /// fails its checksum through the mapping as through a read.
+  func testReadMapsARegularFileAndReadsAPipe() throws {
+    try withTemporaryDirectory { dir in
+      let bytes = try ModelFile.encode(model)
+      let fifo = dir + "/pipe.qmodel"
+      XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+      let writer = Thread {
+        let fd = open(fifo, O_WRONLY)
+        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
+        close(fd)
+      }
+      writer.start()
+      assertSameModel(try ModelFile.read(fifo), model)
+
+      let short = dir + "/short.qmodel"
+      try Data(bytes.dropLast(100)).write(to: URL(fileURLWithPath: short))
+      expectInputError("truncated file") { _ = try ModelFile.read(short) }
+      try Data().write(to: URL(fileURLWithPath: dir + "/empty.qmodel"))
+      expectInputError("empty file") { _ = try ModelFile.read(dir + "/empty.qmodel") }
+    }
+  }
+
   func testDirectoryOfPath() {
     XCTAssertEqual(directory(of: "a/b/c.quarry"), "a/b")
     XCTAssertEqual(directory(of: "c.quarry"), ".")

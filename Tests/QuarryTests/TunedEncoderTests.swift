@@ -145,7 +145,7 @@ final class TunedEncoderTests: XCTestCase {
     let bytes = TensorFile.encode(
       magic: FileKind.model.magic!, version: 2, metadata: Array("{}".utf8), section: t.section)
     let file = try TensorFile.parse(
-      bytes, path: "m", magic: FileKind.model.magic!, maxVersion: 2, kind: "model file")
+      FileContents(bytes), path: "m", magic: FileKind.model.magic!, maxVersion: 2, kind: "model file")
     expectInputError("tuned layers need more bytes than the file has") {
       _ = try BertLayerWeights.read(file, prefix: "encoder.tuned", count: 1, hidden: 8, in: entries)
     }

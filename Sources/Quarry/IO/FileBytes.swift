@@ -3,14 +3,7 @@ import Foundation
 /// Reading a whole file, with errors that name it.
 public enum FileBytes {
   public static func read(_ path: String, allowEmpty: Bool = false) throws -> [UInt8] {
-    var isDir: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-      throw InputError(path: path, "no such file")
-    }
-    if isDir.boolValue { throw InputError(path: path, "is a directory, not a file") }
-    guard access(path, R_OK) == 0 else {
-      throw InputError(path: path, "cannot be read (\(String(cString: strerror(errno))))")
-    }
+    try checkReadable(path)
     let fd = open(path, O_RDONLY)
     guard fd >= 0 else {
       throw InputError(path: path, "cannot be opened (\(String(cString: strerror(errno))))")
@@ -19,6 +12,19 @@ public enum FileBytes {
     let bytes = try readToEnd(fd, path: path)
     if bytes.isEmpty && !allowEmpty { throw InputError(path: path, "empty file") }
     return bytes
+  }
+
+  /// Throws, naming `path`, unless it is an existing file (not a directory) this process
+  /// may read.
+  static func checkReadable(_ path: String) throws {
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+      throw InputError(path: path, "no such file")
+    }
+    if isDir.boolValue { throw InputError(path: path, "is a directory, not a file") }
+    guard access(path, R_OK) == 0 else {
+      throw InputError(path: path, "cannot be read (\(String(cString: strerror(errno))))")
+    }
   }
 
   /// Standard input to its end (a pipe, a file or a terminal); errors name it `<stdin>`.

@@ -55,10 +55,14 @@ public enum ModelFile {
   }
 
   public static func read(_ path: String) throws -> Model {
-    try decode(try FileBytes.read(path), path: path)
+    try decode(try FileContents.open(path), path: path)
   }
 
   public static func decode(_ bytes: [UInt8], path: String) throws -> Model {
+    try decode(FileContents(bytes), path: path)
+  }
+
+  static func decode(_ bytes: FileContents, path: String) throws -> Model {
     let (file, meta) = try TensorFile.read(
       .model, bytes, path: path, maxVersion: version, as: ModelMetadata.self)
     let fail = file.fail

@@ -113,6 +113,12 @@ enum TensorFile {
   static func read<M: TensorMetadata>(
     _ kind: FileKind, _ bytes: [UInt8], path: String, maxVersion: UInt32 = 1, as: M.Type
   ) throws -> (file: Parsed, metadata: M) {
+    try read(kind, FileContents(bytes), path: path, maxVersion: maxVersion, as: M.self)
+  }
+
+  static func read<M: TensorMetadata>(
+    _ kind: FileKind, _ bytes: FileContents, path: String, maxVersion: UInt32 = 1, as: M.Type
+  ) throws -> (file: Parsed, metadata: M) {
     let file = try parse(
       bytes, path: path, magic: kind.magic!, maxVersion: maxVersion, kind: kind.noun)
     do {
@@ -134,7 +140,7 @@ enum TensorFile {
   /// A file whose header and checksum have been checked: its version, its metadata bytes
   /// and the bounds of its data section.
   struct Parsed {
-    let bytes: [UInt8]
+    let bytes: FileContents
     let path: String
     let kind: String
     let version: UInt32
@@ -191,7 +197,7 @@ enum TensorFile {
   /// Checks the magic, the version (at most `maxVersion`; a newer one asks for an upgrade),
   /// the checksum and the metadata length. `kind` names the file in errors.
   static func parse(
-    _ bytes: [UInt8], path: String, magic: [UInt8], maxVersion: UInt32, kind: String
+    _ bytes: FileContents, path: String, magic: [UInt8], maxVersion: UInt32, kind: String
   ) throws -> Parsed {
     let (version, metadata, section) = try bytes.withUnsafeBytes {
       try layout($0, path: path, magic: magic, maxVersion: maxVersion, kind: kind)
@@ -276,7 +282,7 @@ func readLE<T: FixedWidthInteger>(_ bytes: [UInt8], _ at: Int, as: T.Type) -> T 
   bytes.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: at, as: T.self)) }
 }
 
-func loadLE<T: FixedWidthInteger>(_ bytes: [UInt8], _ r: Range<Int>) -> [T] {
+func loadLE<T: FixedWidthInteger>(_ bytes: FileContents, _ r: Range<Int>) -> [T] {
   let n = r.count / MemoryLayout<T>.size
   // Copied once, into uninitialised storage (a zero-filled array first would touch every
   // page of a large tensor twice).
@@ -291,7 +297,7 @@ func loadLE<T: FixedWidthInteger>(_ bytes: [UInt8], _ r: Range<Int>) -> [T] {
   return UInt32(1).littleEndian == 1 ? out : out.map { T(littleEndian: $0) }
 }
 
-func loadLE(_ bytes: [UInt8], _ r: Range<Int>) -> [Float] {
+func loadLE(_ bytes: FileContents, _ r: Range<Int>) -> [Float] {
   guard UInt32(1).littleEndian == 1 else {
     let bits: [UInt32] = loadLE(bytes, r)
     return bits.map { Float(bitPattern: $0) }
@@ -304,4 +310,41 @@ func loadLE(_ bytes: [UInt8], _ r: Range<Int>) -> [Float] {
     }
     initialized = n
   }
+}
+
+/// A container file's bytes: read into memory, or mapped (`MappedFile`), in which case
+/// checking and decoding it reads the page cache in place, without a first copy of the
+/// whole file.
+struct FileContents {
+  private let array: [UInt8]
+  private let mapped: MappedFile?
+
+  init(_ bytes: [UInt8]) {
+    array = bytes
+    mapped = nil
+  }
+
+  init(_ file: MappedFile) {
+    array = []
+    mapped = file
+  }
+
+  /// The file at `path`, with `FileBytes.read`'s checks and messages: mapped when it is a
+  /// regular file, else (a pipe, a device) read.
+  static func open(_ path: String) throws -> FileContents {
+    try FileBytes.checkReadable(path)
+    var st = stat()
+    guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size > 0 else {
+      return FileContents(try FileBytes.read(path))
+    }
+    return FileContents(try MappedFile(path))
+  }
+
+  func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    if let mapped { return try mapped.withBytes { try body(UnsafeRawBufferPointer($0)) } }
+    return try array.withUnsafeBytes(body)
+  }
+
+  /// The bytes in `r`, copied.
+  subscript(r: Range<Int>) -> [UInt8] { withUnsafeBytes { Array($0[r]) } }
 }
