@@ -149,7 +149,7 @@ final class MultiLabelReaderTests: XCTestCase {
       line: 2, containing: "empty")
     expectError(
       "{\"text\":\"a\",\"labels\":[\"x\"]}\n\n{\"text\":\"b\",\"labels\":[\"x\",\"\"]}\n",
-      path: "e.jsonl", line: 3, containing: "label")
+      path: "e.jsonl", line: 3, containing: "an empty label among 2 ('x', '')")
   }
 
   func testEmptyPieceBetweenSeparatorsIsAnError() {

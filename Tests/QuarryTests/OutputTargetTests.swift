@@ -87,6 +87,19 @@ final class OutputTargetTests: XCTestCase {
     }
   }
 
+  /// A report's target holding a model says that it is a model.
+  func testAnotherQuarryKindIsNamedInTheRefusal() throws {
+    try withTemporaryDirectory { dir in
+      let p = dir + "/m.qmodel"
+      try writeFile(p, Array("QUARRYMF".utf8) + [1, 0, 0, 0])
+      let e = expectInputError("a model at a report's target") {
+        try OutputTarget(flag: "--output", path: p, kind: .report).check(inputs: [], force: false)
+      }
+      let message = e.map { String(describing: $0) } ?? ""
+      XCTAssertTrue(message.contains("a Quarry model file, not a Quarry mine-report"), message)
+    }
+  }
+
   func testATemporaryNameThatIsTakenIsNotTouched() throws {
     try withTemporaryDirectory { dir in
       let p = dir + "/m.qmodel"

@@ -179,8 +179,14 @@ public enum CorpusReader {
   static func checked(labels: [String], text: String, path: String, line: Int) throws
     -> Example
   {
-    if labels.isEmpty || labels.contains(where: \.isEmpty) {
+    if labels.isEmpty || labels == [""] {
       throw InputError(path: path, line: line, "missing label")
+    }
+    if labels.contains(where: \.isEmpty) {
+      throw InputError(
+        path: path, line: line,
+        "an empty label among \(labels.count) (\(labels.map { "'\($0)'" }.joined(separator: ", "))): every label needs a name"
+      )
     }
     for label in labels {
       if let bad = label.unicodeScalars.first(where: isControl) {

@@ -119,9 +119,13 @@ public struct OutputTarget: Sendable {
       }
     }
     if me != nil, force != true, !kind.recognizes(path) {
+      // Say what the file is when it is another of Quarry's: a model is worth keeping.
+      let other = FileKind.allCases.first { $0 != kind && $0 != .foreign && $0.recognizes(path) }
       throw InputError(
         path: path,
-        "\(flag): a file is there that is not \(kind.name); Quarry replaces only its own files"
+        "\(flag): a file is there that is "
+          + (other.map { "\($0.name), not \(kind.name)" } ?? "not \(kind.name)")
+          + "; Quarry replaces only its own files of this kind"
           + (force == nil ? ": name another path" : " (--force replaces it)"))
     }
   }
