@@ -233,6 +233,16 @@ final class MultiLabelCLITests: CLITestCase {
     XCTAssertTrue(h.succeeded, h.summary)
     XCTAssertTrue(h.stderr.contains("boundary pairs"), h.summary)
     let page = try String(contentsOfFile: html, encoding: .utf8)
+    // Its own reports are replaced without --force, in every format.
+    for format in ["json", "text", "html"] {
+      for _ in 0..<2 {
+        let again = try quarry([
+          "mine-report", "--model", model, "--data", train, "--format", format, "--output",
+          path("again.\(format)"),
+        ])
+        XCTAssertTrue(again.succeeded, "\(format): \(again.summary)")
+      }
+    }
     XCTAssertTrue(page.hasPrefix("<!DOCTYPE html>"))
     for id in ["label-issues", "boundary", "labels"] {
       XCTAssertTrue(page.contains("<section id=\"\(id)\">"), id)

@@ -21,9 +21,14 @@ final class OutputTargetTests: XCTestCase {
         label_issues: [], confusions: [], data_map: [])
       let enc = JSONEncoder()
       enc.outputFormatting = [.sortedKeys]
+      let multi = MultiLabelMineReport(
+        source: .model, model: "m", data: "d", rows: 0, labels: [], thresholds: [], band: 0.5,
+        boundary: [], label_issues: [], per_label: [], calibration: .init(ece: 0, log_loss: 0))
       let pages = [
         ("r.txt", report.renderText(top: 5)), ("r.html", report.renderHTML(top: 5)),
         ("r.json", String(decoding: try enc.encode(report), as: UTF8.self)),
+        ("m.txt", multi.renderText(top: 5)), ("m.html", multi.renderHTML(top: 5)),
+        ("m.json", String(decoding: try enc.encode(multi), as: UTF8.self)),
       ]
       for (name, text) in pages {
         try writeFile(dir + "/" + name, text)

@@ -59,13 +59,15 @@ public enum FileKind: String, Sendable, CaseIterable {
 
   /// True when the file at `path` is one of this kind, judged by its first 4 KiB: the
   /// magic of a binary kind; for a report, the text report's first words, the HTML
-  /// report's generator tag, or a JSON object that begins with the report's first key.
+  /// report's generator tag, or a JSON object that begins with a report's first key.
   public func recognizes(_ path: String) -> Bool {
     guard let head = FileKind.head(of: path, bytes: 4096) else { return false }
     if let magic { return head.starts(with: magic) }
     guard self == .report else { return false }
     let text = String(decoding: head, as: UTF8.self)
+    // JSON reports have sorted keys: a multi-label one starts with "band".
     return text.hasPrefix("Mine report") || text.hasPrefix("{\"boundary\":")
+      || text.hasPrefix("{\"band\":")
       || (text.hasPrefix("<!DOCTYPE html>") && text.contains(FileKind.reportGenerator))
   }
 
