@@ -78,15 +78,10 @@ public struct MineReportBuilder {
       gold = try model.goldLabels(of: corpus)
       probs = try Predictor(model: model, threads: threads, encoder: encoder)
         .probabilities(corpus.examples.map(\.text))
-      if corpus.contentHashHex == model.metadata.corpus.contentHash, let lines = model.trainLines {
-        for (i, l) in lines.enumerated() { rowOfLine[Int(l)] = i }
-      }
+      rowOfLine = model.storedRows(of: corpus)
       let held = rowOfLine.isEmpty ? nil : model.heldOut
       if let held {
-        for (i, e) in corpus.examples.enumerated() {
-          guard let r = rowOfLine[e.line] else { continue }
-          for k in 0..<c { probs[i * c + k] = held[r * c + k] }
-        }
+        MineReportBuilder.substitute(&probs, held: held, rowOfLine: rowOfLine, corpus: corpus)
       }
       dynamics = rowOfLine.isEmpty ? nil : (model.heldOutDynamics ?? model.dynamics)
       source =
@@ -99,6 +94,22 @@ public struct MineReportBuilder {
       (margin, rival) = Miner.margins(probabilities: probs, labels: gold, classes: c)
       predicted = Metrics.argmax(probs, classes: c)
     }
+  }
+
+  /// `p` (N×C, in `corpus`'s order) with each row whose line is in `rowOfLine` replaced by
+  /// that stored row of `held` (in the model's `trainLines` order); how many were replaced.
+  @discardableResult
+  static func substitute(
+    _ p: inout [Float], held: [Float], rowOfLine: [Int: Int], corpus: Corpus
+  ) -> Int {
+    let c = corpus.examples.isEmpty ? 0 : p.count / corpus.examples.count
+    var replaced = 0
+    for (i, e) in corpus.examples.enumerated() {
+      guard let r = rowOfLine[e.line] else { continue }
+      for k in 0..<c { p[i * c + k] = held[r * c + k] }
+      replaced += 1
+    }
+    return replaced
   }
 
   /// (gold, predicted) pairs by count of wrong rows, with the rows whose rival lies inside
@@ -143,5 +154,19 @@ public struct MineReportBuilder {
         line: e.line, label: labels[Int(s.gold[i])], confidence: stats.confidence,
         variability: stats.variability, correctness: stats.correctness)
     }
+  }
+}
+
+extension Model {
+  /// On the corpus this model was trained on (the same content hash), each training
+  /// line's row in the per-row tensors stored with it (`trainLines`' order); empty on any
+  /// other corpus.
+  func storedRows(of corpus: Corpus) -> [Int: Int] {
+    guard corpus.contentHashHex == metadata.corpus.contentHash, let lines = trainLines else {
+      return [:]
+    }
+    var rowOfLine: [Int: Int] = [:]
+    for (r, l) in lines.enumerated() { rowOfLine[Int(l)] = r }
+    return rowOfLine
   }
 }

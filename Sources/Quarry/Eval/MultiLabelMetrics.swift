@@ -19,6 +19,10 @@ public struct MultiLabelMetrics: Sendable, Equatable {
   public var f1: [Float]
   /// Rows carrying each class.
   public var support: [Int]
+  /// Per class, rows predicted with it that do not carry it (FP), and rows carrying it that
+  /// are not predicted with it (FN).
+  public var falsePositives: [Int]
+  public var falseNegatives: [Int]
   /// Mean size of the predicted and of the gold sets.
   public var meanPredicted: Float
   public var meanGold: Float
@@ -50,6 +54,8 @@ public struct MultiLabelMetrics: Sendable, Equatable {
       predictedCount += Set(p).count
       goldCount += gset.count
     }
+    falsePositives = fp
+    falseNegatives = fn
     precision = []
     recall = []
     f1 = []

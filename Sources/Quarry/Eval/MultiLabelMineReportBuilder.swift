@@ -7,8 +7,9 @@
 ///
 /// - boundary: pairs with |logit p − logit t| ≤ `band`, nearest their threshold first;
 /// - label issues: `MultiLabelIssues` on p;
-/// - per label: support, misses (carried, p < t), false alarms (not carried, p ≥ t) and
-///   boundary pairs, most misses and false alarms first;
+/// - per label: support, misses (carried, p < t: `MultiLabelMetrics`' false negatives),
+///   false alarms (not carried, p ≥ t: its false positives) and boundary pairs, most
+///   misses and false alarms first;
 /// - calibration: `MultiLabelMetrics`' mean per-label ECE and summed log loss of p.
 public struct MultiLabelMineReportBuilder {
   /// Boundary band, in log-odds: 0.5 keeps the pairs whose odds lie within a factor
@@ -32,25 +33,13 @@ public struct MultiLabelMineReportBuilder {
 
     let logitT = t.map(PlattScaling.logit)
     var boundary: [(pair: Int, margin: Float)] = []
-    var support = [Int](repeating: 0, count: c)
-    var missed = support
-    var falseAlarms = support
-    var near = support
-    for i in 0..<n {
-      for k in 0..<c {
-        let j = i * c + k
-        let over = p[j] >= t[k]
-        if carries[j] {
-          support[k] += 1
-          if !over { missed[k] += 1 }
-        } else if over {
-          falseAlarms[k] += 1
-        }
-        let d = PlattScaling.logit(p[j]) - logitT[k]
-        if abs(d) <= band {
-          boundary.append((j, carries[j] ? d : -d))
-          near[k] += 1
-        }
+    var near = [Int](repeating: 0, count: c)
+    for j in 0..<(n * c) {
+      let k = j % c
+      let d = PlattScaling.logit(p[j]) - logitT[k]
+      if abs(d) <= band {
+        boundary.append((j, carries[j] ? d : -d))
+        near[k] += 1
       }
     }
     boundary.sort {
@@ -58,10 +47,13 @@ public struct MultiLabelMineReportBuilder {
     }
 
     let issues = MultiLabelIssues.find(probabilities: p, carries: carries, classes: c)
+    let counts = MultiLabelMetrics(
+      predicted: MultiLabelMetrics.predictedSets(p, thresholds: t), gold: gold, classes: c)
     let perLabel = (0..<c).map {
       MultiLabelMineReport.LabelSummary(
-        label: labels[$0], threshold: t[$0], support: support[$0], missed: missed[$0],
-        false_alarms: falseAlarms[$0], near: near[$0])
+        label: labels[$0], threshold: t[$0], support: counts.support[$0],
+        missed: counts.falseNegatives[$0], false_alarms: counts.falsePositives[$0],
+        near: near[$0])
     }.sorted(by: Self.worseFirst)
     return MultiLabelMineReport(
       source: source, model: modelPath, data: corpus.path, rows: n, labels: labels,
@@ -103,20 +95,15 @@ public struct MultiLabelMineReportBuilder {
     let c = model.labels.count
     var p = try Predictor(model: model, threads: threads, encoder: encoder)
       .probabilities(corpus.examples.map(\.text))
-    guard corpus.contentHashHex == model.metadata.corpus.contentHash,
-      let lines = model.trainLines, var held = model.heldOut, held.count == lines.count * c
-    else { return (p, .model) }
+    let rowOfLine = model.storedRows(of: corpus)
+    guard !rowOfLine.isEmpty, var held = model.heldOut, held.count == rowOfLine.count * c else {
+      return (p, .model)
+    }
     if let platt = model.metadata.platt {
       held = PlattScaling.apply(held, scales: platt.scales, shifts: platt.shifts)
     }
-    var rowOfLine: [Int: Int] = [:]
-    for (r, l) in lines.enumerated() { rowOfLine[Int(l)] = r }
-    var replaced = 0
-    for (i, e) in corpus.examples.enumerated() {
-      guard let r = rowOfLine[e.line] else { continue }
-      for k in 0..<c { p[i * c + k] = held[r * c + k] }
-      replaced += 1
-    }
+    let replaced = MineReportBuilder.substitute(
+      &p, held: held, rowOfLine: rowOfLine, corpus: corpus)
     return (p, replaced > 0 ? .crossFit : .model)
   }
 }
