@@ -70,24 +70,16 @@ extension MultiLabelMineReport {
     return out.map { ReportFormatting.truncated($0, width) }.joined(separator: "\n") + "\n"
   }
 
-  /// One line when it fits in `width`, else one field per line; then the calibration.
+  /// The header (`ReportFormatting.header`), with the calibration.
   private func textHeader(width: Int) -> [String] {
-    let fields = [
-      "data: " + ReportFormatting.oneLine(data), "model: " + ReportFormatting.oneLine(model),
-      "rows: " + ReportFormatting.grouped(rows), "labels: \(labels.count) (multi-label)",
-      "figures from: " + source.words,
-    ]
-    let line = "Mine report  " + fields.joined(separator: "  ")
-    let head =
-      line.count <= width
-      ? [line] : ["Mine report"] + fields.map { ReportFormatting.fit("  " + $0, width) }
-    return head + [
-      ReportFormatting.fit(
-        (head.count > 1 ? "  " : "") + "calibration: ECE per label "
-          + ReportFormatting.fixed(calibration.ece, 4) + ", log loss "
-          + ReportFormatting.fixed(calibration.log_loss, 4)
-          + " (summed over labels)",
-        width)
-    ]
+    ReportFormatting.header(
+      [
+        "data: " + ReportFormatting.oneLine(data), "model: " + ReportFormatting.oneLine(model),
+        "rows: " + ReportFormatting.grouped(rows), "labels: \(labels.count) (multi-label)",
+        "figures from: " + source.words,
+      ],
+      calibration: "calibration: ECE per label " + ReportFormatting.fixed(calibration.ece, 4)
+        + ", log loss " + ReportFormatting.fixed(calibration.log_loss, 4)
+        + " (summed over labels)", width: width)
   }
 }

@@ -69,25 +69,18 @@ extension MineReport {
     return out.map { ReportFormatting.truncated($0, width) }.joined(separator: "\n") + "\n"
   }
 
-  /// One line when it fits in `width`, else one field per line.
+  /// The header (`ReportFormatting.header`), with the calibration when there is one.
   private func textHeader(width: Int) -> [String] {
-    let fields = [
-      "data: " + ReportFormatting.oneLine(data), "model: " + ReportFormatting.oneLine(model),
-      "rows: " + ReportFormatting.grouped(rows), "figures from: " + source.words,
-    ]
-    let line = "Mine report  " + fields.joined(separator: "  ")
-    let head =
-      line.count <= width
-      ? [line] : ["Mine report"] + fields.map { ReportFormatting.fit("  " + $0, width) }
-    guard let c = calibration else { return head }
-    return head + [
-      ReportFormatting.fit(
-        (head.count > 1 ? "  " : "") + "calibration: ECE " + ReportFormatting.fixed(c.ece, 4)
-          + ", log loss "
-          + ReportFormatting.fixed(c.log_loss, 4)
-          + " (\(c.bins.count) bins of the top-label probability)",
-        width)
-    ]
+    ReportFormatting.header(
+      [
+        "data: " + ReportFormatting.oneLine(data), "model: " + ReportFormatting.oneLine(model),
+        "rows: " + ReportFormatting.grouped(rows), "figures from: " + source.words,
+      ],
+      calibration: calibration.map {
+        "calibration: ECE " + ReportFormatting.fixed($0.ece, 4) + ", log loss "
+          + ReportFormatting.fixed($0.log_loss, 4)
+          + " (\($0.bins.count) bins of the top-label probability)"
+      }, width: width)
   }
 }
 
@@ -171,6 +164,16 @@ enum ReportFormatting {
       out.append(c)
     }
     return n < 0 ? "-" + out : out
+  }
+
+  /// A report's header: "Mine report" and its fields on one line when it fits in
+  /// `width`, else one field a line; then the calibration line, if any, indented as the
+  /// fields are.
+  static func header(_ fields: [String], calibration: String?, width: Int) -> [String] {
+    let line = "Mine report  " + fields.joined(separator: "  ")
+    let head = line.count <= width ? [line] : ["Mine report"] + fields.map { fit("  " + $0, width) }
+    guard let calibration else { return head }
+    return head + [fit((head.count > 1 ? "  " : "") + calibration, width)]
   }
 
   /// "Title (n)", "Title (top n of m)", or "Title: none" for an empty list.
