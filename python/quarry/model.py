@@ -111,6 +111,18 @@ class Model:
             self._calls += 1
             return self._handle
 
+    def _call(self, fn, *args):
+        """`fn(handle, *args, &error)` with the handle held: a QuarryError with the library's
+        message when it returns non-zero."""
+        err = ctypes.c_void_p()
+        handle = self._acquire()
+        try:
+            rc = fn(handle, *args, ctypes.byref(err))
+        finally:
+            self._release()
+        if rc != 0:
+            raise QuarryError(_native.take_error(self._dll, err))
+
     def _release(self):
         with self._lock:
             self._calls -= 1
@@ -129,17 +141,10 @@ class Model:
         probs = array("f", bytes(4 * n * kk))
         if n == 0:
             return labels, probs, kk
-        err = ctypes.c_void_p()
-        handle = self._acquire()
-        try:
-            rc = self._dll.quarry_predict(
-                handle, buf, offsets.buffer_info()[0], n, kk, threads or self.threads,
-                labels.buffer_info()[0], probs.buffer_info()[0], ctypes.byref(err),
-            )
-        finally:
-            self._release()
-        if rc != 0:
-            raise QuarryError(_native.take_error(self._dll, err))
+        self._call(
+            self._dll.quarry_predict, buf, offsets.buffer_info()[0], n, kk,
+            threads or self.threads, labels.buffer_info()[0], probs.buffer_info()[0],
+        )
         return labels, probs, kk
 
     def predict(self, texts, k=None, threads=None, threshold=None):
@@ -170,17 +175,10 @@ class Model:
         out = array("f", bytes(4 * n * c))
         if n == 0:
             return []
-        err = ctypes.c_void_p()
-        handle = self._acquire()
-        try:
-            rc = self._dll.quarry_probabilities(
-                handle, buf, offsets.buffer_info()[0], n, threads or self.threads,
-                out.buffer_info()[0], ctypes.byref(err),
-            )
-        finally:
-            self._release()
-        if rc != 0:
-            raise QuarryError(_native.take_error(self._dll, err))
+        self._call(
+            self._dll.quarry_probabilities, buf, offsets.buffer_info()[0], n,
+            threads or self.threads, out.buffer_info()[0],
+        )
         flat = out.tolist()
         return [flat[i : i + c] for i in range(0, n * c, c)]
 
@@ -200,18 +198,11 @@ class Model:
         counts = array("i", bytes(4 * n))
         labels = array("i", bytes(4 * n * kk))
         probs = array("f", bytes(4 * n * kk))
-        err = ctypes.c_void_p()
-        handle = self._acquire()
-        try:
-            rc = self._dll.quarry_predict_sets(
-                handle, buf, offsets.buffer_info()[0], n, kk, threshold or 0.0,
-                threads or self.threads, counts.buffer_info()[0], labels.buffer_info()[0],
-                probs.buffer_info()[0], ctypes.byref(err),
-            )
-        finally:
-            self._release()
-        if rc != 0:
-            raise QuarryError(_native.take_error(self._dll, err))
+        self._call(
+            self._dll.quarry_predict_sets, buf, offsets.buffer_info()[0], n, kk,
+            threshold or 0.0, threads or self.threads, counts.buffer_info()[0],
+            labels.buffer_info()[0], probs.buffer_info()[0],
+        )
         names, ids, ps = self.labels, labels.tolist(), probs.tolist()
         return [
             Prediction([names[j] for j in ids[i * kk : i * kk + m]], ps[i * kk : i * kk + m])
