@@ -50,12 +50,13 @@ struct EvaluateCommand: ParsableCommand {
     let read = try ModelFile.read(model)
     var m = classBias == .off ? read.withoutClassBias() : read
     if temperature == .off { m = m.withoutTemperature() }
-    let c = try corpus.read(data)
+    let c = try corpus.read(data, for: m)
     if let thresholds = m.thresholds {
       return try runMultiLabel(m, corpus: c, thresholds: thresholds)
     }
     if threshold != nil {
-      throw ValidationError("--threshold is for multi-label models; \(model) is single-label")
+      throw InputError(
+        path: model, "a single-label model: --threshold is for multi-label models")
     }
     let gold = try m.goldLabels(of: c)
     let probs = try probabilities(m, c)

@@ -279,7 +279,9 @@ struct FinetuneCommand: ParsableCommand {
   func tuning(layers: Int?) throws -> LayerTuner.Options? {
     guard tuneLayers > 0, let layers else { return nil }
     guard tuneLayers <= layers else {
-      throw ValidationError("--tune-layers \(tuneLayers): the encoder has \(layers) layers")
+      throw InputError(
+        path: encoder.encoder ?? "--encoder",
+        "this encoder has \(layers) layers, fewer than --tune-layers \(tuneLayers)")
     }
     return LayerTuner.Options(
       layers: tuneLayers, epochs: tuneEpochs, learningRate: tuneLr, seed: seed,

@@ -74,7 +74,7 @@ struct MineReportCommand: ParsableCommand {
         "a single-label model: its --band is a difference of probabilities, at most 1 (got \(band))"
       )
     }
-    let c = try corpus.read(data)
+    let c = try corpus.read(data, for: m)
     let report = try MineReportBuilder(band: band, top: top).build(
       model: m, modelPath: model, corpus: c, threads: compute.threads,
       encoder: try encoder.load(for: m, threads: compute.threads))
@@ -97,7 +97,7 @@ struct MineReportCommand: ParsableCommand {
   /// The report of a multi-label model: boundary pairs, missing and wrong labels, and
   /// each label's misses and false alarms.
   func runMultiLabel(_ m: Model, format: ReportFormat) throws {
-    let c = try corpus.read(data)
+    let c = try corpus.read(data, for: m)
     let report = try MultiLabelMineReportBuilder(band: band).build(
       model: m, modelPath: model, corpus: c, threads: compute.threads,
       encoder: try encoder.load(for: m, threads: compute.threads))

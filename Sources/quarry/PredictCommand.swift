@@ -44,7 +44,8 @@ struct PredictCommand: ParsableCommand {
     let format = try PredictFormat.chosen(format, json: json, fallback: .tsv)
     let m = try ModelFile.read(model)
     if threshold != nil && !m.isMultiLabel {
-      throw ValidationError("--threshold is for multi-label models; \(model) is single-label")
+      throw InputError(
+        path: model, "a single-label model: --threshold is for multi-label models")
     }
     let thresholds =
       m.thresholds.map { t in threshold.map { [Float](repeating: $0, count: t.count) } ?? t }

@@ -31,11 +31,32 @@ struct CorpusOptions: ParsableArguments {
 
   /// Reads a labelled corpus as these options say, warning about skipped rows.
   func read(_ path: String) throws -> Corpus {
-    let c = try CorpusReader.read(
-      path: path, format: dataFormat.format, skipBadRows: skipBadRows,
-      labelSeparator: labelSeparator)
+    let c = try readQuietly(path)
     Diagnostics.reportSkipped(c)
     return c
+  }
+
+  /// Reads a corpus to score with `model`: with --skip-bad-rows, a row naming a label the
+  /// model does not know is skipped like any other bad row (without it, scoring stops there).
+  func read(_ path: String, for model: Model) throws -> Corpus {
+    var c = try readQuietly(path)
+    if skipBadRows {
+      guard let known = model.keepingKnownLabels(of: c) else {
+        throw InputError(
+          path: path,
+          "no row has only labels the model knows (\(c.examples.count) rows skipped; its labels: \(model.labelList))"
+        )
+      }
+      c = known
+    }
+    Diagnostics.reportSkipped(c)
+    return c
+  }
+
+  private func readQuietly(_ path: String) throws -> Corpus {
+    try CorpusReader.read(
+      path: path, format: dataFormat.format, skipBadRows: skipBadRows,
+      labelSeparator: labelSeparator)
   }
 
 }

@@ -249,6 +249,27 @@ final class ErrorCLITests: CLITestCase {
     XCTAssertEqual(r.stdout, "")
   }
 
+  /// With --skip-bad-rows, evaluate and mine-report skip a row whose label the model never
+  /// saw, name it in a warning and score the rest; a file of only such rows is an error.
+  func testSkipBadRowsSkipsLabelsTheModelNeverSaw() throws {
+    let model = try trainModel()
+    var lines = try corpusLines("test.tsv")
+    lines.insert("politics\tthe vote was close", at: 9)
+    let p = try write("unknown.tsv", lines.joined(separator: "\n") + "\n")
+    let r = try quarry(["evaluate", "--model", model, "--data", p, "--json", "--skip-bad-rows"])
+    XCTAssertTrue(r.succeeded, r.summary)
+    XCTAssertTrue(r.stderr.contains("unknown.tsv:10:"), r.summary)
+    let obj = try XCTUnwrap(try JSONSerialization.jsonObject(with: r.stdoutData) as? [String: Any])
+    XCTAssertEqual(obj["rows"] as? Int, lines.count - 1)
+    let m = try quarry(["mine-report", "--model", model, "--data", p, "--json", "--skip-bad-rows"])
+    XCTAssertTrue(m.succeeded, m.summary)
+    XCTAssertTrue(m.stderr.contains("unknown.tsv:10:"), m.summary)
+    let only = try write("only-unknown.tsv", "politics\tthe vote\nsport\tthe match\n")
+    let none = try quarry(["evaluate", "--model", model, "--data", only, "--skip-bad-rows"])
+    assertFailure(none, mentions: ["only-unknown.tsv", "no row has only labels the model knows"])
+    XCTAssertEqual(none.stdout, "")
+  }
+
   // MARK: Flags
 
   func testBadFlagValuesAreUsageErrors() throws {

@@ -144,6 +144,18 @@ final class MultiLabelCLITests: CLITestCase {
     assertFailure(whole, mentions: ["p.tsv:\(multiFirst + 1):", "not one the model knows"])
   }
 
+  /// A multi-label model scored on a CSV whose `label` column (read whole) holds several
+  /// of its labels: the error names the line and says to call the column `labels`.
+  func testCSVLabelColumnOfSeveralLabelsSuggestsLabels() throws {
+    let model = try trainMultiLabel()
+    let held = Self.rows(count: 10, seed: 79)
+    let multi = held.firstIndex { $0.labels.count > 1 }!
+    var csv = "text,label\n"
+    for r in held { csv += "\"\(r.text)\",\"\(r.labels.joined(separator: ","))\"\n" }
+    let r = try quarry(["evaluate", "--model", model, "--data", try write("l.csv", csv)])
+    assertFailure(r, mentions: ["l.csv:\(multi + 2):", "'labels' (not 'label')"])
+  }
+
   func testPredictPrintsEveryLabelAboveItsThresholdAndTheOptionsNarrowIt() throws {
     let model = try trainMultiLabel()
     let texts = [
@@ -268,6 +280,11 @@ final class MultiLabelCLITests: CLITestCase {
     ])
     XCTAssertTrue(e.exited && e.status != 0, e.summary)
     XCTAssertTrue(e.stderr.contains("single-label"), e.summary)
+    // A fact about the model file, not a usage error: it names the file, prints no usage.
+    for r in [p, e] {
+      XCTAssertTrue(r.stderr.contains(model), r.summary)
+      XCTAssertFalse(r.stderr.contains("Usage:"), r.summary)
+    }
     // Out of (0, 1), refused before any model is read.
     for bad in ["0", "1", "1.5", "-0.1"] {
       let r = try quarry(["predict", "--model", "none.qmodel", "--threshold", bad])

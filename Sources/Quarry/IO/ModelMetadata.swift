@@ -155,15 +155,52 @@ public struct Model: Sendable {
         guard let y = index[l] else {
           throw InputError(
             path: corpus.path, line: e.line,
-            "label '\(l)' is not one the model knows (\(labelList))")
+            unknownLabel(l))
         }
         return y
       }
     }
   }
 
+  /// `corpus` without the rows that name a label the model does not know; each dropped row
+  /// joins `skipped` with the error `goldLabels` would raise for it. Nil when every row
+  /// would be dropped (nothing left to score).
+  public func keepingKnownLabels(of corpus: Corpus) -> Corpus? {
+    let known = Set(labels)
+    var out = corpus
+    out.examples = []
+    out.examples.reserveCapacity(corpus.examples.count)
+    for e in corpus.examples {
+      if let l = e.labels.first(where: { !known.contains($0) }) {
+        out.skipped.append(
+          InputError(
+            path: corpus.path, line: e.line,
+            unknownLabel(l)))
+      } else {
+        out.examples.append(e)
+      }
+    }
+    return out.examples.isEmpty ? nil : out
+  }
+
+  /// The error for a row's label `l` that the model does not know. When the model is
+  /// multi-label and `l` is several of its labels joined by `,`, `;` or `|`, the message
+  /// says how to read them as several (a CSV `label` column, and TSV read with another
+  /// `--label-separator`, keep the field whole).
+  func unknownLabel(_ l: String) -> String {
+    let known = Set(labels)
+    for sep: Character in [",", ";", "|"] where isMultiLabel {
+      let parts = l.split(separator: sep).map { $0.trimmingCharacters(in: .whitespaces) }
+      if parts.count > 1, parts.allSatisfy({ known.contains($0) }) {
+        return
+          "label '\(l)' is not one the model knows, but its pieces are: to read several labels a row, name the CSV column 'labels' (not 'label'), or for TSV set --label-separator '\(sep)'"
+      }
+    }
+    return "label '\(l)' is not one the model knows (\(labelList))"
+  }
+
   /// The model's labels for an error message: all of them, or the first 20 and a count.
-  var labelList: String {
+  public var labelList: String {
     labels.count <= 20
       ? labels.joined(separator: ", ")
       : labels.prefix(20).joined(separator: ", ") + ", … (\(labels.count) in all)"
@@ -205,7 +242,7 @@ public struct Model: Sendable {
       guard let y = index[e.label] else {
         throw InputError(
           path: corpus.path, line: e.line,
-          "label '\(e.label)' is not one the model knows (\(labelList))")
+          unknownLabel(e.label))
       }
       return y
     }
