@@ -110,7 +110,7 @@ private func combinePass<V: SIMD, A: PassArity>(
   var a2 = accumulate && k > 2 ? loadLanes(y + o.2) : V()
   var a3 = accumulate && k > 3 ? loadLanes(y + o.3) : V()
   for p in 0..<count {
-    if p + 8 < count { quarry_prefetch(row(p + 8)) }
+    if p + 8 < count { prefetchPass(row(p + 8), o, A.self, V.self) }
     let a = V(repeating: value(p))
     let e = row(p)
     a0 += a * loadLanes(e + o.0)
@@ -178,6 +178,7 @@ private func scatterPass<V: SIMD, A: PassArity>(
   let g2: V = k > 2 ? loadLanes(g + o.2) : V()
   let g3: V = k > 3 ? loadLanes(g + o.3) : V()
   for p in 0..<count where keep(p) {
+    if p + 8 < count, keep(p + 8) { prefetchPass(row(p + 8), o, A.self, V.self) }
     let s = V(repeating: scale * value(p))
     let e = row(p)
     // Every vector of the pass is loaded before any is stored (they may overlap).
@@ -190,6 +191,24 @@ private func scatterPass<V: SIMD, A: PassArity>(
     if k > 2 { storeLanes(e2, e + o.2) }
     if k > 3 { storeLanes(e3, e + o.3) }
   }
+}
+
+/// Starts loading the cache lines a pass of vectors at offsets `o` will touch in the row at
+/// `e`: from its first float to its last, a line (16 floats) apart. A row of a wide table
+/// spans several lines and each pass reads only its own, so prefetching the row's start
+/// alone left every pass but the first waiting for memory.
+@inline(__always)
+private func prefetchPass<A: PassArity, V: SIMD>(
+  _ e: UnsafePointer<Float>, _ o: (Int, Int, Int, Int), _: A.Type, _: V.Type
+) where V.Scalar == Float {
+  let last =
+    (A.count == 1 ? o.0 : A.count == 2 ? o.1 : A.count == 3 ? o.2 : o.3) + V.scalarCount - 1
+  var q = o.0
+  while q < last {
+    quarry_prefetch(e + q)
+    q += 16
+  }
+  quarry_prefetch(e + last)
 }
 
 /// W floats at `p`, which need not be aligned.
