@@ -58,6 +58,12 @@ struct FinetuneCommand: ParsableCommand {
     defaults.denseLRScale
   @Option(help: "Focal-loss γ on every row (0 = cross-entropy).") var lossGamma: Float = defaults
     .lossGamma
+  @Option(
+    help: ArgumentHelp(
+      "L2 penalty on the wide part's rows (0: none).",
+      discussion:
+        "Default: \(TrainingConfig.unspacedWideL2) for a corpus mostly of scripts written without spaces (Chinese, Japanese, Thai), whose short rows train at the full rate; 0 otherwise."
+    )) var wideL2: Float?
   @Option(help: "Minibatch size.") var batchSize: Int = defaults.batchSize
   @Option(help: "Embedding width without --pretrained (default: \(defaults.dim)).") var dim: Int?
   @Option(help: "Longest word n-gram (1 = words only).") var wordNgrams: Int = defaults.features
@@ -157,6 +163,9 @@ struct FinetuneCommand: ParsableCommand {
   func validate() throws {
     guard epochs >= 1, epochs <= 10_000 else { throw ValidationError("--epochs must be 1…10000") }
     if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be positive") }
+    if let wideL2, !(wideL2 >= 0 && wideL2 < 0.1) {
+      throw ValidationError("--wide-l2 must be 0 or more and under 0.1, got \(wideL2)")
+    }
     guard batchSize >= 1, batchSize <= 65_536 else {
       throw ValidationError("--batch-size must be 1…65536")
     }
@@ -224,6 +233,7 @@ struct FinetuneCommand: ParsableCommand {
     config.embeddingLRScale = embeddingLrScale
     config.batchSize = batchSize
     config.lossGamma = lossGamma
+    config.wideL2 = wideL2
     config.denseLRScale = denseLrScale
     config.dim = dim ?? defaults.dim
     config.maxModelBytes = maxModelMb << 20

@@ -41,6 +41,56 @@ final class LearningRateTests: XCTestCase {
     XCTAssertTrue(
       notes.contains { $0.contains("scripts written without spaces") && $0.contains("1.5") },
       "\(notes)")
+    // The same run's wide part was penalised, and the model records by how much.
+    XCTAssertEqual(model.metadata.config.wideL2, TrainingConfig.unspacedWideL2)
+    XCTAssertTrue(notes.contains { $0.contains("L2 penalty 0.0002") }, "\(notes)")
+  }
+
+  /// The wide part's L2 penalty: the given one, else `unspacedWideL2` for text mostly of
+  /// scripts without spaces and none for words.
+  func testWideL2IsChosenByTheCorpusUnlessGiven() {
+    var c = TrainingConfig()
+    XCTAssertEqual(c.resolvedWideL2(unspacedShare: 0.9), TrainingConfig.unspacedWideL2)
+    XCTAssertEqual(c.resolvedWideL2(unspacedShare: 0.5), 0)
+    XCTAssertEqual(c.resolvedWideL2(unspacedShare: 0), 0)
+    c.wideL2 = 0
+    XCTAssertEqual(c.resolvedWideL2(unspacedShare: 0.9), 0)
+    c.wideL2 = 1e-3
+    XCTAssertEqual(c.resolvedWideL2(unspacedShare: 0), 1e-3)
+  }
+
+  /// A model file written before the setting existed has no `wideL2` in its config: it
+  /// reads as nil (trained without a penalty), and a stored value reads back.
+  func testConfigWithoutWideL2Decodes() throws {
+    var c = TrainingConfig()
+    c.wideL2 = 2e-4
+    let data = try JSONEncoder().encode(c)
+    XCTAssertEqual(try JSONDecoder().decode(TrainingConfig.self, from: data).wideL2, 2e-4)
+    var object = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    XCTAssertNotNil(object.removeValue(forKey: "wideL2"))
+    let old = try JSONSerialization.data(withJSONObject: object)
+    XCTAssertNil(try JSONDecoder().decode(TrainingConfig.self, from: old).wideL2)
+  }
+
+  /// Training with a penalty ends with smaller wide rows than without, from the same start
+  /// and the same steps; the embedding and dense parts are not penalised directly.
+  func testWideL2ShrinksTheWideWeights() throws {
+    let rows = KeywordCorpus.rows(count: 90, seed: 5)
+    var config = TrainingFixtures.fullRunConfig()
+    config.validFraction = 0
+    config.crossFit = 0
+    config.mine = false
+    config.scaleLearningRate = false
+    func wideNorm(_ l2: Float) throws -> Double {
+      config.wideL2 = l2
+      let (data, initial) = KeywordCorpus.setup(rows, config: config, classes: 3)
+      let r = try Trainer(config: config).train(model: initial, train: data, valid: nil)
+      return r.model.wide.reduce(0) { $0 + Double($1 * $1) }
+    }
+    let plain = try wideNorm(0)
+    let penalised = try wideNorm(0.02)
+    XCTAssertGreaterThan(plain, 0)
+    XCTAssertLessThan(penalised, 0.9 * plain, "plain \(plain), penalised \(penalised)")
   }
 
   /// A finetune of short rows trains at the scaled rate, says so, and stores it in the model;

@@ -117,19 +117,21 @@ final class RowKernelTests: XCTestCase {
       XCTAssertNotEqual(ref, prior)
       assertSameBits(fast, ref, "forward, C=\(classes)")
       for parts in [1, 2] {
-        var gFast = w
-        var gRef = w
-        s.withView { csr, docs in
-          for part in 0..<parts {
-            sparseLinearBackward(
-              grad: &gFast, dOut: dOut, classes: classes, scale: 0.7, x: csr, docs: docs,
-              part: part, parts: parts)
-            sparseScatterReference(
-              grad: &gRef, dOut: dOut, width: classes, scale: 0.7, entries: csr, docs: docs,
-              part: part, parts: parts)
+        for decay: Float in [1, 0.97] {
+          var gFast = w
+          var gRef = w
+          s.withView { csr, docs in
+            for part in 0..<parts {
+              sparseLinearBackward(
+                grad: &gFast, dOut: dOut, classes: classes, scale: 0.7, decay: decay, x: csr,
+                docs: docs, part: part, parts: parts)
+              sparseScatterReference(
+                grad: &gRef, dOut: dOut, width: classes, scale: 0.7, decay: decay, entries: csr,
+                docs: docs, part: part, parts: parts)
+            }
           }
+          assertSameBits(gFast, gRef, "backward, C=\(classes), parts=\(parts), decay=\(decay)")
         }
-        assertSameBits(gFast, gRef, "backward, C=\(classes), parts=\(parts)")
       }
     }
   }

@@ -124,52 +124,82 @@ private func combinePass<V: SIMD, A: PassArity>(
   if k > 3 { storeLanes(a3, y + o.3) }
 }
 
-/// row(p) ← row(p) + (scale · value(p)) · g for p = 0, 1, … in order, rows with
+/// row(p) ← decay · row(p) + (scale · value(p)) · g for p = 0, 1, … in order, rows with
 /// keep(p) only, over rows of the plan's n floats: the scatter that the sparse backward
-/// passes apply as SGD steps. g stays in registers; each row is read, updated and written
-/// back one pass at a time, with the bits of the scalar loop.
+/// passes apply as SGD steps (decay < 1: with an L2 penalty's shrinkage; decay = 1 skips
+/// the product). g stays in registers; each row is read, updated and written back one
+/// pass at a time, with the bits of the scalar loop.
 @inline(__always)
 func scatterRows(
-  _ plan: LanePlan, g: UnsafePointer<Float>, scale: Float, count: Int,
+  _ plan: LanePlan, g: UnsafePointer<Float>, scale: Float, decay: Float = 1, count: Int,
   keep: (Int) -> Bool, value: (Int) -> Float, row: (Int) -> UnsafeMutablePointer<Float>
 ) {
   switch plan.width {
   case 8:
     scatterRows(
-      SIMD8<Float>.self, plan, g, scale: scale, count: count, keep: keep, value: value, row: row)
+      SIMD8<Float>.self, plan, g, scale: scale, decay: decay, count: count, keep: keep,
+      value: value, row: row)
   case 4:
     scatterRows(
-      SIMD4<Float>.self, plan, g, scale: scale, count: count, keep: keep, value: value, row: row)
+      SIMD4<Float>.self, plan, g, scale: scale, decay: decay, count: count, keep: keep,
+      value: value, row: row)
   default:
     scatterRows(
-      SIMD2<Float>.self, plan, g, scale: scale, count: count, keep: keep, value: value, row: row)
+      SIMD2<Float>.self, plan, g, scale: scale, decay: decay, count: count, keep: keep,
+      value: value, row: row)
   }
 }
 
 @inline(__always)
 private func scatterRows<V: SIMD>(
-  _: V.Type, _ plan: LanePlan, _ g: UnsafePointer<Float>, scale: Float, count: Int,
-  keep: (Int) -> Bool, value: (Int) -> Float, row: (Int) -> UnsafeMutablePointer<Float>
+  _: V.Type, _ plan: LanePlan, _ g: UnsafePointer<Float>, scale: Float, decay: Float,
+  count: Int, keep: (Int) -> Bool, value: (Int) -> Float,
+  row: (Int) -> UnsafeMutablePointer<Float>
 ) where V.Scalar == Float {
   for pass in plan.passes {
-    switch pass.count {
-    case 1:
-      scatterPass(V.self, OneVector.self, pass.offsets, g, scale, count, keep, value, row)
-    case 2:
-      scatterPass(V.self, TwoVectors.self, pass.offsets, g, scale, count, keep, value, row)
-    case 3:
-      scatterPass(V.self, ThreeVectors.self, pass.offsets, g, scale, count, keep, value, row)
+    switch (pass.count, decay == 1) {
+    case (1, true):
+      scatterPass(
+        V.self, OneVector.self, Kept.self, pass.offsets, g, scale, 1, count, keep, value, row)
+    case (2, true):
+      scatterPass(
+        V.self, TwoVectors.self, Kept.self, pass.offsets, g, scale, 1, count, keep, value, row)
+    case (3, true):
+      scatterPass(
+        V.self, ThreeVectors.self, Kept.self, pass.offsets, g, scale, 1, count, keep, value, row)
+    case (_, true):
+      scatterPass(
+        V.self, FourVectors.self, Kept.self, pass.offsets, g, scale, 1, count, keep, value, row)
+    case (1, false):
+      scatterPass(
+        V.self, OneVector.self, Shrunk.self, pass.offsets, g, scale, decay, count, keep, value, row)
+    case (2, false):
+      scatterPass(
+        V.self, TwoVectors.self, Shrunk.self, pass.offsets, g, scale, decay, count, keep, value, row
+      )
+    case (3, false):
+      scatterPass(
+        V.self, ThreeVectors.self, Shrunk.self, pass.offsets, g, scale, decay, count, keep, value,
+        row)
     default:
-      scatterPass(V.self, FourVectors.self, pass.offsets, g, scale, count, keep, value, row)
+      scatterPass(
+        V.self, FourVectors.self, Shrunk.self, pass.offsets, g, scale, decay, count, keep, value,
+        row)
     }
   }
 }
 
+/// Whether a scatter shrinks each row before adding to it, as a type: the kernel is
+/// specialized on it, so that a scatter without decay has no product to skip.
+protocol RowDecay { static var shrinks: Bool { get } }
+enum Kept: RowDecay { static var shrinks: Bool { false } }
+enum Shrunk: RowDecay { static var shrinks: Bool { true } }
+
 /// One pass of `scatterRows`: the pass's vectors of every kept row p, updated in order.
 @inline(__always)
-private func scatterPass<V: SIMD, A: PassArity>(
-  _: V.Type, _: A.Type, _ o: (Int, Int, Int, Int), _ g: UnsafePointer<Float>, _ scale: Float,
-  _ count: Int, _ keep: (Int) -> Bool, _ value: (Int) -> Float,
+private func scatterPass<V: SIMD, A: PassArity, R: RowDecay>(
+  _: V.Type, _: A.Type, _: R.Type, _ o: (Int, Int, Int, Int), _ g: UnsafePointer<Float>,
+  _ scale: Float, _ decay: Float, _ count: Int, _ keep: (Int) -> Bool, _ value: (Int) -> Float,
   _ row: (Int) -> UnsafeMutablePointer<Float>
 ) where V.Scalar == Float {
   let k = A.count
@@ -177,15 +207,19 @@ private func scatterPass<V: SIMD, A: PassArity>(
   let g1: V = k > 1 ? loadLanes(g + o.1) : V()
   let g2: V = k > 2 ? loadLanes(g + o.2) : V()
   let g3: V = k > 3 ? loadLanes(g + o.3) : V()
+  let f = V(repeating: decay)
+  @inline(__always) func old(_ at: UnsafeMutablePointer<Float>) -> V {
+    R.shrinks ? loadLanes(at) * f : loadLanes(at)
+  }
   for p in 0..<count where keep(p) {
     if p + 8 < count, keep(p + 8) { prefetchPass(row(p + 8), o, A.self, V.self) }
     let s = V(repeating: scale * value(p))
     let e = row(p)
     // Every vector of the pass is loaded before any is stored (they may overlap).
-    let e0 = loadLanes(e + o.0) + s * g0
-    let e1 = k > 1 ? loadLanes(e + o.1) + s * g1 : V()
-    let e2 = k > 2 ? loadLanes(e + o.2) + s * g2 : V()
-    let e3 = k > 3 ? loadLanes(e + o.3) + s * g3 : V()
+    let e0 = old(e + o.0) + s * g0
+    let e1 = k > 1 ? old(e + o.1) + s * g1 : V()
+    let e2 = k > 2 ? old(e + o.2) + s * g2 : V()
+    let e3 = k > 3 ? old(e + o.3) + s * g3 : V()
     storeLanes(e0, e + o.0)
     if k > 1 { storeLanes(e1, e + o.1) }
     if k > 2 { storeLanes(e2, e + o.2) }

@@ -49,16 +49,20 @@ public struct ClassifierView {
   }
 
   /// The SGD step of the sparse parts, from G = ∂L/∂Z (`dLogits`, B×C) and ∂L/∂H
-  /// (`dHidden`, B×D): W_w[f] −= rate · x_f · G_i and E[w] −= embeddingRate · a_w · dH_i.
-  /// Each thread owns the rows r with r mod T = t and applies them in batch order.
+  /// (`dHidden`, B×D): W_w[f] ← (1 − rate·λ) · W_w[f] − rate · x_f · G_i (λ = `wideL2`,
+  /// the shrinkage applied to a row each time a document holds it) and
+  /// E[w] −= embeddingRate · a_w · dH_i. Each thread owns the rows r with r mod T = t and
+  /// applies them in batch order.
   public func sparseStep(
     _ x: FeatureView, docs: UnsafeBufferPointer<Int>, dLogits: UnsafePointer<Float>,
-    dHidden: UnsafePointer<Float>, rate: Float, embeddingRate: Float, threads: Int
+    dHidden: UnsafePointer<Float>, rate: Float, embeddingRate: Float, wideL2: Float = 0,
+    threads: Int
   ) {
+    let decay = wideL2 > 0 ? max(0, 1 - rate * wideL2) : 1
     parallelFor(threads) { t in
       sparseLinearBackward(
-        grad: wide, dOut: dLogits, classes: classes, scale: -rate, x: x.wide, docs: docs,
-        part: t, parts: threads)
+        grad: wide, dOut: dLogits, classes: classes, scale: -rate, decay: decay, x: x.wide,
+        docs: docs, part: t, parts: threads)
       embeddingBagBackward(
         grad: embedding, dOut: dHidden, dim: dim, scale: -embeddingRate, bag: x.bag, docs: docs,
         part: t, parts: threads)

@@ -69,7 +69,7 @@ public enum Finetune {
 
     var modelConfig = config
     modelConfig.dim = dim
-    modelConfig.learningRate = learningRateNoting(
+    (modelConfig.learningRate, modelConfig.wideL2) = ratesNoting(
       config, counts: counts, rows: trainRows.count, progress: progress)
     setBLASThreads(1)
     var initial = Classifier(
@@ -285,21 +285,23 @@ public enum Finetune {
   }
 
   /// The learning rate for `rows` training rows of `counts.totalTokens` word tokens in
-  /// all (`TrainingConfig.scaledLearningRate`), with a note when it is scaled or when the
+  /// all (`TrainingConfig.scaledLearningRate`) and the wide part's L2 penalty
+  /// (`TrainingConfig.resolvedWideL2`), with a note when the rate is scaled or when the
   /// text is mostly of scripts written without spaces.
-  static func learningRateNoting(
+  static func ratesNoting(
     _ config: TrainingConfig, counts: Vocabulary.Counts, rows: Int, progress: (Event) -> Void
-  ) -> Float {
+  ) -> (learningRate: Float, wideL2: Float) {
     let meanWords = Double(counts.totalTokens) / Double(max(rows, 1))
     let unspaced = Double(counts.unspacedTokens) / Double(max(counts.totalTokens, 1))
     let lr = config.scaledLearningRate(meanWords: meanWords, unspacedShare: unspaced)
+    let l2 = config.resolvedWideL2(unspacedShare: unspaced)
     if unspaced > 0.5 {
       progress(
         .note(
           String(
             format:
-              "%.0f%% of the tokens are characters of scripts written without spaces (one token each, word n-grams are character n-grams): learning rate %.3g, not scaled by text length",
-            100 * unspaced, lr)))
+              "%.0f%% of the tokens are characters of scripts written without spaces (one token each, word n-grams are character n-grams): learning rate %.3g, not scaled by text length; L2 penalty %.3g on the wide part (--wide-l2 sets it)",
+            100 * unspaced, lr, l2)))
     } else if lr != config.learningRate {
       progress(
         .note(
@@ -308,7 +310,7 @@ public enum Finetune {
               "learning rate %.3g: %.3g × %.1f words per row / 100 (short texts take smaller steps; --lr sets it)",
             lr, config.learningRate, meanWords)))
     }
-    return lr
+    return (lr, l2)
   }
 
   /// The encoder's pooled vectors of `texts`, with a note of where they came from.

@@ -42,7 +42,7 @@ public enum StreamingFinetune {
       vectorCache: vectorCache, progress: progress)
     var modelConfig = config
     modelConfig.dim = dim
-    modelConfig.learningRate = Finetune.learningRateNoting(
+    (modelConfig.learningRate, modelConfig.wideL2) = Finetune.ratesNoting(
       config, counts: counts, rows: builder.documents, progress: progress)
     modelConfig.validFraction = 0
     modelConfig.crossFit = 0

@@ -109,7 +109,8 @@ extension Trainer {
         s.denseGradients(p, batch: b)
         p.sparseStep(
           x, docs: docs, dLogits: s.logits, dHidden: s.dHidden, rate: lr,
-          embeddingRate: lr * config.embeddingLRScale, threads: threads)
+          embeddingRate: lr * config.embeddingLRScale, wideL2: config.wideL2 ?? 0,
+          threads: threads)
         p.denseStep(
           dDense: s.dDense, dBias: s.dBias, dEncoder: s.dEncoder,
           rate: lr * config.denseLRScale / Float(b))

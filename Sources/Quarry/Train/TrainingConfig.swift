@@ -20,6 +20,11 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
   public var batchSize = 128
   /// Focusing parameter γ of the loss on every row (0 = cross-entropy).
   public var lossGamma: Float = 0
+  /// L2 penalty λ on the wide part's rows, applied lazily: each time a document holds a
+  /// row, its step first shrinks the row by 1 − η·λ (η the step's rate). nil: chosen from
+  /// the corpus by `resolvedWideL2`, and a model stores the value it trained with (a
+  /// model file written before the setting existed has none: 0).
+  public var wideL2: Float? = nil
 
   /// Hard-negative mining: a second pass each epoch over the boundary rows (`Miner`).
   public var mine = true
@@ -83,8 +88,21 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     return learningRate * Float(min(1, meanWords / 100))
   }
 
+  /// `wideL2`, or when it is nil the default for a corpus whose tokens are
+  /// `unspacedShare` characters of scripts written without spaces:
+  /// `unspacedWideL2` when over half, else 0. Short unspaced rows (THUCNews: 17.6
+  /// characters) train at the full rate, and their wide rows over-fit without it; on
+  /// corpora of words it cost R8 accuracy (docs/experiments.md).
+  public func resolvedWideL2(unspacedShare: Double) -> Float {
+    wideL2 ?? (unspacedShare > 0.5 ? TrainingConfig.unspacedWideL2 : 0)
+  }
+
+  /// The wide part's L2 penalty for a corpus mostly of scripts written without spaces,
+  /// chosen on a validation split of THUCNews's training rows.
+  public static let unspacedWideL2: Float = 2e-4
+
   private enum CodingKeys: String, CodingKey {
-    case features, minCount, dim, epochs, learningRate, embeddingLRScale, denseLRScale
+    case features, minCount, dim, epochs, learningRate, embeddingLRScale, denseLRScale, wideL2
     case batchSize, lossGamma, classWeighting, validFraction, seed
     case mine, mineWarmup, mineFraction, mineMargin, mineJaccard, focalGamma, mineWeight
     case augment, augmentVariants, augmentAlpha, augmentBudget, crossFit, crossFitEpochs
