@@ -163,8 +163,14 @@ struct FinetuneCommand: ParsableCommand {
   func validate() throws {
     guard epochs >= 1, epochs <= 10_000 else { throw ValidationError("--epochs must be 1…10000") }
     if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be positive") }
-    if let wideL2, !(wideL2 >= 0 && wideL2 < 0.1) {
-      throw ValidationError("--wide-l2 must be 0 or more and under 0.1, got \(wideL2)")
+    if let wideL2 {
+      // Each step shrinks a row by 1 − η·λ, η up to the rate times the folds' scale.
+      let fastest = (lr ?? defaults.learningRate) * CrossFit.lrScale
+      guard wideL2 >= 0, wideL2 * fastest < 0.5 else {
+        throw ValidationError(
+          "--wide-l2 must be 0 or more and under \(0.5 / fastest) at this learning rate (a step shrinks a row by 1 − rate × λ), got \(wideL2)"
+        )
+      }
     }
     guard batchSize >= 1, batchSize <= 65_536 else {
       throw ValidationError("--batch-size must be 1…65536")

@@ -41,13 +41,15 @@ struct CorpusOptions: ParsableArguments {
   func read(_ path: String, for model: Model) throws -> Corpus {
     var c = try readQuietly(path)
     if skipBadRows {
-      guard let known = model.keepingKnownLabels(of: c) else {
+      let read = c.examples.count
+      c = model.keepingKnownLabels(of: c)
+      if c.examples.isEmpty {
+        Diagnostics.reportSkipped(c)  // why, row by row, before refusing
         throw InputError(
           path: path,
-          "no row has only labels the model knows (\(c.examples.count) rows skipped; its labels: \(model.labelList))"
+          "no row has only labels the model knows (\(read) \(read == 1 ? "row" : "rows") with others skipped; its labels: \(model.labelList))"
         )
       }
-      c = known
     }
     Diagnostics.reportSkipped(c)
     return c

@@ -280,6 +280,11 @@ final class ErrorCLITests: CLITestCase {
       (["finetune", "--train", train, "--output", out, "--epochs", "0"], "--epochs"),
       (["finetune", "--train", train, "--output", out, "--epochs", "many"], "--epochs"),
       (["finetune", "--train", train, "--output", out, "--lr", "-1"], "--lr"),
+      (["finetune", "--train", train, "--output", out, "--wide-l2", "-0.001"], "--wide-l2"),
+      (
+        ["finetune", "--train", train, "--output", out, "--lr", "4", "--wide-l2", "0.1"],
+        "--wide-l2"
+      ),
       (["finetune", "--train", train, "--output", out, "--threads", "0"], "--threads"),
       (
         ["finetune", "--train", train, "--output", out, "--valid-fraction", "0.9"],

@@ -121,5 +121,51 @@ final class LearningRateTests: XCTestCase {
     }
     XCTAssertEqual(fixed.metadata.config.learningRate, 1.5)
     XCTAssertFalse(notes.contains { $0.hasPrefix("learning rate ") })
+    // Text of words: no penalty on the wide part, recorded as 0.
+    XCTAssertEqual(scaled.metadata.config.wideL2, 0)
+  }
+
+  /// One sparse step with ∂L/∂Z = 0 and ∂L/∂H = 0: every wide row a document of the batch
+  /// holds is multiplied by exactly 1 − η·λ, each time a document holds it; rows no
+  /// document holds, and every embedding row, keep their bits.
+  func testSparseStepShrinksOnlyTheWideRowsTheBatchHolds() throws {
+    let rows = KeywordCorpus.rows(count: 12, seed: 9)
+    var config = TrainingFixtures.fullRunConfig()
+    config.dim = 4
+    var (data, model) = KeywordCorpus.setup(rows, config: config, classes: 3)
+    _ = data
+    var rng = SplitMix64(seed: 3)
+    model.wide = (0..<model.wide.count).map { _ in rng.nextUnitFloat() + 0.5 }
+    let (wide, embedding) = (model.wide, model.embedding)
+    let docs = [0, 2, 5]
+    var holds = [Int](repeating: 0, count: model.wide.count / 3)
+    for d in docs {
+      let f = data.features
+      for q in f.wideStart[d]..<f.wideStart[d + 1] { holds[Int(f.wideRows[q])] += 1 }
+    }
+    let (rate, l2): (Float, Float) = (0.5, 0.1)
+    let zeros = [Float](repeating: 0, count: docs.count * max(3, config.dim))
+    for threads in [1, 2] {
+      var m = model
+      m.withMutableView { p in
+        data.features.withView { x in
+          docs.withUnsafeBufferPointer { d in
+            p.sparseStep(
+              x, docs: d, dLogits: zeros, dHidden: zeros, rate: rate, embeddingRate: rate,
+              wideL2: l2, threads: threads)
+          }
+        }
+      }
+      XCTAssertEqual(m.embedding, embedding)
+      var shrunk = 0
+      for (r, n) in holds.enumerated() {
+        var expect = Array(wide[(r * 3)..<(r * 3 + 3)])
+        for _ in 0..<n { expect = expect.map { $0 * (1 - rate * l2) + 0 } }
+        XCTAssertEqual(Array(m.wide[(r * 3)..<(r * 3 + 3)]), expect, "row \(r), threads \(threads)")
+        if n > 0 { shrunk += 1 }
+      }
+      XCTAssertGreaterThan(shrunk, 0)
+      XCTAssertLessThan(shrunk, holds.count)
+    }
   }
 }

@@ -155,7 +155,7 @@ public struct Model: Sendable {
         guard let y = index[l] else {
           throw InputError(
             path: corpus.path, line: e.line,
-            unknownLabel(l))
+            unknownLabel(l, format: corpus.format))
         }
         return y
       }
@@ -163,9 +163,9 @@ public struct Model: Sendable {
   }
 
   /// `corpus` without the rows that name a label the model does not know; each dropped row
-  /// joins `skipped` with the error `goldLabels` would raise for it. Nil when every row
-  /// would be dropped (nothing left to score).
-  public func keepingKnownLabels(of corpus: Corpus) -> Corpus? {
+  /// joins `skipped` with the error `goldLabels` would raise for its label. Its examples
+  /// are empty when every row was dropped.
+  public func keepingKnownLabels(of corpus: Corpus) -> Corpus {
     let known = Set(labels)
     var out = corpus
     out.examples = []
@@ -173,28 +173,36 @@ public struct Model: Sendable {
     for e in corpus.examples {
       if let l = e.labels.first(where: { !known.contains($0) }) {
         out.skipped.append(
-          InputError(
-            path: corpus.path, line: e.line,
-            unknownLabel(l)))
+          InputError(path: corpus.path, line: e.line, unknownLabel(l, format: corpus.format)))
       } else {
         out.examples.append(e)
       }
     }
-    return out.examples.isEmpty ? nil : out
+    return out
   }
 
-  /// The error for a row's label `l` that the model does not know. When the model is
-  /// multi-label and `l` is several of its labels joined by `,`, `;` or `|`, the message
-  /// says how to read them as several (a CSV `label` column, and TSV read with another
-  /// `--label-separator`, keep the field whole).
-  func unknownLabel(_ l: String) -> String {
+  /// The error for a row's label `l` that the model does not know, in a corpus of
+  /// `format`. When the model is multi-label and `l` is several of its labels joined by
+  /// `,`, `;` or `|`, the message says how that format gives several labels a row (a CSV
+  /// `label` column, and TSV read with another `--label-separator`, keep the field whole).
+  func unknownLabel(_ l: String, format: CorpusFormat) -> String {
     let known = Set(labels)
     for sep: Character in [",", ";", "|"] where isMultiLabel {
       let parts = l.split(separator: sep).map { $0.trimmingCharacters(in: .whitespaces) }
-      if parts.count > 1, parts.allSatisfy({ known.contains($0) }) {
-        return
-          "label '\(l)' is not one the model knows, but its pieces are: to read several labels a row, name the CSV column 'labels' (not 'label'), or for TSV set --label-separator '\(sep)'"
+      guard parts.count > 1, parts.allSatisfy({ known.contains($0) }) else { continue }
+      let how: String
+      switch format {
+      case .csv:
+        how =
+          sep == ","
+          ? "name the column 'labels' (not 'label')"
+          : "name the column 'labels' (not 'label') and pass --label-separator '\(sep)'"
+      case .tsv: how = "pass --label-separator '\(sep)'"
+      case .jsonl: how = "give them as \"labels\": [...]"
+      case .fasttext: how = "give each its own __label__"
       }
+      return
+        "label '\(l)' is not one the model knows, but its pieces are: to read several labels a row, \(how)"
     }
     return "label '\(l)' is not one the model knows (\(labelList))"
   }
@@ -242,7 +250,7 @@ public struct Model: Sendable {
       guard let y = index[e.label] else {
         throw InputError(
           path: corpus.path, line: e.line,
-          unknownLabel(e.label))
+          unknownLabel(e.label, format: corpus.format))
       }
       return y
     }

@@ -56,9 +56,9 @@ enum FourVectors: PassArity { static var count: Int { 4 } }
 /// y ← y₀ + Σ_{p < count} value(p) · row(p), over rows of the plan's n floats, with y₀ = y
 /// when `accumulate`, else 0. Each lane adds its products in the order p = 0, 1, …, so the
 /// result has the bits of the scalar loop `for p { for j { y[j] += value(p) · row(p)[j] } }`.
-/// The sum stays in registers while the rows stream past; the row 8 ahead is prefetched,
-/// since the rows of a sparse document are scattered over a table of megabytes (on R8 the
-/// bag and wide kernels ran 10–18% faster). Cost: O(count · n).
+/// The sum stays in registers while the rows stream past; the lines a pass reads of the
+/// row 8 ahead are prefetched (the first 8 before the loop), since the rows of a sparse
+/// document are scattered over a table of megabytes. Cost: O(count · n).
 @inline(__always)
 func combineRows(
   _ plan: LanePlan, into y: UnsafeMutablePointer<Float>, accumulate: Bool, count: Int,
@@ -109,6 +109,7 @@ private func combinePass<V: SIMD, A: PassArity>(
   var a1 = accumulate && k > 1 ? loadLanes(y + o.1) : V()
   var a2 = accumulate && k > 2 ? loadLanes(y + o.2) : V()
   var a3 = accumulate && k > 3 ? loadLanes(y + o.3) : V()
+  for p in 0..<min(8, count) { prefetchPass(row(p), o, A.self, V.self) }
   for p in 0..<count {
     if p + 8 < count { prefetchPass(row(p + 8), o, A.self, V.self) }
     let a = V(repeating: value(p))
@@ -160,30 +161,34 @@ private func scatterRows<V: SIMD>(
     switch (pass.count, decay == 1) {
     case (1, true):
       scatterPass(
-        V.self, OneVector.self, Kept.self, pass.offsets, g, scale, 1, count, keep, value, row)
+        V.self, OneVector.self, Undecayed.self, pass.offsets, g, scale, 1, count, keep, value, row)
     case (2, true):
       scatterPass(
-        V.self, TwoVectors.self, Kept.self, pass.offsets, g, scale, 1, count, keep, value, row)
+        V.self, TwoVectors.self, Undecayed.self, pass.offsets, g, scale, 1, count, keep, value, row)
     case (3, true):
       scatterPass(
-        V.self, ThreeVectors.self, Kept.self, pass.offsets, g, scale, 1, count, keep, value, row)
+        V.self, ThreeVectors.self, Undecayed.self, pass.offsets, g, scale, 1, count, keep, value,
+        row)
     case (_, true):
       scatterPass(
-        V.self, FourVectors.self, Kept.self, pass.offsets, g, scale, 1, count, keep, value, row)
+        V.self, FourVectors.self, Undecayed.self, pass.offsets, g, scale, 1, count, keep, value, row
+      )
     case (1, false):
       scatterPass(
-        V.self, OneVector.self, Shrunk.self, pass.offsets, g, scale, decay, count, keep, value, row)
+        V.self, OneVector.self, Decayed.self, pass.offsets, g, scale, decay, count, keep, value, row
+      )
     case (2, false):
       scatterPass(
-        V.self, TwoVectors.self, Shrunk.self, pass.offsets, g, scale, decay, count, keep, value, row
+        V.self, TwoVectors.self, Decayed.self, pass.offsets, g, scale, decay, count, keep, value,
+        row
       )
     case (3, false):
       scatterPass(
-        V.self, ThreeVectors.self, Shrunk.self, pass.offsets, g, scale, decay, count, keep, value,
+        V.self, ThreeVectors.self, Decayed.self, pass.offsets, g, scale, decay, count, keep, value,
         row)
     default:
       scatterPass(
-        V.self, FourVectors.self, Shrunk.self, pass.offsets, g, scale, decay, count, keep, value,
+        V.self, FourVectors.self, Decayed.self, pass.offsets, g, scale, decay, count, keep, value,
         row)
     }
   }
@@ -192,8 +197,8 @@ private func scatterRows<V: SIMD>(
 /// Whether a scatter shrinks each row before adding to it, as a type: the kernel is
 /// specialized on it, so that a scatter without decay has no product to skip.
 protocol RowDecay { static var shrinks: Bool { get } }
-enum Kept: RowDecay { static var shrinks: Bool { false } }
-enum Shrunk: RowDecay { static var shrinks: Bool { true } }
+enum Undecayed: RowDecay { static var shrinks: Bool { false } }
+enum Decayed: RowDecay { static var shrinks: Bool { true } }
 
 /// One pass of `scatterRows`: the pass's vectors of every kept row p, updated in order.
 @inline(__always)
@@ -211,8 +216,11 @@ private func scatterPass<V: SIMD, A: PassArity, R: RowDecay>(
   @inline(__always) func old(_ at: UnsafeMutablePointer<Float>) -> V {
     R.shrinks ? loadLanes(at) * f : loadLanes(at)
   }
-  for p in 0..<count where keep(p) {
+  for p in 0..<min(8, count) where keep(p) { prefetchPass(row(p), o, A.self, V.self) }
+  for p in 0..<count {
+    // Prefetch for every p, kept or not: a thread keeps about 1/T of the rows.
     if p + 8 < count, keep(p + 8) { prefetchPass(row(p + 8), o, A.self, V.self) }
+    guard keep(p) else { continue }
     let s = V(repeating: scale * value(p))
     let e = row(p)
     // Every vector of the pass is loaded before any is stored (they may overlap).

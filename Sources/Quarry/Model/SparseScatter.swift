@@ -1,9 +1,10 @@
 /// The backward pass of both sparse parts (the embedding bag and the wide part) as an
 /// SGD-style scatter: grad[r] ← decay · grad[r] + scale · v_p · dOut[i] for every entry
 /// p = (r, v_p) of document i, over rows of `width` floats (decay < 1: the shrinkage of
-/// an L2 penalty, applied to a row each time a document holds it). Only rows with `r % parts == part` are
-/// touched, so that `parts` threads can each own a disjoint set of rows and apply their
-/// updates in document order: the result is the same for any thread count.
+/// an L2 penalty, applied to a row each time a document holds it). Only rows with
+/// `r % parts == part` are touched, so that `parts` threads can each own a disjoint set of
+/// rows and apply their updates in document order: the result is the same for any thread
+/// count.
 ///
 /// Shapes: dOut: B×width, grad: rows×width. The document's dOut stays in registers while
 /// its rows are updated (`scatterRows`), with the bits of `sparseScatterReference`.

@@ -88,8 +88,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     return learningRate * Float(min(1, meanWords / 100))
   }
 
-  /// `wideL2`, or when it is nil the default for a corpus whose tokens are
-  /// `unspacedShare` characters of scripts written without spaces:
+  /// The λ a run trains with: `wideL2`, or when it is nil (in a run: choose from the
+  /// corpus; in a model file: written before the setting, so 0) the default for a corpus
+  /// whose tokens are `unspacedShare` characters of scripts written without spaces:
   /// `unspacedWideL2` when over half, else 0. Short unspaced rows (THUCNews: 17.6
   /// characters) train at the full rate, and their wide rows over-fit without it; on
   /// corpora of words it cost R8 accuracy (docs/experiments.md).
