@@ -19,7 +19,8 @@ enum Diagnostics {
     if let a = BLASCore.advice { note(a) }
   }
 
-  /// Warns about the rows a corpus reader skipped: the first five, then a count.
+  /// Warns about the rows skipped (bad rows, and rows the model cannot score): the first
+  /// five, then a count.
   static func reportSkipped(_ c: Corpus) {
     for e in c.skipped.prefix(5) { warn("skipped \(e)") }
     if c.skipped.count > 5 { warn("… and \(c.skipped.count - 5) more bad rows skipped") }

@@ -36,18 +36,19 @@ struct CorpusOptions: ParsableArguments {
     return c
   }
 
-  /// Reads a corpus to score with `model`: with --skip-bad-rows, a row naming a label the
-  /// model does not know is skipped like any other bad row (without it, scoring stops there).
+  /// Reads a corpus to score with `model`: with --skip-bad-rows, a row the model cannot
+  /// score (a label it does not know; several labels for a single-label model) is skipped
+  /// like any other bad row (without it, scoring stops there).
   func read(_ path: String, for model: Model) throws -> Corpus {
     var c = try readQuietly(path)
     if skipBadRows {
       let read = c.examples.count
-      c = model.keepingKnownLabels(of: c)
+      c = model.scorableRows(of: c)
       if c.examples.isEmpty {
         Diagnostics.reportSkipped(c)  // why, row by row, before refusing
         throw InputError(
           path: path,
-          "no row has only labels the model knows (\(read) \(read == 1 ? "row" : "rows") with others skipped; its labels: \(model.labelList))"
+          "no row the model can score (\(read) \(read == 1 ? "row" : "rows") skipped; its labels: \(model.labelList))"
         )
       }
     }

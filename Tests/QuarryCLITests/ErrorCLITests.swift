@@ -266,8 +266,18 @@ final class ErrorCLITests: CLITestCase {
     XCTAssertTrue(m.stderr.contains("unknown.tsv:10:"), m.summary)
     let only = try write("only-unknown.tsv", "politics\tthe vote\nsport\tthe match\n")
     let none = try quarry(["evaluate", "--model", model, "--data", only, "--skip-bad-rows"])
-    assertFailure(none, mentions: ["only-unknown.tsv", "no row has only labels the model knows"])
+    assertFailure(none, mentions: ["only-unknown.tsv", "no row the model can score"])
     XCTAssertEqual(none.stdout, "")
+    // A single-label model skips a row of several labels, known ones included.
+    lines.insert("cooking,sports\tboth at once", at: 3)
+    let several = try write("several.tsv", lines.joined(separator: "\n") + "\n")
+    let strict = try quarry(["evaluate", "--model", model, "--data", several])
+    assertFailure(strict, mentions: ["several.tsv:4:", "single-label"])
+    let skipped = try quarry([
+      "evaluate", "--model", model, "--data", several, "--json", "--skip-bad-rows",
+    ])
+    XCTAssertTrue(skipped.succeeded, skipped.summary)
+    XCTAssertTrue(skipped.stderr.contains("several.tsv:4:"), skipped.summary)
   }
 
   // MARK: Flags

@@ -144,10 +144,7 @@ public struct Model: Sendable {
   /// naming its line, and so is a row of several labels for a single-label model.
   public func goldLabelSets(of corpus: Corpus) throws -> [[Int32]] {
     if !isMultiLabel, let row = corpus.firstMultiLabelRow {
-      throw InputError(
-        path: corpus.path, line: row.line,
-        "\(row.labels.count) labels (\(row.labels.joined(separator: ", "))), but this model is single-label: train a multi-label model on such a corpus (finetune reads several labels a row as multi-label)"
-      )
+      throw InputError(path: corpus.path, line: row.line, severalLabels(row))
     }
     let index = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, Int32($0)) })
     return try corpus.examples.map { e in
@@ -162,16 +159,19 @@ public struct Model: Sendable {
     }
   }
 
-  /// `corpus` without the rows that name a label the model does not know; each dropped row
-  /// joins `skipped` with the error `goldLabels` would raise for its label. Its examples
-  /// are empty when every row was dropped.
-  public func keepingKnownLabels(of corpus: Corpus) -> Corpus {
+  /// `corpus` without the rows the model cannot score: those that name a label it does not
+  /// know and, for a single-label model, those of several labels. Each dropped row joins
+  /// `skipped` with the error `goldLabels` or `goldLabelSets` would raise for it. Its
+  /// examples are empty when every row was dropped.
+  public func scorableRows(of corpus: Corpus) -> Corpus {
     let known = Set(labels)
     var out = corpus
     out.examples = []
     out.examples.reserveCapacity(corpus.examples.count)
     for e in corpus.examples {
-      if let l = e.labels.first(where: { !known.contains($0) }) {
+      if !isMultiLabel && e.labels.count > 1 {
+        out.skipped.append(InputError(path: corpus.path, line: e.line, severalLabels(e)))
+      } else if let l = e.labels.first(where: { !known.contains($0) }) {
         out.skipped.append(
           InputError(path: corpus.path, line: e.line, unknownLabel(l, format: corpus.format)))
       } else {
@@ -179,6 +179,11 @@ public struct Model: Sendable {
       }
     }
     return out
+  }
+
+  /// The error for a row of several labels scored by a single-label model.
+  func severalLabels(_ row: Example) -> String {
+    "\(row.labels.count) labels (\(row.labels.joined(separator: ", "))), but this model is single-label: train a multi-label model on such a corpus (finetune reads several labels a row as multi-label)"
   }
 
   /// The error for a row's label `l` that the model does not know, in a corpus of
@@ -240,10 +245,7 @@ public struct Model: Sendable {
   /// error naming its line.
   public func goldLabels(of corpus: Corpus) throws -> [Int32] {
     if let row = corpus.firstMultiLabelRow {
-      throw InputError(
-        path: corpus.path, line: row.line,
-        "\(row.labels.count) labels (\(row.labels.joined(separator: ", "))), but this model is single-label: train a multi-label model on such a corpus (finetune reads several labels a row as multi-label)"
-      )
+      throw InputError(path: corpus.path, line: row.line, severalLabels(row))
     }
     let index = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, Int32($0)) })
     return try corpus.examples.map { e in
