@@ -157,39 +157,30 @@ private func scatterRows<V: SIMD>(
   count: Int, keep: (Int) -> Bool, value: (Int) -> Float,
   row: (Int) -> UnsafeMutablePointer<Float>
 ) where V.Scalar == Float {
+  if decay == 1 {
+    scatterPasses(V.self, Undecayed.self, plan, g, scale, 1, count, keep, value, row)
+  } else {
+    scatterPasses(V.self, Decayed.self, plan, g, scale, decay, count, keep, value, row)
+  }
+}
+
+/// Every pass of `scatterRows`, each specialized on how many vectors it holds.
+@inline(__always)
+private func scatterPasses<V: SIMD, R: RowDecay>(
+  _: V.Type, _: R.Type, _ plan: LanePlan, _ g: UnsafePointer<Float>, _ scale: Float,
+  _ decay: Float, _ count: Int, _ keep: (Int) -> Bool, _ value: (Int) -> Float,
+  _ row: (Int) -> UnsafeMutablePointer<Float>
+) where V.Scalar == Float {
   for pass in plan.passes {
-    switch (pass.count, decay == 1) {
-    case (1, true):
-      scatterPass(
-        V.self, OneVector.self, Undecayed.self, pass.offsets, g, scale, 1, count, keep, value, row)
-    case (2, true):
-      scatterPass(
-        V.self, TwoVectors.self, Undecayed.self, pass.offsets, g, scale, 1, count, keep, value, row)
-    case (3, true):
-      scatterPass(
-        V.self, ThreeVectors.self, Undecayed.self, pass.offsets, g, scale, 1, count, keep, value,
-        row)
-    case (_, true):
-      scatterPass(
-        V.self, FourVectors.self, Undecayed.self, pass.offsets, g, scale, 1, count, keep, value, row
-      )
-    case (1, false):
-      scatterPass(
-        V.self, OneVector.self, Decayed.self, pass.offsets, g, scale, decay, count, keep, value, row
-      )
-    case (2, false):
-      scatterPass(
-        V.self, TwoVectors.self, Decayed.self, pass.offsets, g, scale, decay, count, keep, value,
-        row
-      )
-    case (3, false):
-      scatterPass(
-        V.self, ThreeVectors.self, Decayed.self, pass.offsets, g, scale, decay, count, keep, value,
-        row)
+    let o = pass.offsets
+    switch pass.count {
+    case 1: scatterPass(V.self, OneVector.self, R.self, o, g, scale, decay, count, keep, value, row)
+    case 2:
+      scatterPass(V.self, TwoVectors.self, R.self, o, g, scale, decay, count, keep, value, row)
+    case 3:
+      scatterPass(V.self, ThreeVectors.self, R.self, o, g, scale, decay, count, keep, value, row)
     default:
-      scatterPass(
-        V.self, FourVectors.self, Decayed.self, pass.offsets, g, scale, decay, count, keep, value,
-        row)
+      scatterPass(V.self, FourVectors.self, R.self, o, g, scale, decay, count, keep, value, row)
     }
   }
 }

@@ -46,7 +46,7 @@ func sparseScatterReference(
       if parts > 1 && r % parts != part { continue }
       let s = scale * x.values[p]
       let e = grad + r * width
-      for j in 0..<width { e[j] = (decay == 1 ? e[j] : e[j] * decay) + s * g[j] }
+      for j in 0..<width { e[j] = e[j] * decay + s * g[j] }  // x · 1 is x exactly
     }
   }
 }
