@@ -6,7 +6,9 @@
 /// Reusable scratch buffers live in the extractor: make one per thread.
 public struct FeatureExtractor {
   public let config: FeatureConfig
-  public private(set) var tokens = TokenBuffer()
+  /// The tokens of the last text, when it was not hashed on the ASCII path.
+  private var tokens = TokenBuffer()
+  private var tokensAreASCII = false
   /// Keys of the word tokens, in text order (with repeats).
   public private(set) var wordKeys: [UInt64] = []
   /// Keys of n-grams and character n-grams (with repeats).
@@ -22,14 +24,30 @@ public struct FeatureExtractor {
   }
 
   public mutating func extract(_ text: String) {
-    config.tokenizer.tokenize(text, into: &tokens)
+    var text = text
+    text.withUTF8 { extract(utf8: $0) }
+  }
+
+  /// ASCII text without character n-grams is hashed as it is tokenized
+  /// (`Tokenizer.appendASCIIKeys`), the same keys in one pass; other text goes through
+  /// the token buffer.
+  public mutating func extract(utf8: UnsafeBufferPointer<UInt8>) {
+    if !config.usesCharNgrams, Tokenizer.isASCII(utf8) {
+      wordKeys.removeAll(keepingCapacity: true)
+      otherKeys.removeAll(keepingCapacity: true)
+      config.tokenizer.appendASCIIKeys(utf8, to: &wordKeys)
+      tokensAreASCII = true
+      appendWordNgrams()
+      return
+    }
+    config.tokenizer.tokenize(utf8: utf8, into: &tokens)
+    tokensAreASCII = false
     hashTokens()
   }
 
-  public mutating func extract(utf8: UnsafeBufferPointer<UInt8>) {
-    config.tokenizer.tokenize(utf8: utf8, into: &tokens)
-    hashTokens()
-  }
+  /// How many tokens of the last text start with a letter of a script written without
+  /// spaces (`TokenBuffer.unspacedCount`); ASCII text has none.
+  public var unspacedTokens: Int { tokensAreASCII ? 0 : tokens.unspacedCount }
 
   /// Features of a text given as word keys (an augmented variant): the words and their
   /// n-grams; character n-grams need the characters, so there are none.

@@ -70,7 +70,7 @@ public struct Vocabulary: Sendable, Equatable {
       extractor.extract(text)
       totalTokens += extractor.wordKeys.count
       if extractor.config.tokenizer.splitsUnspacedScripts {
-        unspacedTokens += extractor.tokens.unspacedCount
+        unspacedTokens += extractor.unspacedTokens
       }
       for k in extractor.wordKeys { words.add(k, doc: documents) }
       for k in extractor.otherKeys { others.add(k, doc: documents) }
