@@ -280,6 +280,36 @@ final class FeatureTests: XCTestCase {
     XCTAssertEqual(f.features("gamma").bagRows, f.features("zeta gamma eta").bagRows)
   }
 
+  /// Tallying (a count table and a bitmap read back in order) gives the sort's features,
+  /// exactly: on texts long enough to take it (64 rows or more) and short ones, with
+  /// repeated words, over a vocabulary of many bit words and summary words.
+  func testTallyingGivesTheSortsFeatures() {
+    var rng = SplitMix64(seed: 3)
+    let words = (0..<3000).map { "w\($0)" }
+    func text(_ n: Int) -> String {
+      (0..<n).map { _ in words[Int(rng.next() % UInt64(rng.next() % 2 == 0 ? 40 : 3000))] }
+        .joined(separator: " ")
+    }
+    let texts = (0..<600).map { _ in text(Int(rng.next() % 200)) }
+    let c = config(ngrams: 3)
+    let (v, _) = Vocabulary.build(texts: texts, config: c)
+    XCTAssertGreaterThan(v.featureCount, 3 * 4096)
+    var sorting = Featurizer(vocabulary: v, config: c, tallies: false)
+    var tallying = Featurizer(vocabulary: v, config: c, tallies: true)
+    var long = 0
+    for (i, t) in (texts + (0..<50).map({ _ in text(150) + " unknown words here" })).enumerated() {
+      let a = sorting.features(t)
+      XCTAssertTrue(tallying.features(t) == a, "text \(i)")
+      if a.wideRows.count >= 64 { long += 1 }
+    }
+    XCTAssertGreaterThan(long, 300)
+    // FeatureMatrix tallies from `tallyFrom` texts on; its rows are the same.
+    let m = FeatureMatrix(texts: texts, vocabulary: v, config: c)
+    XCTAssertGreaterThanOrEqual(texts.count, FeatureMatrix.tallyFrom)
+    XCTAssertEqual(m.wideRows, texts.flatMap { sorting.features($0).wideRows })
+    XCTAssertEqual(m.wideValues, texts.flatMap { sorting.features($0).wideValues })
+  }
+
   func testFeatureMatrixConcatenation() {
     let c = config(ngrams: 2)
     let texts = ["one two", "two three four", "", "four one", "five"]

@@ -26,9 +26,15 @@ public struct Featurizer {
   /// Per-row counts of `features(variant:original:)`, made on first use.
   private var counter: RowCounter? = nil
 
-  public init(vocabulary: Vocabulary, config: FeatureConfig) {
+  /// Whether a text's rows are tallied in a table of every row (`weighTallied`) rather
+  /// than sorted. The table costs O(feature count) to make, once per featurizer, and then
+  /// saves a sort per text: worth it over many texts, not for one.
+  let tallies: Bool
+
+  public init(vocabulary: Vocabulary, config: FeatureConfig, tallies: Bool = false) {
     self.vocabulary = vocabulary
     self.extractor = FeatureExtractor(config: config)
+    self.tallies = tallies
   }
 
   public mutating func features(_ text: String) -> SparseFeatures {
@@ -218,19 +224,34 @@ public struct Featurizer {
     normalize(norm2: norm2, bagTotal: bagTotal, into: &out)
   }
 
-  /// A count per vocabulary row, zero between uses. A class so that the table is not
-  /// copied with the featurizer (a featurizer is one thread's, as its scratch is).
+  /// A count per vocabulary row and a two-level bitmap of the counted rows, all zero
+  /// between uses. A class so that the table is not copied with the featurizer (a
+  /// featurizer is one thread's, as its scratch is).
   final class RowCounter {
     let count: Int
     let counts: UnsafeMutablePointer<Int32>
+    /// Bit r: row r is counted; bit w of `summary`: word w of `bits` is not zero.
+    let bits: UnsafeMutablePointer<UInt64>
+    let summary: UnsafeMutablePointer<UInt64>
+    let summaryWords: Int
 
     init(count: Int) {
       self.count = count
       counts = .allocate(capacity: max(1, count))
       counts.initialize(repeating: 0, count: max(1, count))
+      let words = (count + 63) / 64
+      summaryWords = max(1, (words + 63) / 64)
+      bits = .allocate(capacity: summaryWords * 64)
+      bits.initialize(repeating: 0, count: summaryWords * 64)
+      summary = .allocate(capacity: summaryWords)
+      summary.initialize(repeating: 0, count: summaryWords)
     }
 
-    deinit { counts.deallocate() }
+    deinit {
+      counts.deallocate()
+      bits.deallocate()
+      summary.deallocate()
+    }
   }
 
   /// Tf-idf and bag weights of the extractor's current keys.
@@ -261,6 +282,9 @@ public struct Featurizer {
   /// Tf-idf and bag weights of the rows in `rowScratch` (words and n-grams, with repeats),
   /// from a text of `tokens` words of which `known` are in the vocabulary.
   private mutating func weigh(tokens: Int, known: Int, into out: inout SparseFeatures) {
+    if tallies, rowScratch.count >= 64 {
+      return weighTallied(tokens: tokens, known: known, into: &out)
+    }
     begin(tokens: tokens, known: known, into: &out)
     rowScratch.withUnsafeMutableBufferPointer { sortRows($0) }
     // Run-length over sorted rows gives term frequencies.
@@ -273,6 +297,48 @@ public struct Featurizer {
       while j < rowScratch.count, rowScratch[j] == r { j += 1 }
       emit(r, weight(row: r, count: Int32(j - i)), norm2: &norm2, bagTotal: &bagTotal, into: &out)
       i = j
+    }
+    normalize(norm2: norm2, bagTotal: bagTotal, into: &out)
+  }
+
+  /// `weigh(tokens:known:into:)` by tallying rather than sorting: each row is counted in
+  /// `RowCounter`'s table and marked in its bitmap, then the marked rows are read back in
+  /// increasing order, two levels of bit words at a time. Same features as the sort.
+  private mutating func weighTallied(tokens: Int, known: Int, into out: inout SparseFeatures) {
+    if counter?.count != vocabulary.featureCount {
+      counter = RowCounter(count: vocabulary.featureCount)
+    }
+    let tally = counter!
+    let counts = tally.counts
+    let bits = tally.bits
+    let summary = tally.summary
+    for r in rowScratch {
+      let i = Int(r)
+      counts[i] += 1
+      bits[i >> 6] |= 1 << UInt64(i & 63)
+      summary[i >> 12] |= 1 << UInt64((i >> 6) & 63)
+    }
+    begin(tokens: tokens, known: known, into: &out)
+    var norm2: Float = 0
+    var bagTotal: Float = 0
+    for s in 0..<tally.summaryWords where summary[s] != 0 {
+      var sw = summary[s]
+      summary[s] = 0
+      while sw != 0 {
+        let w = s << 6 | sw.trailingZeroBitCount
+        sw &= sw &- 1
+        var word = bits[w]
+        bits[w] = 0
+        while word != 0 {
+          let r = w << 6 | word.trailingZeroBitCount
+          word &= word &- 1
+          let c = counts[r]
+          counts[r] = 0
+          emit(
+            Int32(r), weight(row: Int32(r), count: c), norm2: &norm2, bagTotal: &bagTotal,
+            into: &out)
+        }
+      }
     }
     normalize(norm2: norm2, bagTotal: bagTotal, into: &out)
   }
