@@ -19,9 +19,9 @@ public struct FeatureMatrix: Sendable {
 
   public var count: Int { wideStart.count - 1 }
 
-  /// How many texts make `Featurizer.tallies` pay for its table. R8's is 1.1 MB (4 bytes
-  /// and a bit per row), some 100 µs to make on first touch; tallying saves 1 to 2 µs a
-  /// text against sorting.
+  /// How many texts make `Featurizer.tallies` pay for its table: the table holds 4 bytes
+  /// and a bit per vocabulary row (about 1 MB on R8) and is zeroed when made, which by
+  /// estimate costs what sorting the rows of some tens of texts does.
   static let tallyFrom = 256
 
   /// Calls `body` with the matrix as the kernels read it (`FeatureView`).
