@@ -306,8 +306,12 @@ final class FeatureTests: XCTestCase {
     // FeatureMatrix tallies from `tallyFrom` texts on; its rows are the same.
     let m = FeatureMatrix(texts: texts, vocabulary: v, config: c)
     XCTAssertGreaterThanOrEqual(texts.count, FeatureMatrix.tallyFrom)
-    XCTAssertEqual(m.wideRows, texts.flatMap { sorting.features($0).wideRows })
-    XCTAssertEqual(m.wideValues, texts.flatMap { sorting.features($0).wideValues })
+    let sorted = texts.map { sorting.features($0) }
+    XCTAssertEqual(m.wideRows, sorted.flatMap(\.wideRows))
+    XCTAssertEqual(m.wideValues, sorted.flatMap(\.wideValues))
+    XCTAssertEqual(m.bagRows, sorted.flatMap(\.bagRows))
+    XCTAssertEqual(m.bagWeights, sorted.flatMap(\.bagWeights))
+    XCTAssertEqual(m.tokens, sorted.reduce(0) { $0 + $1.tokens })
   }
 
   func testFeatureMatrixConcatenation() {

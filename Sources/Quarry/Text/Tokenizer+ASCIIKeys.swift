@@ -3,7 +3,7 @@
 /// `tokenize(utf8:into:)`'s for bytes below 0x80 (runs of letters, digits and '_'; a '.'
 /// or ',' between two digits inside a number; other punctuation one token each when
 /// `keepPunctuation`), so that `keys[t] == FNV1a.hash(token t)` for every token, in order.
-/// NFKC and the unspaced scripts leave ASCII as it is. `TokenizerTests` checks the keys
+/// NFKC and the unspaced scripts leave ASCII as it is. `ASCIIKeysTests` checks the keys
 /// against the tokenizer followed by `FNV1a.hash` on random and corpus text. O(bytes).
 extension Tokenizer {
   /// Whether every byte is below 0x80, eight bytes at a time.
