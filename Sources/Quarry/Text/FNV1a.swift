@@ -6,6 +6,10 @@ public enum FNV1a {
   public static let offsetBasis: UInt64 = 14_695_981_039_346_656_037
   public static let prime: UInt64 = 1_099_511_628_211
 
+  /// One round: the hash of the bytes so far, `h`, followed by `byte`.
+  @inlinable @inline(__always)
+  public static func step(_ h: UInt64, _ byte: UInt8) -> UInt64 { (h ^ UInt64(byte)) &* prime }
+
   /// Hash of `bytes[range]`, continuing from `seed`. O(n).
   @inlinable
   public static func hash(
@@ -13,7 +17,7 @@ public enum FNV1a {
   ) -> UInt64 {
     var h = seed
     for i in range {
-      h = (h ^ UInt64(bytes[i])) &* prime
+      h = step(h, bytes[i])
     }
     return h
   }
@@ -22,7 +26,7 @@ public enum FNV1a {
   public static func hash<S: Sequence>(_ bytes: S, seed: UInt64 = offsetBasis) -> UInt64
   where S.Element == UInt8 {
     var h = seed
-    for b in bytes { h = (h ^ UInt64(b)) &* prime }
+    for b in bytes { h = step(h, b) }
     return h
   }
 

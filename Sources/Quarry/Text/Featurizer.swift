@@ -23,7 +23,7 @@ public struct Featurizer {
   private var extractor: FeatureExtractor
   private var rowScratch: [Int32] = []
   private var keyScratch: [UInt64] = []
-  /// Per-row counts of `features(variant:original:)`, made on first use.
+  /// Per-row counts of `features(variant:original:)` and `weighTallied`, made on first use.
   private var counter: RowCounter? = nil
 
   /// Whether a text's rows are tallied in a table of every row (`weighTallied`) rather
@@ -135,10 +135,7 @@ public struct Featurizer {
   ) {
     let index = vocabulary.index
     let orders = max(1, extractor.config.wordNgrams)
-    if counter?.count != vocabulary.featureCount {
-      counter = RowCounter(count: vocabulary.featureCount)
-    }
-    let counts = counter!.counts
+    let counts = rowCounter().counts
     rowScratch.removeAll(keepingCapacity: true)  // rows looked up, not the row's own
     // The keys an edit made (words, then n-grams) are gathered and their slots
     // prefetched first, then looked up: one at a time, each lookup waited for memory.
@@ -224,6 +221,14 @@ public struct Featurizer {
     normalize(norm2: norm2, bagTotal: bagTotal, into: &out)
   }
 
+  /// The featurizer's `RowCounter`, made on first use.
+  private mutating func rowCounter() -> RowCounter {
+    if let c = counter, c.count == vocabulary.featureCount { return c }
+    let c = RowCounter(count: vocabulary.featureCount)
+    counter = c
+    return c
+  }
+
   /// A count per vocabulary row and a two-level bitmap of the counted rows, all zero
   /// between uses. A class so that the table is not copied with the featurizer (a
   /// featurizer is one thread's, as its scratch is).
@@ -305,10 +310,7 @@ public struct Featurizer {
   /// `RowCounter`'s table and marked in its bitmap, then the marked rows are read back in
   /// increasing order, two levels of bit words at a time. Same features as the sort.
   private mutating func weighTallied(tokens: Int, known: Int, into out: inout SparseFeatures) {
-    if counter?.count != vocabulary.featureCount {
-      counter = RowCounter(count: vocabulary.featureCount)
-    }
-    let tally = counter!
+    let tally = rowCounter()
     let counts = tally.counts
     let bits = tally.bits
     let summary = tally.summary

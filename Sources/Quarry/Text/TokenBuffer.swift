@@ -72,8 +72,7 @@ public struct TokenBuffer: Sendable {
     bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[r]))
     bytes.withUnsafeMutableBufferPointer { b in
       for k in start..<b.count {
-        let c = b[k]
-        b[k] = c | (c >= 0x41 && c <= 0x5A ? 0x20 : 0)
+        b[k] = Tokenizer.lowercasedASCII(b[k])
       }
     }
   }

@@ -42,7 +42,7 @@ extension Tokenizer {
           }
           var c = b
           repeat {
-            h = (h ^ UInt64(c | (c >= 0x41 && c <= 0x5A ? 0x20 : 0))) &* FNV1a.prime
+            h = FNV1a.step(h, Tokenizer.lowercasedASCII(c))
             i += 1
             guard i < n else { break }
             c = utf8[i]
@@ -53,14 +53,14 @@ extension Tokenizer {
           if inWord, b == 0x2E || b == 0x2C, lastIsDigit, i + 1 < n,
             Tokenizer.isDigit(utf8[i + 1])
           {
-            h = (h ^ UInt64(b)) &* FNV1a.prime
+            h = FNV1a.step(h, b)
             lastIsDigit = false
           } else {
             if inWord {
               keys.append(h)
               inWord = false
             }
-            if keepPunctuation { keys.append((FNV1a.offsetBasis ^ UInt64(b)) &* FNV1a.prime) }
+            if keepPunctuation { keys.append(FNV1a.step(FNV1a.offsetBasis, b)) }
           }
         default:  // space or control
           if inWord {

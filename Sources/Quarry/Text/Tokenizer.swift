@@ -152,6 +152,11 @@ public struct Tokenizer: Sendable, Codable, Equatable {
 
   @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
 
+  /// An ASCII byte with A–Z lowercased.
+  @inline(__always) static func lowercasedASCII(_ c: UInt8) -> UInt8 {
+    c | (c >= 0x41 && c <= 0x5A ? 0x20 : 0)
+  }
+
   /// A scalar of a script written without spaces between words: CJK ideographs (the
   /// unified blocks, extensions A to H and the compatibility blocks, as BERT's basic
   /// tokenizer counts them, plus the later extensions), hiragana, katakana (full and
