@@ -57,7 +57,7 @@ public struct Tokenizer: Sendable, Codable, Equatable {
 
   /// Tokenizes valid UTF-8 bytes into `buffer` (cleared first).
   public func tokenize(utf8: UnsafeBufferPointer<UInt8>, into buffer: inout TokenBuffer) {
-    if normalizesCompatibility, utf8.contains(where: { $0 >= 0x80 }) {
+    if normalizesCompatibility, !Tokenizer.isASCII(utf8) {
       var normal = String(decoding: utf8, as: UTF8.self).precomposedStringWithCompatibilityMapping
       var plain = self
       plain.normalizesCompatibility = false
