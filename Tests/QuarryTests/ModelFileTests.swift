@@ -263,6 +263,47 @@ final class ModelFileTests: XCTestCase {
     }
   }
 
+  /// A model read from a regular file reads its wide part in place from the mapping: the
+  /// same model, and the same probabilities, as the copy decoded from the file's bytes. The
+  /// first write copies the part out; the file on disk is left as it was.
+  func testWidePartIsReadInPlaceAndCopiedOnWrite() throws {
+    try withTemporaryDirectory { dir in
+      let path = dir + "/m.qmodel"
+      let bytes = try ModelFile.encode(model)
+      try Data(bytes).write(to: URL(fileURLWithPath: path))
+      let mapped = try ModelFile.read(path)
+      let copied = try ModelFile.decode(bytes, path: path)
+      XCTAssertTrue(mapped.classifier.wideWeights.isMapped)
+      XCTAssertFalse(copied.classifier.wideWeights.isMapped)
+      assertSameModel(mapped, copied)
+      XCTAssertEqual(mapped.classifier.wide, model.classifier.wide)
+      let texts = ["the game was won", "prices rose", "lunch at noon", ""]
+      let matrix = FeatureMatrix(
+        texts: texts, vocabulary: mapped.vocabulary, config: mapped.metadata.config.features)
+      XCTAssertEqual(
+        mapped.classifier.probabilities(matrix, threads: 2),
+        copied.classifier.probabilities(matrix, threads: 2))
+
+      // A write through `wide`, and one through the scaling, each copy the part out first.
+      var written = mapped.classifier
+      written.wide[1] += 1
+      XCTAssertFalse(written.wideWeights.isMapped)
+      XCTAssertEqual(written.wide[1], model.classifier.wide[1] + 1)
+      XCTAssertEqual(written.wide[0], model.classifier.wide[0])
+      XCTAssertNotEqual(written, mapped.classifier)
+      var scaled = mapped.classifier
+      scaled.scaleLogits(by: 2)
+      XCTAssertFalse(scaled.wideWeights.isMapped)
+      XCTAssertEqual(scaled.wide, model.classifier.wide.map { $0 * 2 })
+      // The loaded model and the file are untouched.
+      XCTAssertTrue(mapped.classifier.wideWeights.isMapped)
+      XCTAssertEqual(mapped.classifier.wide, model.classifier.wide)
+      XCTAssertEqual([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))), bytes)
+      // Saving a mapped model writes the same file.
+      XCTAssertEqual(try ModelFile.encode(mapped), bytes)
+    }
+  }
+
   func testDirectoryOfPath() {
     XCTAssertEqual(directory(of: "a/b/c.quarry"), "a/b")
     XCTAssertEqual(directory(of: "c.quarry"), ".")

@@ -3,7 +3,7 @@ import Foundation
 /// A file mapped read-only into memory: its bytes without a copy, unmapped on deinit.
 /// Large pretrained files are read this way, so that reading costs page faults, not a
 /// copy of the whole file.
-public final class MappedFile {
+public final class MappedFile: @unchecked Sendable {
   public let path: String
   public let count: Int
   private let base: UnsafeRawPointer?
@@ -41,6 +41,13 @@ public final class MappedFile {
   /// The bytes, valid while `self` lives.
   public func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
     try body(UnsafeBufferPointer(start: base?.assumingMemoryBound(to: UInt8.self), count: count))
+  }
+
+  /// The address of byte `offset`, valid while `self` lives (the mapping is read-only and
+  /// never moves).
+  func address(_ offset: Int) -> UnsafeRawPointer {
+    precondition(offset >= 0 && offset <= count)
+    return base! + offset
   }
 
   /// The first `n` bytes (or fewer), copied.

@@ -90,7 +90,7 @@ public enum ModelFile {
     }
     let keysEntry = meta.tensors.first { $0.name == "index.keys" }
     let slots = keysEntry?.count ?? 0
-    let wide = try file.floats("wide", f * c, in: tensors)
+    let wide = try file.floatsInPlace("wide", f * c, in: tensors)
     let embedding = try file.floats("embedding", w * d, in: tensors)
     let dense = try file.floats("dense", c * d, in: tensors)
     let bias = try file.floats("bias", c, in: tensors)

@@ -160,6 +160,14 @@ enum TensorFile {
       loadLE(bytes, try range(name, .f32, count, in: entries))
     }
 
+    /// Tensor `name` (f32[`count`]) read in place from the mapped file, or copied when the
+    /// file is not mapped, the tensor is not 4-byte aligned or the machine is big-endian.
+    func floatsInPlace(_ name: String, _ count: Int, in entries: [Entry]) throws -> FloatWeights {
+      let r = try range(name, .f32, count, in: entries)
+      if let mapped = bytes.mappedFloats(r) { return FloatWeights(mapped) }
+      return FloatWeights(loadLE(bytes, r))
+    }
+
     func int32s(_ name: String, _ count: Int, in entries: [Entry]) throws -> [Int32] {
       loadLE(bytes, try range(name, .i32, count, in: entries))
     }
@@ -347,4 +355,14 @@ struct FileContents {
 
   /// The bytes in `r`, copied.
   subscript(r: Range<Int>) -> [UInt8] { withUnsafeBytes { Array($0[r]) } }
+
+  /// The little-endian floats in `r`, in place: nil unless the file is mapped, `r` starts
+  /// on a 4-byte boundary and this machine is little-endian.
+  func mappedFloats(_ r: Range<Int>) -> MappedFloats? {
+    guard let mapped, UInt32(1).littleEndian == 1, r.count % 4 == 0 else { return nil }
+    let start = mapped.address(r.lowerBound)
+    guard Int(bitPattern: start) % 4 == 0 else { return nil }
+    return MappedFloats(
+      file: mapped, start: start.assumingMemoryBound(to: Float.self), count: r.count / 4)
+  }
 }

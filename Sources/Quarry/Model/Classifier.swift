@@ -27,8 +27,14 @@ public struct Classifier: Sendable, Equatable {
   public let dim: Int
   public let featureCount: Int
   public let wordCount: Int
-  /// W_w: featureCount × classes.
-  public var wide: [Float]
+  /// W_w: featureCount × classes, owned or read in place from a mapped model file.
+  public internal(set) var wideWeights: FloatWeights
+  /// W_w as an array (a copy when it is mapped; writing through it makes it owned).
+  public var wide: [Float] {
+    get { wideWeights.values }
+    set { wideWeights.values = newValue }
+    _modify { yield &wideWeights.values }
+  }
   /// E: wordCount × dim.
   public var embedding: [Float]
   /// W_d: classes × dim.
@@ -53,7 +59,7 @@ public struct Classifier: Sendable, Equatable {
     self.dim = dim
     self.featureCount = featureCount
     self.wordCount = wordCount
-    self.wide = Array(repeating: 0, count: featureCount * classes)
+    self.wideWeights = FloatWeights(Array(repeating: 0, count: featureCount * classes))
     self.embedding = embedding
     self.dense = Array(repeating: 0, count: classes * dim)
     self.bias = Array(repeating: 0, count: classes)
@@ -62,6 +68,18 @@ public struct Classifier: Sendable, Equatable {
   /// Rebuilds a model from stored tensors; nil when a length does not fit the shape.
   public init?(
     classes: Int, featureCount: Int, wordCount: Int, dim: Int, wide: [Float],
+    embedding: [Float], dense: [Float], bias: [Float], encoderDim: Int = 0,
+    encoderWeights: [Float] = []
+  ) {
+    self.init(
+      classes: classes, featureCount: featureCount, wordCount: wordCount, dim: dim,
+      wide: FloatWeights(wide), embedding: embedding, dense: dense, bias: bias,
+      encoderDim: encoderDim, encoderWeights: encoderWeights)
+  }
+
+  /// The same, with W_w owned or mapped (`ModelFile` reads it in place).
+  init?(
+    classes: Int, featureCount: Int, wordCount: Int, dim: Int, wide: FloatWeights,
     embedding: [Float], dense: [Float], bias: [Float], encoderDim: Int = 0,
     encoderWeights: [Float] = []
   ) {
@@ -76,7 +94,7 @@ public struct Classifier: Sendable, Equatable {
     self.dim = dim
     self.featureCount = featureCount
     self.wordCount = wordCount
-    self.wide = wide
+    self.wideWeights = wide
     self.embedding = embedding
     self.dense = dense
     self.bias = bias
@@ -102,7 +120,10 @@ public struct Classifier: Sendable, Equatable {
   /// a_c, then b_c is added to its bias. (Per-class Platt scaling of sigmoid outputs.)
   public mutating func mapClassLogits(scales a: [Float], shifts b: [Float]) {
     precondition(a.count == classes && b.count == classes)
-    for f in 0..<featureCount { for c in 0..<classes { wide[f * classes + c] *= a[c] } }
+    let (f, cs) = (featureCount, classes)
+    wideWeights.withUnsafeMutableBufferPointer { w in
+      for i in 0..<f { for c in 0..<cs { w[i * cs + c] *= a[c] } }
+    }
     for c in 0..<classes {
       for j in 0..<dim { dense[c * dim + j] *= a[c] }
       for j in 0..<encoderDim { encoderWeights[c * encoderDim + j] *= a[c] }
@@ -113,7 +134,9 @@ public struct Classifier: Sendable, Equatable {
   /// Multiplies every weight that adds to the logits (W_w, W_d, b, W_u; not E, which
   /// reaches them through W_d) by `factor`: z ↦ factor · z, the arg-max unchanged.
   public mutating func scaleLogits(by factor: Float) {
-    for i in wide.indices { wide[i] *= factor }
+    wideWeights.withUnsafeMutableBufferPointer { w in
+      for i in w.indices { w[i] *= factor }
+    }
     for i in dense.indices { dense[i] *= factor }
     for i in bias.indices { bias[i] *= factor }
     for i in encoderWeights.indices { encoderWeights[i] *= factor }
@@ -121,7 +144,7 @@ public struct Classifier: Sendable, Equatable {
 
   /// Every parameter is finite (a diverged run is not).
   public var isFinite: Bool {
-    func finite(_ a: [Float]) -> Bool {
+    func finite(_ a: FloatWeights) -> Bool {
       a.withUnsafeBufferPointer { b in
         // x − x is 0 for a finite x and NaN for ±inf and NaN; a sum of them stays 0.
         var acc: Float = 0
@@ -129,8 +152,8 @@ public struct Classifier: Sendable, Equatable {
         return acc == 0
       }
     }
-    return finite(wide) && finite(embedding) && finite(dense) && finite(bias)
-      && finite(encoderWeights)
+    return finite(wideWeights) && finite(FloatWeights(embedding)) && finite(FloatWeights(dense))
+      && finite(FloatWeights(bias)) && finite(FloatWeights(encoderWeights))
   }
 
   /// Class probabilities of every document of `m` (N×C, row-major), in batches: each row

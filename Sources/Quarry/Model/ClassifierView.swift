@@ -83,7 +83,7 @@ public struct ClassifierView {
 extension Classifier {
   /// Calls `body` with pointers to the parameters, which it must only read.
   public func withView<R>(_ body: (ClassifierView) throws -> R) rethrows -> R {
-    try wide.withUnsafeBufferPointer { w in
+    try wideWeights.withUnsafeBufferPointer { w in
       try embedding.withUnsafeBufferPointer { e in
         try dense.withUnsafeBufferPointer { d in
           try bias.withUnsafeBufferPointer { b in
@@ -106,7 +106,7 @@ extension Classifier {
   /// Calls `body` with pointers to the parameters, which it may step.
   public mutating func withMutableView<R>(_ body: (ClassifierView) throws -> R) rethrows -> R {
     let (c, d, h) = (classes, dim, encoderDim)
-    return try wide.withUnsafeMutableBufferPointer { w in
+    return try wideWeights.withUnsafeMutableBufferPointer { w in
       try embedding.withUnsafeMutableBufferPointer { e in
         try dense.withUnsafeMutableBufferPointer { dn in
           try bias.withUnsafeMutableBufferPointer { b in
