@@ -29,7 +29,9 @@ public struct Classifier: Sendable, Equatable {
   public let wordCount: Int
   /// W_w: featureCount × classes, owned or read in place from a mapped model file.
   public internal(set) var wideWeights: FloatWeights
-  /// W_w as an array (a copy when it is mapped; writing through it makes it owned).
+  /// W_w as an array. When it is mapped, every read of this property copies the whole
+  /// tensor (loops read `wideWeights.withUnsafeBufferPointer` instead), and a write
+  /// through it makes it owned.
   public var wide: [Float] {
     get { wideWeights.values }
     set { wideWeights.values = newValue }
@@ -144,16 +146,15 @@ public struct Classifier: Sendable, Equatable {
 
   /// Every parameter is finite (a diverged run is not).
   public var isFinite: Bool {
-    func finite(_ a: FloatWeights) -> Bool {
-      a.withUnsafeBufferPointer { b in
-        // x − x is 0 for a finite x and NaN for ±inf and NaN; a sum of them stays 0.
-        var acc: Float = 0
-        for x in b { acc += x - x }
-        return acc == 0
-      }
+    func finite(_ b: UnsafeBufferPointer<Float>) -> Bool {
+      // x − x is 0 for a finite x and NaN for ±inf and NaN; a sum of them stays 0.
+      var acc: Float = 0
+      for x in b { acc += x - x }
+      return acc == 0
     }
-    return finite(wideWeights) && finite(FloatWeights(embedding)) && finite(FloatWeights(dense))
-      && finite(FloatWeights(bias)) && finite(FloatWeights(encoderWeights))
+    return wideWeights.withUnsafeBufferPointer(finite) && embedding.withUnsafeBufferPointer(finite)
+      && dense.withUnsafeBufferPointer(finite) && bias.withUnsafeBufferPointer(finite)
+      && encoderWeights.withUnsafeBufferPointer(finite)
   }
 
   /// Class probabilities of every document of `m` (N×C, row-major), in batches: each row
