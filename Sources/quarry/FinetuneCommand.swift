@@ -64,6 +64,12 @@ struct FinetuneCommand: ParsableCommand {
       discussion:
         "Default: \(TrainingConfig.unspacedWideL2) for a corpus mostly of scripts written without spaces (Chinese, Japanese, Thai), whose short rows train at the full rate; 0 otherwise."
     )) var wideL2: Float?
+  @Option(
+    help: ArgumentHelp(
+      "Supervised term weights: each feature's idf times 1 + λ·igm, igm its concentration in one class (0: plain idf).",
+      discussion:
+        "Default: \(TrainingConfig.defaultIGM) for a single-label corpus; 0 for a multi-label one and with --stream."
+    )) var igm: Float?
   @Option(help: "Minibatch size.") var batchSize: Int = defaults.batchSize
   @Option(help: "Embedding width without --pretrained (default: \(defaults.dim)).") var dim: Int?
   @Option(help: "Longest word n-gram (1 = words only).") var wordNgrams: Int = defaults.features
@@ -172,6 +178,9 @@ struct FinetuneCommand: ParsableCommand {
         )
       }
     }
+    if let igm, !(igm >= 0 && igm <= 100) {
+      throw ValidationError("--igm must be between 0 and 100, got \(igm)")
+    }
     guard batchSize >= 1, batchSize <= 65_536 else {
       throw ValidationError("--batch-size must be 1…65536")
     }
@@ -240,6 +249,7 @@ struct FinetuneCommand: ParsableCommand {
     config.batchSize = batchSize
     config.lossGamma = lossGamma
     config.wideL2 = wideL2
+    config.igm = igm
     config.denseLRScale = denseLrScale
     config.dim = dim ?? defaults.dim
     config.maxModelBytes = maxModelMb << 20
@@ -323,6 +333,9 @@ struct FinetuneCommand: ParsableCommand {
     }
     if validFraction > 0 && valid == nil {
       Diagnostics.warn("--valid-fraction is not used with a streamed corpus: give --valid")
+    }
+    if let igm, igm > 0 {
+      Diagnostics.warn("--igm is not used with a streamed corpus: its features keep plain idf")
     }
     try checkTargets(checkpoint: nil)
     let validCorpus = try checkInputs()

@@ -46,8 +46,12 @@ public enum Finetune {
       corpus, valid: validCorpus, classes: labels.count, config: config, progress: progress)
     let trainTexts = trainRows.map(\.text)
 
-    let (augmenter, extraWords, vocab, counts) = try augmenterAndVocabulary(
+    let (augmenter, extraWords, plainVocab, counts) = try augmenterAndVocabulary(
       trainTexts: trainTexts, config: config, thesaurus: thesaurus, progress: progress)
+    let igm = config.resolvedIGM(multiLabel: multi)
+    let vocab = igmWeighted(
+      plainVocab, rows: trainRows, labelIndex: labelIndex, classes: labels.count, lambda: igm,
+      config: config, progress: progress)
     try checkTrainable(
       vocab, counts: counts, classes: labels.count, rows: trainRows.count,
       pretrained: pretrained, encoderDim: frozen?.hidden ?? 0, config: config, path: corpus.path)
@@ -69,6 +73,7 @@ public enum Finetune {
 
     var modelConfig = config
     modelConfig.dim = dim
+    modelConfig.igm = igm
     (modelConfig.learningRate, modelConfig.wideL2) = ratesNoting(
       config, counts: counts, rows: trainRows.count, progress: progress)
     setBLASThreads(1)
@@ -173,6 +178,22 @@ public enum Finetune {
           + (skipped == 0 ? "" : ", \(skipped) bad row\(skipped == 1 ? "" : "s") skipped")
           + "; training on \(trainRows.count), validating on \(validRows.count)"))
     return (trainRows, validRows)
+  }
+
+  /// `vocab` with its idf weighted by the classes of the training rows (`TermWeights`,
+  /// λ = `lambda`; unchanged at 0). The weights come from all the training rows, the
+  /// cross-fit folds' held-out rows among them: a feature held by one row has igm 1
+  /// whatever its label, so only features shared by several rows carry their labels.
+  static func igmWeighted(
+    _ vocab: Vocabulary, rows: [Example], labelIndex: [String: Int32], classes: Int,
+    lambda: Float, config: TrainingConfig, progress: (Event) -> Void
+  ) -> Vocabulary {
+    guard lambda > 0 else { return vocab }
+    let plain = labeledData(rows, vocab: vocab, labelIndex: labelIndex, config: config)
+    progress(
+      .note("term weights: idf × (1 + \(lambda) · igm), igm from the training rows' classes"))
+    return TermWeights.weighted(
+      vocab, train: plain.features, labels: plain.labels, classes: classes, lambda: lambda)
   }
 
   /// The features and class indices of `rows` (every class of each row, `multiLabel`).

@@ -12,8 +12,8 @@ import Foundation
 ///      focal loss.
 ///
 /// What needs every row at once is left out: training dynamics, cross-fitting, a held-out
-/// share (give `valid`), checkpoints, and thesaurus synonyms (variants are random
-/// deletions). mine-report then works from the model's own probabilities.
+/// share (give `valid`), checkpoints, supervised term weights (plain idf), and thesaurus
+/// synonyms (variants are random deletions). mine-report then works from the model's own probabilities.
 public enum StreamingFinetune {
   public static func run(
     train path: String, format: CorpusFormat? = nil, skipBadRows: Bool = false,
@@ -46,6 +46,7 @@ public enum StreamingFinetune {
       config, counts: counts, rows: builder.documents, progress: progress)
     modelConfig.validFraction = 0
     modelConfig.crossFit = 0
+    modelConfig.igm = 0
     setBLASThreads(1)
     let model = Classifier(
       classes: labels.count, featureCount: vocab.featureCount, wordCount: vocab.wordCount,

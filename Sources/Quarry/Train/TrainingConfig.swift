@@ -25,6 +25,11 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
   /// the corpus by `resolvedWideL2`, and a model stores the value it trained with (a
   /// model file written before the setting existed has none: 0).
   public var wideL2: Float? = nil
+  /// λ of the supervised term weights: every feature's idf is multiplied by
+  /// 1 + λ·igm(f) (`TermWeights`), so that features concentrated in one class weigh more.
+  /// nil: `resolvedIGM`'s default, and a model stores the value it trained with (a model
+  /// file written before the setting has none: 0, plain idf).
+  public var igm: Float? = nil
 
   /// Hard-negative mining: a second pass each epoch over the boundary rows (`Miner`).
   public var mine = true
@@ -98,12 +103,24 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     wideL2 ?? (unspacedShare > 0.5 ? TrainingConfig.unspacedWideL2 : 0)
   }
 
+  /// The λ of the term weights a run trains with: `igm`, or when it is nil
+  /// `TrainingConfig.defaultIGM` for a single-label corpus and 0 for a multi-label one
+  /// (igm ranks a feature's classes, which a row of several labels does not give).
+  public func resolvedIGM(multiLabel: Bool) -> Float {
+    igm ?? (multiLabel ? 0 : TrainingConfig.defaultIGM)
+  }
+
+  /// The default λ of the term weights, chosen on 20 Newsgroups, R8, R52 and SMS
+  /// (docs/experiments.md).
+  public static let defaultIGM: Float = 0.5
+
   /// The wide part's L2 penalty for a corpus mostly of scripts written without spaces,
   /// chosen on a validation split of THUCNews's training rows.
   public static let unspacedWideL2: Float = 2e-4
 
   private enum CodingKeys: String, CodingKey {
     case features, minCount, dim, epochs, learningRate, embeddingLRScale, denseLRScale, wideL2
+    case igm
     case batchSize, lossGamma, classWeighting, validFraction, seed
     case mine, mineWarmup, mineFraction, mineMargin, mineJaccard, focalGamma, mineWeight
     case augment, augmentVariants, augmentAlpha, augmentBudget, crossFit, crossFitEpochs
