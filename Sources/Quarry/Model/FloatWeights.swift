@@ -6,7 +6,7 @@
 /// A mapped tensor reads the file's pages as they are: the file must not be rewritten in
 /// place while it is loaded. Quarry's own writes replace a file by renaming a new one over
 /// it, which leaves a loaded model on the old file's pages.
-public struct FloatWeights: Sendable {
+public struct FloatWeights: Sendable, Equatable {
   private var owned: [Float]
   private var mapped: MappedFloats?
 
@@ -27,10 +27,7 @@ public struct FloatWeights: Sendable {
 
   /// The values as an array: a copy when mapped; `_modify` makes them owned first.
   public var values: [Float] {
-    get {
-      guard let mapped else { return owned }
-      return Array(UnsafeBufferPointer(start: mapped.start, count: mapped.count))
-    }
+    get { mapped?.array ?? owned }
     set {
       owned = newValue
       mapped = nil
@@ -62,7 +59,7 @@ public struct FloatWeights: Sendable {
   /// Copies mapped values into an owned array (once); owned values stay as they are.
   private mutating func makeOwned() {
     guard let mapped else { return }
-    owned = Array(UnsafeBufferPointer(start: mapped.start, count: mapped.count))
+    owned = mapped.array
     self.mapped = nil
   }
 
@@ -73,8 +70,6 @@ public struct FloatWeights: Sendable {
     }
   }
 }
-
-extension FloatWeights: Equatable {}
 
 /// `count` floats at `start` inside a mapped file, which this object keeps mapped.
 final class MappedFloats: @unchecked Sendable {
@@ -87,4 +82,7 @@ final class MappedFloats: @unchecked Sendable {
     self.start = start
     self.count = count
   }
+
+  /// The floats, copied.
+  var array: [Float] { Array(UnsafeBufferPointer(start: start, count: count)) }
 }
